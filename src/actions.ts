@@ -1,0 +1,192 @@
+/**
+ * What each user command does, on a running App. Returns the `data` of the scripting contract
+ * (docs/cli-json.md); throws SpacewayError subclasses with stable codes.
+ */
+import { saveAccountName } from './account.js'
+import type { App } from './app.js'
+import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError } from './errors.js'
+import { isIdString, idFromString } from './core/ids.js'
+import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS } from './core/op.js'
+import type { SpaceState } from './core/space-state.js'
+import { Replica } from './replica.js'
+import { dialAddress } from './net/dial.js'
+import { type MessageView, messageView, normalizeChannelName, spaceView } from './views.js'
+import { sanitizeText } from './core/sanitize.js'
+
+/** How long `join` waits for connected peers to hand over a space, ms. */
+export const JOIN_TIMEOUT_MS = 10_000
+
+function checkName (name: string | undefined, what: string): string {
+  const n = (name ?? '').trim()
+  if (n === '') throw new BadArgumentError(`${what} is missing`)
+  if (n.length > MAX_NAME_CHARS) throw new BadArgumentError(`${what} is longer than ${MAX_NAME_CHARS} characters`)
+  return n
+}
+
+function currentSpace (app: App): SpaceState {
+  const id = app.context.spaceId
+  const state = id == null ? undefined : app.store.spaces.get(id)
+  if (state == null) throw new NoCurrentSpaceError()
+  return state
+}
+
+/** Picks one item by exact id, exact name (case-insensitive), or unique id prefix. */
+function pick<T> (items: T[], query: string, idOf: (t: T) => string, nameOf: (t: T) => string, what: string): T {
+  const q = query.trim()
+  if (q === '') throw new BadArgumentError(`${what} name or id is missing`)
+  const exact = items.filter(t => idOf(t) === q)
+  if (exact.length === 1) return exact[0]
+  const byName = items.filter(t => nameOf(t).toLowerCase() === q.toLowerCase())
+  if (byName.length === 1) return byName[0]
+  const byPrefix = items.filter(t => idOf(t).startsWith(q.toLowerCase()))
+  const matches = byName.length > 1 ? byName : byPrefix
+  if (matches.length === 1) return matches[0]
+  if (matches.length > 1) {
+    throw new AmbiguousError(`${JSON.stringify(q)} matches ${matches.length} ${what}s: ${matches.slice(0, 5).map(t => `${nameOf(t)} (${idOf(t).slice(0, 12)})`).join(', ')}; give more of the id`)
+  }
+  throw new NotFoundError(`no ${what} matches ${JSON.stringify(q)}`)
+}
+
+/** Authors a `profile.set` in a space if our name there differs from the account's. */
+async function ensureProfile (app: App, spaceId: string): Promise<void> {
+  const state = app.store.spaces.get(spaceId)
+  if (state == null || state.nameOf(app.account.userId) === app.account.name) return
+  const op = await app.replica.author('profile.set', spaceId, { name: app.account.name })
+  await app.topics.publish(op)
+}
+
+async function enterSpace (app: App, state: SpaceState): Promise<{ spaceId: string, name: string }> {
+  await app.setContext({ spaceId: state.info.spaceId, channelId: state.info.spaceId })
+  return spaceView(state)
+}
+
+export const actions = {
+  whoami (app: App) {
+    return { userId: app.account.userId, name: app.account.name, peerId: app.account.peerId }
+  },
+
+  async connect (app: App, addr: string | undefined) {
+    if (addr == null || addr.trim() === '') throw new BadArgumentError('usage: connect <multiaddr>')
+    return { peerId: await dialAddress(app.node, addr.trim()) }
+  },
+
+  peers (app: App) {
+    const peers = app.node.getPeers().map(p => {
+      const conns = app.node.getConnections(p)
+      return { peerId: p.toString(), addrs: conns.map(c => c.remoteAddr.toString()), direction: conns[0]?.direction ?? null }
+    })
+    return { peers }
+  },
+
+  async spaceCreate (app: App, name: string | undefined) {
+    const n = checkName(name, 'space name')
+    const op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce() })
+    app.topics.subscribe(op.spaceId)
+    const state = app.store.spaces.get(op.spaceId) as SpaceState
+    await ensureProfile(app, op.spaceId)
+    return await enterSpace(app, state)
+  },
+
+  spaces (app: App) {
+    return { spaces: [...app.store.spaces.values()].sort((a, b) => a.info.createdAt - b.info.createdAt).map(spaceView) }
+  },
+
+  async spaceSwitch (app: App, query: string | undefined) {
+    const state = pick([...app.store.spaces.values()], query ?? '', s => s.info.spaceId, s => s.info.name, 'space')
+    return await enterSpace(app, state)
+  },
+
+  /**
+   * Joins a space by id: asks every connected peer for it (sync) and waits up to JOIN_TIMEOUT_MS.
+   * @throws NotFoundError if no connected peer holds it
+   */
+  async join (app: App, id: string | undefined) {
+    const spaceId = (id ?? '').trim().toLowerCase()
+    if (spaceId === '') throw new BadArgumentError('usage: join <space id>')
+    if (!isIdString(spaceId)) {
+      const held = [...app.store.spaces.values()].filter(s => s.info.spaceId.startsWith(spaceId))
+      if (held.length === 1) return await enterSpace(app, held[0])
+      throw new BadArgumentError(`${JSON.stringify(spaceId.slice(0, 60))} is not a space id (52 characters, a-z and 2-7)`)
+    }
+    idFromString(spaceId)
+    const existing = app.store.spaces.get(spaceId)
+    if (existing != null) return await enterSpace(app, existing)
+    await app.replica.markJoining(spaceId)
+    app.topics.subscribe(spaceId)
+    const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
+    const peers = app.connectedPeers()
+    await Promise.allSettled(peers.map(async p => await app.sync.syncWith(p, spaceId, { signal })))
+    const state = app.store.spaces.get(spaceId)
+    if (state == null) {
+      await app.replica.unmarkJoining(spaceId)
+      app.topics.unsubscribe(spaceId)
+      throw new NotFoundError(peers.length === 0
+        ? `space ${spaceId} not found: no peer is connected (connect to a member first)`
+        : `space ${spaceId} not found on any of the ${peers.length} connected peer(s)`)
+    }
+    await ensureProfile(app, spaceId)
+    return await enterSpace(app, state)
+  },
+
+  async channelCreate (app: App, name: string | undefined) {
+    const state = currentSpace(app)
+    const n = normalizeChannelName(checkName(name, 'channel name'))
+    if ([...state.channels.values()].some(c => c.name === n)) throw new BadArgumentError(`channel #${n} already exists in this space`)
+    const op = await app.replica.author('channel.create', state.info.spaceId, { name: n })
+    await app.topics.publish(op)
+    await app.setContext({ spaceId: state.info.spaceId, channelId: op.id })
+    return { channelId: op.id, name: n }
+  },
+
+  channels (app: App) {
+    const state = currentSpace(app)
+    return { channels: state.channelList().map(c => ({ channelId: c.channelId, name: sanitizeText(c.name) })) }
+  },
+
+  async channelSwitch (app: App, query: string | undefined) {
+    const state = currentSpace(app)
+    const q = (query ?? '').replace(/^#/, '')
+    const c = pick(state.channelList(), q, c => c.channelId, c => c.name, 'channel')
+    await app.setContext({ spaceId: state.info.spaceId, channelId: c.channelId })
+    return { channelId: c.channelId, name: sanitizeText(c.name) }
+  },
+
+  async send (app: App, text: string | undefined) {
+    const state = currentSpace(app)
+    const body = (text ?? '').trim()
+    if (body === '') throw new BadArgumentError('usage: send <text>')
+    if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
+    const channelId = app.context.channelId ?? state.info.spaceId
+    const op = await app.replica.author('message.post', state.info.spaceId, { channel: idFromString(channelId), text: body })
+    await app.topics.publish(op)
+    return { id: op.id, ts: op.hlc.wall }
+  },
+
+  async messages (app: App, n: string | undefined): Promise<{ messages: MessageView[] }> {
+    const state = currentSpace(app)
+    const limit = n == null ? 50 : Number(n)
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new BadArgumentError('usage: messages [n], n from 1 to 10000')
+    const channelId = app.context.channelId ?? state.info.spaceId
+    const ops = await app.store.messages(state.info.spaceId, channelId, limit)
+    return { messages: ops.map(op => messageView(op, state)) }
+  },
+
+  context (app: App) {
+    const state = app.context.spaceId == null ? undefined : app.store.spaces.get(app.context.spaceId)
+    const channel = state?.channels.get(app.context.channelId ?? '')
+    return {
+      spaceId: app.context.spaceId,
+      channelId: app.context.channelId,
+      spaceName: state == null ? null : sanitizeText(state.info.name),
+      channelName: channel == null ? null : sanitizeText(channel.name)
+    }
+  },
+
+  async nick (app: App, name: string | undefined) {
+    const n = checkName(name, 'name')
+    await saveAccountName(app.account, n)
+    for (const spaceId of app.store.spaces.keys()) await ensureProfile(app, spaceId)
+    app.emit('change')
+    return { name: n }
+  }
+}

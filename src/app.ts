@@ -1,0 +1,210 @@
+/**
+ * The running client: account, store, replica and libp2p node wired together, and the operations the
+ * commands call. Start order matters (see CONVENTIONS.md): protocol handlers and event listeners are
+ * registered before the node starts, topics are subscribed right after, and only then are peers
+ * dialed.
+ */
+import { EventEmitter } from 'node:events'
+import { mkdir } from 'node:fs/promises'
+import { logger } from '@libp2p/logger'
+import type { PeerId } from '@libp2p/interface'
+import { type Account, defaultDataDir, loadOrCreateAccount } from './account.js'
+import { ListenError, SpacewayError } from './errors.js'
+import type { Op } from './core/op.js'
+import { Replica } from './replica.js'
+import { OpStore } from './store/op-store.js'
+import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
+import { SyncService } from './net/sync-service.js'
+import { SpaceTopics } from './net/topics.js'
+import { dialAddress } from './net/dial.js'
+import { messageView, type MessageView } from './views.js'
+
+const log = logger('spaceway:app')
+
+export interface AppOptions {
+  /** Key file path (created on first use). */
+  account: string
+  /** LevelDB directory (default: beside the key file, `<key file>.data`). */
+  dataDir?: string
+  /** Listen host (default 0.0.0.0). */
+  host?: string
+  /** Listen port (default 0 = any free port). */
+  port?: number
+  /** mDNS discovery (default true). */
+  mdns?: boolean
+  /** Multiaddrs dialed at start (in the background). */
+  bootstrap?: string[]
+  /** Period of anti-entropy sync per space with one subscribed peer, ms (default 30,000). */
+  antiEntropyMs?: number
+}
+
+export interface AppEvents {
+  /** A message from another author was accepted. */
+  message: [MessageView]
+  'peer:connect': [peerId: string]
+  'peer:disconnect': [peerId: string]
+  /** Something the status line shows changed (peers, spaces, context). */
+  change: []
+}
+
+/** Current space and channel (null where none). */
+export interface Context { spaceId: string | null, channelId: string | null }
+
+export class App extends EventEmitter<AppEvents> {
+  context: Context = { spaceId: null, channelId: null }
+  private timer?: NodeJS.Timeout
+  private readonly gapSyncs = new Set<string>()
+
+  private constructor (
+    readonly account: Account,
+    readonly dataDir: string,
+    readonly store: OpStore,
+    readonly replica: Replica,
+    readonly node: SpacewayNode,
+    readonly sync: SyncService,
+    readonly topics: SpaceTopics,
+    private readonly options: AppOptions
+  ) {
+    super()
+  }
+
+  /**
+   * Loads the account, opens the store and starts the node.
+   * @throws AccountFileError, DataDirLockedError, ListenError (port in use, bad host), SpacewayError
+   */
+  static async start (options: AppOptions): Promise<App> {
+    const account = await loadOrCreateAccount(options.account)
+    const dataDir = options.dataDir ?? defaultDataDir(account.file)
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
+    const store = await OpStore.open(dataDir)
+    try {
+      const replica = new Replica(store, account.signer)
+      await replica.init()
+      const node = await createNode({ privateKey: account.privateKey, host: options.host, port: options.port, mdns: options.mdns })
+      const sync = new SyncService(node, replica)
+      const app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), options)
+      await app.run()
+      return app
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  private async run (): Promise<void> {
+    await this.sync.start()
+    this.wireEvents()
+    try {
+      await this.node.start()
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException
+      const where = `${this.options.host ?? '0.0.0.0'}:${this.options.port ?? 0}`
+      if (e.code === 'EADDRINUSE' || /EADDRINUSE/.test(e.message)) throw new ListenError(`port in use: cannot listen on ${where}; pick another --port`, { cause: err })
+      throw new ListenError(`cannot listen on ${where}: ${e.message}`, { cause: err })
+    }
+    for (const spaceId of this.store.spaces.keys()) this.topics.subscribe(spaceId)
+    for (const spaceId of this.replica.joiningSpaces()) this.topics.subscribe(spaceId)
+    const saved = await this.store.getMeta<Context>('context')
+    if (saved?.spaceId != null && this.store.spaces.has(saved.spaceId)) this.context = saved
+    for (const addr of this.options.bootstrap ?? []) {
+      dialAddress(this.node, addr).catch(err => { log('bootstrap %s failed: %s', addr, (err as Error).message) })
+    }
+    this.timer = setInterval(() => { this.antiEntropy() }, this.options.antiEntropyMs ?? 30_000)
+    this.timer.unref()
+  }
+
+  private wireEvents (): void {
+    this.node.addEventListener('peer:connect', (evt) => {
+      this.emit('peer:connect', evt.detail.toString())
+      this.emit('change')
+    })
+    this.node.addEventListener('peer:disconnect', (evt) => {
+      this.emit('peer:disconnect', evt.detail.toString())
+      this.emit('change')
+    })
+    this.node.addEventListener('peer:identify', (evt) => {
+      const { peerId, protocols, connection } = evt.detail
+      // Every connected peer enters the Kademlia routing table, however it connected.
+      if (protocols.includes(DHT_PROTOCOL)) {
+        const dht = this.node.services.dht as unknown as { routingTable?: { add: (p: PeerId, o?: { signal?: AbortSignal }) => Promise<void> } }
+        dht.routingTable?.add(peerId, { signal: AbortSignal.timeout(10_000) }).catch(err => { log('routing table add %p failed: %s', peerId, (err as Error).message) })
+      }
+      // The dialer reconciles every space it has (the other side learns nothing it did not ask for).
+      if (connection.direction === 'outbound') this.syncPeer(peerId.toString())
+    })
+    this.node.addEventListener('peer:discovery', (evt) => {
+      const { id, multiaddrs } = evt.detail
+      if (id.equals(this.node.peerId) || this.node.getConnections(id).length > 0) return
+      log('discovered %p, dialing', id)
+      this.node.dial(multiaddrs.length > 0 ? multiaddrs : id, { signal: AbortSignal.timeout(10_000) })
+        .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
+    })
+    this.replica.on('op', (op, local) => { this.onOp(op, local) })
+    this.replica.on('gap', (spaceId, source) => {
+      if (source == null) return
+      const key = `${source}/${spaceId}`
+      if (this.gapSyncs.has(key)) return
+      this.gapSyncs.add(key)
+      this.sync.syncWith(source, spaceId)
+        .catch(err => { log('gap sync with %s failed: %s', source, (err as Error).message) })
+        .finally(() => this.gapSyncs.delete(key))
+    })
+  }
+
+  private onOp (op: Op, local: boolean): void {
+    if (op.type === 'message.post' && !local && op.author !== this.account.userId) {
+      this.emit('message', messageView(op as Op<'message.post'>, this.store.spaces.get(op.spaceId)))
+    }
+    if (op.type === 'space.create' || op.type === 'channel.create') this.emit('change')
+  }
+
+  /** Reconciles every held (or wanted) space with one peer, in the background. */
+  syncPeer (peerId: string): void {
+    const spaces = [...this.store.spaces.keys(), ...this.replica.joiningSpaces()]
+    for (const spaceId of spaces) {
+      this.sync.syncWith(peerId, spaceId).catch(err => { log('sync of %s with %s failed: %s', spaceId, peerId, (err as Error).message) })
+    }
+  }
+
+  /** Anti-entropy: each space is reconciled with one random subscribed peer (gossip is only a hint). */
+  private antiEntropy (): void {
+    for (const spaceId of this.store.spaces.keys()) {
+      const peers = this.topics.subscribers(spaceId)
+      if (peers.length === 0) continue
+      const peer = peers[Math.floor(Math.random() * peers.length)]
+      this.sync.syncWith(peer, spaceId).catch(err => { log('anti-entropy with %s failed: %s', peer, (err as Error).message) })
+    }
+  }
+
+  /** Stores the current space/channel so it survives a restart. */
+  async setContext (context: Context): Promise<void> {
+    this.context = context
+    await this.store.setMeta('context', context)
+    this.emit('change')
+  }
+
+  /** Connected peers (PeerId strings). */
+  connectedPeers (): string[] {
+    return this.node.getPeers().map(p => p.toString())
+  }
+
+  /** Dialable addresses of this node, with the /p2p/ suffix. */
+  addresses (): string[] {
+    return this.node.getMultiaddrs().map(a => a.toString())
+  }
+
+  /** Stops the node (peers are told) and closes the store. Safe to call twice. */
+  async stop (): Promise<void> {
+    if (this.timer != null) clearInterval(this.timer)
+    this.timer = undefined
+    await this.sync.stop()
+    try {
+      await this.node.stop()
+    } catch (err) {
+      log.error('node stop failed: %s', (err as Error).message)
+    }
+    await this.store.close()
+  }
+}
+
+export { SpacewayError }

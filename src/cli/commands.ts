@@ -1,0 +1,86 @@
+/**
+ * The command table: every REPL command with its usage, help and handler. The same table serves
+ * line mode, `--json` and the ink UI. `runLine` parses a line, finds the command (two-word names
+ * first, then one-word, then aliases) and runs it.
+ */
+import type { App } from '../app.js'
+import { actions } from '../actions.js'
+import { networkInfo } from '../network-info.js'
+import { BadArgumentError, UnknownCommandError } from '../errors.js'
+import { editDistance, splitWords } from './parse.js'
+
+export interface Command {
+  /** Canonical name: the command's words without arguments (what `--json` reports as `cmd`). */
+  name: string
+  aliases?: string[]
+  usage: string
+  help: string
+  run: (app: App, args: string[]) => unknown
+}
+
+const rest = (args: string[]): string | undefined => args.length === 0 ? undefined : args.join(' ')
+const one = (args: string[], usage: string): string | undefined => {
+  if (args.length > 1) throw new BadArgumentError(`too many arguments; usage: ${usage} (quote names with spaces)`)
+  return args[0]
+}
+
+export const COMMANDS: Command[] = [
+  { name: 'help', usage: 'help', help: 'list every command', run: () => ({ commands: COMMANDS.map(c => ({ name: c.name, aliases: c.aliases ?? [], usage: c.usage, help: c.help })) }) },
+  { name: 'whoami', usage: 'whoami', help: 'your user id, display name and PeerId', run: (app) => actions.whoami(app) },
+  { name: 'network', usage: 'network', help: 'addresses, connections, routing table, topics and sync figures', run: (app) => networkInfo(app) },
+  { name: 'connect', usage: 'connect <multiaddr>', help: 'connect to a peer, e.g. connect /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...', run: async (app, a) => await actions.connect(app, one(a, 'connect <multiaddr>')) },
+  { name: 'peers', usage: 'peers', help: 'connected peers', run: (app) => actions.peers(app) },
+  { name: 'space create', usage: 'space create <name>', help: 'create a space (with a #general channel) and switch to it', run: async (app, a) => await actions.spaceCreate(app, rest(a)) },
+  { name: 'spaces', aliases: ['space list'], usage: 'spaces', help: 'list your spaces', run: (app) => actions.spaces(app) },
+  { name: 'space', usage: 'space <name or id prefix>', help: 'switch to a space', run: async (app, a) => await actions.spaceSwitch(app, rest(a)) },
+  { name: 'join', usage: 'join <space id>', help: 'join a space held by a connected peer and switch to it', run: async (app, a) => await actions.join(app, one(a, 'join <space id>')) },
+  { name: 'channel create', usage: 'channel create <name>', help: 'create a channel in the current space and switch to it', run: async (app, a) => await actions.channelCreate(app, rest(a)) },
+  { name: 'channels', aliases: ['channel list'], usage: 'channels', help: 'list the channels of the current space', run: (app) => actions.channels(app) },
+  { name: 'channel', usage: 'channel <name or id prefix>', help: 'switch to a channel of the current space', run: async (app, a) => await actions.channelSwitch(app, rest(a)) },
+  { name: 'send', usage: 'send <text>', help: 'post a message to the current channel (in the UI, just type)', run: async (app, a) => await actions.send(app, rest(a)) },
+  { name: 'messages', usage: 'messages [n]', help: 'the last n messages of the current channel (default 50)', run: async (app, a) => await actions.messages(app, one(a, 'messages [n]')) },
+  { name: 'context', usage: 'context', help: 'the current space and channel', run: (app) => actions.context(app) },
+  { name: 'nick', usage: 'nick <name>', help: 'change your display name (in every space)', run: async (app, a) => await actions.nick(app, rest(a)) },
+  { name: 'quit', aliases: ['exit'], usage: 'quit', help: 'leave spaceway', run: () => ({}) }
+]
+
+const byName = new Map<string, Command>()
+for (const c of COMMANDS) {
+  byName.set(c.name, c)
+  for (const a of c.aliases ?? []) byName.set(a, c)
+}
+
+/** A parsed command line: the command and its argument words. */
+export interface ParsedLine { command: Command, args: string[] }
+
+/** The nearest command name to `word` within edit distance 3, if any. */
+export function suggest (word: string): string | undefined {
+  let best: string | undefined
+  let bestD = 4
+  for (const name of byName.keys()) {
+    const d = editDistance(word, name)
+    if (d < bestD) { best = name; bestD = d }
+  }
+  return best
+}
+
+/**
+ * Parses a command line (a leading `/` is ignored).
+ * @throws UnknownCommandError with a suggestion; BadArgumentError on an unclosed quote
+ * @returns null for a blank line or a `#` comment
+ */
+export function parseLine (line: string): ParsedLine | null {
+  const trimmed = line.trim()
+  if (trimmed === '' || trimmed.startsWith('#')) return null
+  const words = splitWords(trimmed.replace(/^\//, ''))
+  if (words.length === 0) return null
+  const w0 = words[0].toLowerCase()
+  if (words.length > 1) {
+    const two = byName.get(`${w0} ${words[1].toLowerCase()}`)
+    if (two != null) return { command: two, args: words.slice(2) }
+  }
+  const cmd = byName.get(w0)
+  if (cmd != null) return { command: cmd, args: words.slice(1) }
+  const hint = suggest(words.length > 1 ? `${w0} ${words[1].toLowerCase()}` : w0) ?? suggest(w0)
+  throw new UnknownCommandError(`unknown command ${JSON.stringify(words[0])}${hint != null ? `; did you mean \`${hint}\`?` : ''} (type \`help\` for the list)`)
+}

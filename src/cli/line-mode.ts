@@ -1,0 +1,47 @@
+/**
+ * Line mode (stdin not a TTY, or `--json`): one command per input line, run in input order. With
+ * `--json` every stdout line is one JSON object (docs/cli-json.md); otherwise plain text. End of
+ * input or `quit` shuts the node down cleanly and resolves.
+ */
+import { createInterface } from 'node:readline'
+import type { App } from '../app.js'
+import { execute } from './execute.js'
+import { formatMessage, formatResult } from './format.js'
+
+export interface LineModeOptions {
+  json: boolean
+  input?: NodeJS.ReadableStream
+  /** Where results go (default process.stdout). */
+  write?: (line: string) => void
+}
+
+/** Runs line mode until end of input or `quit`. */
+export async function runLineMode (app: App, options: LineModeOptions): Promise<void> {
+  const write = options.write ?? ((line: string) => { process.stdout.write(line + '\n') })
+  const json = options.json
+  const emit = (obj: unknown): void => { write(JSON.stringify(obj)) }
+
+  app.on('message', (m) => {
+    if (json) emit({ type: 'event', event: 'message', data: m })
+    else write(formatMessage(m))
+  })
+  app.on('peer:connect', (peerId) => {
+    if (json) emit({ type: 'event', event: 'peer:connect', data: { peerId } })
+  })
+  app.on('peer:disconnect', (peerId) => {
+    if (json) emit({ type: 'event', event: 'peer:disconnect', data: { peerId } })
+  })
+
+  const rl = createInterface({ input: options.input ?? process.stdin, terminal: false, crlfDelay: Infinity })
+  for await (const line of rl) {
+    const result = await execute(app, line)
+    if (result == null) continue
+    if (json) emit(result)
+    else if (result.ok) {
+      const text = formatResult(result.cmd, result.data as Record<string, unknown>)
+      if (text !== '') write(text)
+    } else write(`error ${result.error.code}: ${result.error.message}`)
+    if (result.cmd === 'quit' && result.ok) break
+  }
+  rl.close()
+}

@@ -1,0 +1,75 @@
+/**
+ * `spaceway` entry point: parses flags (commander), starts the App, then runs the ink UI (stdin is a
+ * TTY and no --json) or line mode. Start-up failures print `error CODE: message` on stderr and exit 1.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { App } from '../app.js'
+import { toErrorInfo } from '../errors.js'
+import { runLineMode } from './line-mode.js'
+
+function parsePort (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535')
+  return n
+}
+
+function collect (value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+export interface CliOptions {
+  account: string
+  dataDir?: string
+  port: number
+  host: string
+  mdns: boolean
+  bootstrap: string[]
+  json: boolean
+}
+
+/** Builds the commander program (exported for tests). */
+export function program (): Command {
+  return new Command('spaceway')
+    .description('peer-to-peer terminal chat for spaces, channels and messages')
+    .addOption(new Option('-a, --account <file>', 'key file (created on first use)').env('SPACEWAY_ACCOUNT').makeOptionMandatory())
+    .addOption(new Option('-d, --data-dir <dir>', 'database directory (default: <key file>.data beside the key file)').env('SPACEWAY_DATA_DIR'))
+    .addOption(new Option('-p, --port <number>', 'TCP port to listen on (0 = any free port)').argParser(parsePort).default(0).env('SPACEWAY_PORT'))
+    .addOption(new Option('--host <address>', 'interface to listen on').default('0.0.0.0').env('SPACEWAY_HOST'))
+    .option('--no-mdns', 'do not discover or announce peers on the LAN with mDNS')
+    .option('-b, --bootstrap <multiaddr>', 'peer to dial at start (repeatable)', collect, [])
+    .option('--json', 'line mode with one JSON object per stdout line (see docs/cli-json.md)', false)
+    .showHelpAfterError()
+}
+
+/** Runs the CLI with `argv` (process.argv form). Resolves when the user quits. */
+export async function main (argv: string[]): Promise<void> {
+  const opts = program().parse(argv).opts<CliOptions>()
+  let app: App
+  try {
+    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap })
+  } catch (err) {
+    const { code, message } = toErrorInfo(err)
+    process.stderr.write(`error ${code}: ${message}\n`)
+    process.exit(1)
+  }
+  let stopping: Promise<void> | undefined
+  const stop = async (): Promise<void> => {
+    stopping ??= app.stop()
+    await stopping
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => { stop().finally(() => process.exit(0)) })
+  }
+  const interactive = process.stdin.isTTY === true && !opts.json
+  if (interactive) {
+    const { runInk } = await import('../ui/run.js')
+    await runInk(app)
+  } else {
+    const ready = { type: 'ready', peerId: app.account.peerId, userId: app.account.userId, name: app.account.name, addrs: app.addresses() }
+    if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n')
+    else process.stdout.write(`spaceway: ${ready.name} (${ready.peerId})\nlistening on:\n${ready.addrs.map(a => `  ${a}`).join('\n')}\n`)
+    await runLineMode(app, { json: opts.json })
+  }
+  await stop()
+  process.exit(0)
+}

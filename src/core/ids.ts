@@ -1,0 +1,40 @@
+/**
+ * Text forms of the binary identifiers used everywhere: op ids, space ids, channel ids (32-byte
+ * SHA-256 digests) and user ids (32-byte Ed25519 public keys) are written as lowercase RFC 4648
+ * base32 without padding (52 characters).
+ */
+import { createHash } from 'node:crypto'
+import { fromString, toString } from 'uint8arrays'
+
+/** Length in bytes of op ids and user ids. */
+export const ID_BYTES = 32
+
+/** Bytes -> lowercase base32 (no padding). */
+export function idToString (bytes: Uint8Array): string {
+  return toString(bytes, 'base32')
+}
+
+/**
+ * Lowercase base32 -> bytes. Throws `Error` if the text is not base32 or does not decode to 32 bytes.
+ */
+export function idFromString (text: string): Uint8Array {
+  if (!/^[a-z2-7]{52}$/.test(text)) throw new Error(`not an id: ${JSON.stringify(text.slice(0, 60))}`)
+  const bytes = fromString(text, 'base32')
+  if (bytes.length !== ID_BYTES) throw new Error('id must be 32 bytes')
+  return bytes
+}
+
+/** True if `text` has the shape of a full id. */
+export function isIdString (text: string): boolean {
+  return /^[a-z2-7]{52}$/.test(text)
+}
+
+/** SHA-256 digest (32 bytes). */
+export function sha256 (data: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(data).digest())
+}
+
+/** Bytewise comparison of two byte arrays (memcmp order). */
+export function compareBytes (a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b)
+}

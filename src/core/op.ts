@@ -1,0 +1,217 @@
+/**
+ * Ops: every change to a space is one signed, content-addressed op.
+ *
+ * Wire form (canonical CBOR, RFC 8949 section 4.2.1 "core deterministic encoding" as produced by
+ * cborg's default map sorting; integers only, no floats, no indefinite lengths):
+ *
+ *   { v: 1, type: string, space: bytes(32) | null, author: bytes(32), hlc: [wall, counter],
+ *     deps: [bytes(32), ...] (sorted, unique), payload: {...}, sig: bytes(64) }
+ *
+ * `sig` is Ed25519 by `author` over SIGNING_CONTEXT || CBOR(the map without `sig`).
+ * The op id is SHA-256 of the whole signed encoding. A space's id is the id of its `space.create`
+ * op (whose `space` is null and `deps` empty). See docs/PROTOCOL.md.
+ */
+import { decode, encode } from 'cborg'
+import { InvalidOpError } from '../errors.js'
+import { type Hlc, isHlc } from './hlc.js'
+import { compareBytes, idFromString, idToString, sha256 } from './ids.js'
+import { type Signer, verifySignature } from './signing.js'
+
+/** Prefix of every signed byte string, so an op signature can never be replayed as anything else. */
+export const SIGNING_CONTEXT = new TextEncoder().encode('spaceway/op/v1\n')
+/** Largest encoded op accepted, in bytes. */
+export const MAX_OP_BYTES = 20 * 1024
+/** Longest message text, in characters (UTF-16 code units). */
+export const MAX_MESSAGE_CHARS = 4000
+/** Longest space, channel or display name, in characters. */
+export const MAX_NAME_CHARS = 64
+/** Most causal dependencies one op may list. */
+export const MAX_DEPS = 64
+
+/** Payloads by op type. Channel ids and nonces are raw bytes on the wire. */
+export interface Payloads {
+  'space.create': { name: string, nonce: Uint8Array }
+  'channel.create': { name: string }
+  'message.post': { channel: Uint8Array, text: string }
+  'profile.set': { name: string }
+}
+export type OpType = keyof Payloads
+export const OP_TYPES: readonly OpType[] = ['space.create', 'channel.create', 'message.post', 'profile.set']
+
+/** An op as the rest of the program sees it: decoded, verified, with text ids. */
+export interface Op<T extends OpType = OpType> {
+  /** base32 SHA-256 of `bytes`. */
+  id: string
+  /** The canonical signed encoding (what is stored and sent). */
+  bytes: Uint8Array
+  type: T
+  /** base32 space id; for `space.create` it equals `id`. */
+  spaceId: string
+  /** base32 of the author's 32-byte Ed25519 public key: the user id. */
+  author: string
+  authorKey: Uint8Array
+  /** 64-byte Ed25519 signature. */
+  sig: Uint8Array
+  hlc: Hlc
+  /** base32 op ids of causal predecessors (the heads the author had seen), sorted. */
+  deps: string[]
+  payload: Payloads[T]
+}
+
+/** What an author supplies to make an op. */
+export interface OpDraft<T extends OpType = OpType> {
+  type: T
+  /** Raw 32-byte space id; null only for `space.create`. */
+  space: Uint8Array | null
+  hlc: Hlc
+  deps: Uint8Array[]
+  payload: Payloads[T]
+}
+
+function unsignedMap (draft: OpDraft, author: Uint8Array): Record<string, unknown> {
+  return {
+    v: 1,
+    type: draft.type,
+    space: draft.space,
+    author,
+    hlc: [draft.hlc.wall, draft.hlc.counter],
+    deps: [...draft.deps].sort(compareBytes),
+    payload: draft.payload
+  }
+}
+
+function signingBytes (unsigned: Record<string, unknown>): Uint8Array {
+  const body = encode(unsigned)
+  const out = new Uint8Array(SIGNING_CONTEXT.length + body.length)
+  out.set(SIGNING_CONTEXT)
+  out.set(body, SIGNING_CONTEXT.length)
+  return out
+}
+
+/**
+ * Signs a draft and returns the finished op. Throws `InvalidOpError` if the result would not pass
+ * `decodeOp` (so nothing we author is something peers would reject).
+ */
+export function createOp<T extends OpType> (draft: OpDraft<T>, signer: Signer): Op<T> {
+  const unsigned = unsignedMap(draft, signer.publicKey)
+  const sig = signer.sign(signingBytes(unsigned))
+  const bytes = encode({ ...unsigned, sig })
+  return decodeOp(bytes, { verify: false }) as Op<T>
+}
+
+function fail (reason: string, message: string): never {
+  throw new InvalidOpError(reason, message)
+}
+
+function isBytes (v: unknown, len?: number): v is Uint8Array {
+  return v instanceof Uint8Array && (len == null || v.length === len)
+}
+
+function checkName (v: unknown, what: string): string {
+  if (typeof v !== 'string') fail('bad_payload', `${what} must be a string`)
+  if (v.trim().length === 0) fail('bad_payload', `${what} is empty`)
+  if (v.length > MAX_NAME_CHARS) fail('too_large', `${what} is longer than ${MAX_NAME_CHARS} characters`)
+  return v
+}
+
+function checkPayload (type: OpType, p: unknown): void {
+  if (p == null || typeof p !== 'object' || Array.isArray(p) || p instanceof Uint8Array) fail('bad_payload', 'payload must be a map')
+  const o = p as Record<string, unknown>
+  const keys = Object.keys(o).sort().join(',')
+  switch (type) {
+    case 'space.create':
+      if (keys !== 'name,nonce') fail('bad_payload', 'space.create payload must be {name, nonce}')
+      checkName(o.name, 'space name')
+      if (!isBytes(o.nonce, 16)) fail('bad_payload', 'nonce must be 16 bytes')
+      return
+    case 'channel.create':
+    case 'profile.set':
+      if (keys !== 'name') fail('bad_payload', `${type} payload must be {name}`)
+      checkName(o.name, 'name')
+      return
+    case 'message.post':
+      if (keys !== 'channel,text') fail('bad_payload', 'message.post payload must be {channel, text}')
+      if (!isBytes(o.channel, 32)) fail('bad_payload', 'channel must be a 32-byte id')
+      if (typeof o.text !== 'string' || o.text.trim().length === 0) fail('bad_payload', 'text must be a non-empty string')
+      if (o.text.length > MAX_MESSAGE_CHARS) fail('too_large', `text is longer than ${MAX_MESSAGE_CHARS} characters`)
+  }
+}
+
+/**
+ * Checks the Ed25519 signature of an op decoded with `verify: false`.
+ * @throws InvalidOpError (`bad_signature`)
+ */
+export function verifyOp (op: Op): void {
+  const unsigned = unsignedMap({
+    type: op.type,
+    space: op.type === 'space.create' ? null : idFromString(op.spaceId),
+    hlc: op.hlc,
+    deps: op.deps.map(idFromString),
+    payload: op.payload
+  }, op.authorKey)
+  if (!verifySignature(op.authorKey, signingBytes(unsigned), op.sig)) fail('bad_signature', 'signature does not verify')
+}
+
+/**
+ * Decodes and validates untrusted op bytes: size, canonical CBOR, shape, field types and sizes,
+ * payload per type, and (unless `verify: false`) the Ed25519 signature. Does not check deps
+ * against any store: that is `OpStore`'s job.
+ *
+ * @throws InvalidOpError with `reason` one of: too_large, bad_encoding, not_canonical, bad_shape,
+ *   bad_type, bad_hlc, bad_deps, bad_payload, bad_signature
+ */
+export function decodeOp (bytes: Uint8Array, options: { verify?: boolean } = {}): Op {
+  if (!(bytes instanceof Uint8Array)) fail('bad_encoding', 'op must be bytes')
+  if (bytes.length > MAX_OP_BYTES) fail('too_large', `op is ${bytes.length} bytes, more than ${MAX_OP_BYTES}`)
+  let raw: unknown
+  try {
+    raw = decode(bytes, { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false, allowIndefinite: false, allowBigInt: false })
+  } catch (err) {
+    fail('bad_encoding', `op is not valid CBOR: ${(err as Error).message}`)
+  }
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) fail('bad_shape', 'op must be a CBOR map')
+  const m = raw as Record<string, unknown>
+  if (Object.keys(m).sort().join(',') !== 'author,deps,hlc,payload,sig,space,type,v') fail('bad_shape', 'op must have exactly v, type, space, author, hlc, deps, payload, sig')
+  if (m.v !== 1) fail('bad_shape', `unsupported op version ${String(m.v)}`)
+  if (typeof m.type !== 'string' || !OP_TYPES.includes(m.type as OpType)) fail('bad_type', `unknown op type ${JSON.stringify(String(m.type)).slice(0, 40)}`)
+  const type = m.type as OpType
+  if (!isBytes(m.author, 32)) fail('bad_shape', 'author must be a 32-byte public key')
+  if (!isBytes(m.sig, 64)) fail('bad_shape', 'sig must be 64 bytes')
+  if (!Array.isArray(m.hlc) || m.hlc.length !== 2) fail('bad_hlc', 'hlc must be [wall, counter]')
+  const hlc = { wall: m.hlc[0] as number, counter: m.hlc[1] as number }
+  if (!isHlc(hlc)) fail('bad_hlc', 'hlc out of range')
+  if (!Array.isArray(m.deps) || m.deps.length > MAX_DEPS) fail('bad_deps', `deps must be a list of at most ${MAX_DEPS} ids`)
+  const deps = m.deps as unknown[]
+  for (let i = 0; i < deps.length; i++) {
+    if (!isBytes(deps[i], 32)) fail('bad_deps', 'each dep must be a 32-byte op id')
+    if (i > 0 && compareBytes(deps[i - 1] as Uint8Array, deps[i] as Uint8Array) >= 0) fail('bad_deps', 'deps must be sorted and unique')
+  }
+  if (type === 'space.create') {
+    if (m.space !== null) fail('bad_shape', 'space.create must have space = null')
+    if (deps.length !== 0) fail('bad_deps', 'space.create has no deps')
+  } else {
+    if (!isBytes(m.space, 32)) fail('bad_shape', 'space must be a 32-byte id')
+    if (deps.length === 0) fail('bad_deps', `${type} must depend on at least one op of its space`)
+  }
+  checkPayload(type, m.payload)
+  // Canonical form: re-encoding must give the same bytes, so the id is a function of the content.
+  const { sig, ...unsigned } = m
+  const reencoded = encode(m)
+  if (compareBytes(reencoded, bytes) !== 0) fail('not_canonical', 'op is not in canonical CBOR form')
+  if (options.verify !== false && !verifySignature(m.author as Uint8Array, signingBytes(unsigned), sig as Uint8Array)) {
+    fail('bad_signature', 'signature does not verify')
+  }
+  const id = idToString(sha256(bytes))
+  return {
+    id,
+    bytes,
+    type,
+    spaceId: type === 'space.create' ? id : idToString(m.space as Uint8Array),
+    author: idToString(m.author as Uint8Array),
+    authorKey: m.author as Uint8Array,
+    sig: m.sig as Uint8Array,
+    hlc,
+    deps: (deps as Uint8Array[]).map(idToString),
+    payload: m.payload as Payloads[OpType]
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The libp2p node: TCP, noise, yamux, identify, ping, Kademlia (private protocol id, server mode,
+ * loopback/LAN addresses kept), GossipSub tuned for chats of 2-50 peers, optional mDNS.
+ * Only configuration lives here; behaviour (what to do with peers, topics, streams) lives in the
+ * modules that use the node.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { mdns } from '@libp2p/mdns'
+import type { Ed25519PrivateKey, PeerDiscovery } from '@libp2p/interface'
+import { sha256 } from '../core/ids.js'
+
+/** Kademlia protocol id: ours, so the network is not the public IPFS DHT. */
+export const DHT_PROTOCOL = '/spaceway/kad/1.0.0'
+
+export type NodeServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  pubsub: GossipSub
+}
+export type SpacewayNode = Libp2p<NodeServices>
+
+export interface NodeOptions {
+  privateKey: Ed25519PrivateKey
+  /** Interface to listen on (default 0.0.0.0). */
+  host?: string
+  /** TCP port (default 0 = any free port). */
+  port?: number
+  /** Enable mDNS LAN discovery (default true). */
+  mdns?: boolean
+}
+
+/**
+ * Creates (does not start) the node. Connections from 127.0.0.0/8 are always allowed, so local
+ * clusters and tests are not rate limited.
+ */
+export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
+  const host = options.host ?? '0.0.0.0'
+  const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
+  if (options.mdns !== false) peerDiscovery.push(mdns({ interval: 10_000 }))
+  return await createLibp2p({
+    privateKey: options.privateKey,
+    start: false,
+    addresses: { listen: [`/ip4/${host}/tcp/${options.port ?? 0}`] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    peerDiscovery,
+    connectionManager: {
+      allow: ['/ip4/127.0.0.0/ipcidr/8'],
+      dialTimeout: 10_000
+    },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        clientMode: false,
+        peerInfoMapper: passthroughMapper,
+        initialQuerySelfInterval: 0
+      }),
+      pubsub: gossipsub({
+        // Ops carry their own Ed25519 signatures; the message id is the content hash, so the same op
+        // published twice (by its author and by a peer that re-publishes it) is one message.
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (msg) => sha256(msg.data),
+        allowPublishToZeroTopicPeers: true,
+        ignoreDuplicatePublishError: true,
+        floodPublish: true,
+        // Mesh degrees for chats of 2-50 peers (defaults D=6, D_lo=4 are for large networks).
+        D: 4,
+        Dlo: 2,
+        Dhi: 8,
+        Dout: 1,
+        Dscore: 2,
+        // Many peers of a LAN or a test share an IP; colocation must not graylist them.
+        scoreParams: { IPColocationFactorWeight: 0 }
+      })
+    }
+  }) as SpacewayNode
+}

@@ -1,0 +1,149 @@
+/**
+ * The network side of `/spaceway/sync/1.0.0`: a stream handler (responder) and `syncWith`
+ * (initiator), both running the transport-free session in ../sync/session.ts over a
+ * length-prefixed libp2p stream. Every read has a deadline; a peer that breaks the protocol gets
+ * its stream reset and nothing else happens.
+ */
+import { EventEmitter } from 'node:events'
+import { logger } from '@libp2p/logger'
+import { lpStream } from '@libp2p/utils'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { SyncProtocolError, TimeoutError } from '../errors.js'
+import { splitOrderKey } from '../core/order.js'
+import type { Replica } from '../replica.js'
+import { decodeSyncMessage, encodeSyncMessage, MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL } from '../sync/messages.js'
+import { syncAsInitiator, syncAsResponder, type SyncChannel, type SyncHost, type SyncStats } from '../sync/session.js'
+import type { SpacewayNode } from './node.js'
+
+const log = logger('spaceway:sync')
+
+/** Deadline for each message read, ms. */
+export const SYNC_READ_TIMEOUT_MS = 15_000
+/** Deadline for a whole session, ms. */
+export const SYNC_SESSION_TIMEOUT_MS = 120_000
+
+export interface SyncServiceEvents {
+  /** A session finished (either side). */
+  synced: [peerId: string, stats: SyncStats]
+}
+
+/** Builds the replica-backed SyncHost; `peer` tags ingested ops for logs and gap handling. */
+export function replicaSyncHost (replica: Replica, peer: string): SyncHost {
+  return {
+    keys: (spaceId) => {
+      const state = replica.store.spaces.get(spaceId)
+      if (state != null) return state.items
+      return replica.wants(spaceId) ? [] : null
+    },
+    getOps: async (spaceId, ids) => {
+      const state = replica.store.spaces.get(spaceId)
+      if (state == null) return []
+      const keys = ids.map(id => state.byId.get(id)).filter((k): k is string => k != null).sort()
+      const bytes = await replica.store.getManyBytes(keys.map(k => splitOrderKey(k).id))
+      return bytes.filter((b): b is Uint8Array => b != null)
+    },
+    ingest: async (ops) => {
+      await replica.ingest(ops, peer)
+    }
+  }
+}
+
+function streamChannel (stream: Stream, signal: AbortSignal): SyncChannel {
+  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_BYTES })
+  return {
+    send: async (m) => { await lp.write(encodeSyncMessage(m), { signal }) },
+    receive: async () => {
+      const read = AbortSignal.any([signal, AbortSignal.timeout(SYNC_READ_TIMEOUT_MS)])
+      try {
+        return decodeSyncMessage((await lp.read({ signal: read })).subarray())
+      } catch (err) {
+        if (read.aborted) throw new TimeoutError('sync peer did not answer in time')
+        throw err
+      }
+    }
+  }
+}
+
+export class SyncService extends EventEmitter<SyncServiceEvents> {
+  private readonly running = new Map<string, Promise<SyncStats>>()
+  private readonly shutdown = new AbortController()
+  /** Sessions served and started, and their bytes (for `network` and metrics). */
+  readonly totals = { served: 0, initiated: 0, failed: 0, bytesSent: 0, bytesReceived: 0 }
+
+  constructor (private readonly node: SpacewayNode, private readonly replica: Replica) {
+    super()
+  }
+
+  /** Registers the protocol handler. Call before the node starts dialing. */
+  async start (): Promise<void> {
+    await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
+      this.serve(stream, connection).catch(() => {})
+    }, { maxInboundStreams: 64, maxOutboundStreams: 64, runOnLimitedConnection: true })
+  }
+
+  /** Aborts every session. */
+  async stop (): Promise<void> {
+    this.shutdown.abort()
+    await this.node.unhandle(SYNC_PROTOCOL).catch(() => {})
+  }
+
+  private record (peer: string, stats: SyncStats): void {
+    this.totals.bytesSent += stats.bytesSent
+    this.totals.bytesReceived += stats.bytesReceived
+    this.emit('synced', peer, stats)
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)])
+    try {
+      const stats = await syncAsResponder(streamChannel(stream, signal), replicaSyncHost(this.replica, peer))
+      this.totals.served++
+      if (stats != null) {
+        log('served %s for space %s: sent %d ops, got %d, %d rounds', peer, stats.spaceId, stats.opsSent, stats.opsReceived, stats.rounds)
+        this.record(peer, stats)
+      }
+      await stream.close({ signal }).catch(() => {})
+    } catch (err) {
+      this.totals.failed++
+      log('sync from %s failed: %s', peer, (err as Error).message)
+      stream.abort(err instanceof Error ? err : new SyncProtocolError(String(err)))
+    }
+  }
+
+  /**
+   * Reconciles `spaceId` with `peerId` as initiator; concurrent calls for the same peer and space
+   * share one session. Resolves with the session's figures (`outcome: 'unknown'` if the peer does
+   * not hold the space).
+   * @throws TimeoutError, SyncProtocolError, or the dial's error
+   */
+  async syncWith (peerId: PeerId | string, spaceId: string, options: { signal?: AbortSignal } = {}): Promise<SyncStats> {
+    const peer = peerId.toString()
+    const key = `${peer}/${spaceId}`
+    const existing = this.running.get(key)
+    if (existing != null) return await existing
+    const run = this.initiate(peer, spaceId, options.signal).finally(() => this.running.delete(key))
+    this.running.set(key, run)
+    return await run
+  }
+
+  private async initiate (peer: string, spaceId: string, outer?: AbortSignal): Promise<SyncStats> {
+    const signals = [this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)]
+    if (outer != null) signals.push(outer)
+    const signal = AbortSignal.any(signals)
+    const stream = await this.node.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
+    try {
+      const stats = await syncAsInitiator(streamChannel(stream, signal), replicaSyncHost(this.replica, peer), spaceId)
+      this.totals.initiated++
+      log('synced space %s with %s: got %d ops, sent %d, %d bytes in, %d rounds', spaceId, peer, stats.opsReceived, stats.opsSent, stats.bytesReceived, stats.rounds)
+      this.record(peer, stats)
+      await stream.close({ signal }).catch(() => {})
+      return stats
+    } catch (err) {
+      this.totals.failed++
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+}

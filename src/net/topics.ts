@@ -1,0 +1,72 @@
+/**
+ * GossipSub transport for ops: one topic per space, `/spaceway/space/<space id>/1`. A topic
+ * validator runs every received op through the replica before GossipSub forwards it, so invalid
+ * ops (bad shape, forged signature) are rejected and never forwarded.
+ */
+import { logger } from '@libp2p/logger'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import type { Op } from '../core/op.js'
+import type { Replica } from '../replica.js'
+import type { SpacewayNode } from './node.js'
+
+const log = logger('spaceway:gossip')
+
+/** GossipSub topic of a space. */
+export function spaceTopic (spaceId: string): string {
+  return `/spaceway/space/${spaceId}/1`
+}
+
+export class SpaceTopics {
+  constructor (private readonly node: SpacewayNode, private readonly replica: Replica) {}
+
+  /** Subscribes to a space's topic (idempotent), with its validator installed first. */
+  subscribe (spaceId: string): void {
+    const topic = spaceTopic(spaceId)
+    const pubsub = this.node.services.pubsub
+    if (!pubsub.topicValidators.has(topic)) {
+      pubsub.topicValidators.set(topic, async (peer, message) => {
+        const [result] = await this.replica.ingest([message.data], peer.toString())
+        switch (result.status) {
+          case 'rejected': return TopicValidatorResult.Reject
+          case 'ignored': return TopicValidatorResult.Ignore
+          default: return TopicValidatorResult.Accept
+        }
+      })
+    }
+    if (!pubsub.getTopics().includes(topic)) pubsub.subscribe(topic)
+  }
+
+  /** Leaves a space's topic. */
+  unsubscribe (spaceId: string): void {
+    const topic = spaceTopic(spaceId)
+    this.node.services.pubsub.unsubscribe(topic)
+    this.node.services.pubsub.topicValidators.delete(topic)
+  }
+
+  /** Peers in the GossipSub mesh of a space's topic. */
+  meshPeers (spaceId: string): string[] {
+    // getMeshPeers is on the implementation class, not the exported interface.
+    const impl = this.node.services.pubsub as unknown as { getMeshPeers?: (topic: string) => string[] }
+    return impl.getMeshPeers?.(spaceTopic(spaceId)) ?? []
+  }
+
+  /** Peers known to be subscribed to a space's topic. */
+  subscribers (spaceId: string): string[] {
+    return this.node.services.pubsub.getSubscribers(spaceTopic(spaceId)).map(p => p.toString())
+  }
+
+  /**
+   * Publishes an op to its space's topic. Never throws: with nobody subscribed the op simply waits
+   * in the store for the next sync; other failures are logged.
+   * @returns the number of peers it was sent to
+   */
+  async publish (op: Op): Promise<number> {
+    try {
+      const result = await this.node.services.pubsub.publish(spaceTopic(op.spaceId), op.bytes)
+      return result.recipients.length
+    } catch (err) {
+      log('publish of op %s not sent now (%s); sync will deliver it', op.id, (err as Error).message)
+      return 0
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The replica: the single writer that turns op bytes (from the network or authored here) into stored,
+ * applied state. Every op passes the same checks, in this order:
+ *
+ *   decode + shape/size checks (op.ts) -> duplicate? -> signature -> space known (or being joined)?
+ *   -> deps present? (else held back) -> each dep's HLC < the op's HLC -> stage -> commit batch
+ *   -> release held ops whose deps are now all present (in causal order) -> emit `op` events.
+ *
+ * All work runs through one queue, so heads and indexes never race.
+ */
+import { EventEmitter } from 'node:events'
+import { randomBytes } from 'node:crypto'
+import { logger } from '@libp2p/logger'
+import { InvalidOpError, NotFoundError } from './errors.js'
+import { HybridClock, hlcKey, type Hlc } from './core/hlc.js'
+import { Holdback } from './core/holdback.js'
+import { idFromString } from './core/ids.js'
+import { createOp, decodeOp, verifyOp, type Op, type OpType, type Payloads } from './core/op.js'
+import { splitOrderKey } from './core/order.js'
+import type { Signer } from './core/signing.js'
+import type { OpStore, StagedOp } from './store/op-store.js'
+
+const log = logger('spaceway:replica')
+
+/** What happened to one op handed to `ingest`. */
+export type IngestStatus = 'applied' | 'duplicate' | 'held' | 'rejected' | 'ignored'
+
+/** Result of `ingest` for one op. `reason` is set when rejected (an `InvalidOpError.reason`). */
+export interface IngestResult { status: IngestStatus, op?: Op, reason?: string, missing?: string[] }
+
+export interface ReplicaEvents {
+  /** An op was applied; `local` is true for ops authored here. */
+  op: [op: Op, local: boolean]
+  /** An op was held back for missing deps; the network layer asks `source` for them. */
+  gap: [spaceId: string, source: string | undefined]
+  /** An op from the network was rejected. */
+  rejected: [reason: string, source: string | undefined]
+}
+
+function parseHlcKey (k: string): Hlc {
+  return { wall: parseInt(k.slice(0, 12), 16), counter: parseInt(k.slice(12, 20), 16) }
+}
+
+export class Replica extends EventEmitter<ReplicaEvents> {
+  readonly store: OpStore
+  readonly clock: HybridClock
+  private readonly signer: Signer
+  private readonly holdback: Holdback
+  private readonly joining = new Set<string>()
+  private queue: Promise<unknown> = Promise.resolve()
+  /** Counters for `network`/metrics: rejected ops by reason. */
+  readonly rejectedByReason = new Map<string, number>()
+
+  constructor (store: OpStore, signer: Signer, options: { now?: () => number, maxHeld?: number } = {}) {
+    super()
+    this.store = store
+    this.signer = signer
+    let start: Hlc = { wall: 0, counter: 0 }
+    for (const s of store.spaces.values()) if (s.maxHlc.wall > start.wall || (s.maxHlc.wall === start.wall && s.maxHlc.counter > start.counter)) start = s.maxHlc
+    this.clock = new HybridClock({ now: options.now, start })
+    this.holdback = new Holdback(options.maxHeld)
+  }
+
+  /** Restores the set of spaces being joined (persisted in the store). */
+  async init (): Promise<void> {
+    for (const s of await this.store.joining()) this.joining.add(s)
+  }
+
+  private run<T> (fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn)
+    this.queue = next.catch(() => {})
+    return next
+  }
+
+  /** Spaces the user asked to join whose `space.create` has not arrived. */
+  joiningSpaces (): string[] {
+    return [...this.joining].filter(s => !this.store.spaces.has(s))
+  }
+
+  /** Marks a space as wanted (persisted), so ops for it are accepted before its `space.create`. */
+  async markJoining (spaceId: string): Promise<void> {
+    if (this.store.spaces.has(spaceId)) return
+    this.joining.add(spaceId)
+    await this.store.setMeta(`joining!${spaceId}`, true)
+  }
+
+  /** Forgets a space being joined that never arrived. */
+  async unmarkJoining (spaceId: string): Promise<void> {
+    this.joining.delete(spaceId)
+    await this.store.setMeta(`joining!${spaceId}`, undefined)
+  }
+
+  /** True if ops of `spaceId` are wanted here (held, or being joined). */
+  wants (spaceId: string): boolean {
+    return this.store.spaces.has(spaceId) || this.joining.has(spaceId)
+  }
+
+  /** Number of ops held back for missing deps. */
+  get heldCount (): number {
+    return this.holdback.size
+  }
+
+  /**
+   * Validates and applies ops received from `source` (a PeerId string, for logs and gap sync).
+   * Ops may come in any order; ops whose deps are missing are held back. Never throws for bad
+   * input: each result says what happened.
+   */
+  async ingest (batch: Uint8Array[], source?: string): Promise<IngestResult[]> {
+    return await this.run(async () => {
+      const staged: StagedOp[] = []
+      const results = batch.map(bytes => this.ingestOne(bytes, source, staged))
+      await this.store.commit(staged)
+      for (const s of staged) this.emit('op', s.op, false)
+      return results
+    })
+  }
+
+  private reject (reason: string, source: string | undefined, err: unknown): IngestResult {
+    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
+    log('rejected op from %s: %s (%s)', source ?? 'local', reason, (err as Error).message)
+    this.emit('rejected', reason, source)
+    return { status: 'rejected', reason }
+  }
+
+  private ingestOne (bytes: Uint8Array, source: string | undefined, staged: StagedOp[]): IngestResult {
+    let op: Op
+    try {
+      op = decodeOp(bytes, { verify: false })
+    } catch (err) {
+      return this.reject(err instanceof InvalidOpError ? err.reason : 'bad_encoding', source, err)
+    }
+    const state = this.store.spaces.get(op.spaceId)
+    if (state?.byId.has(op.id) === true || this.holdback.has(op.id)) return { status: 'duplicate', op }
+    if (!this.wants(op.spaceId)) return { status: 'ignored', op }
+    try {
+      verifyOp(op)
+    } catch (err) {
+      return this.reject('bad_signature', source, err)
+    }
+    const missing = state == null ? op.deps : op.deps.filter(d => !state.byId.has(d))
+    if (missing.length > 0) {
+      const evicted = this.holdback.hold(op, missing)
+      if (evicted != null) log.error('holdback full: dropped op %s of space %s (sync will fetch it again)', evicted.id, evicted.spaceId)
+      log('holding op %s: %d deps missing', op.id, missing.length)
+      this.emit('gap', op.spaceId, source)
+      return { status: 'held', op, missing }
+    }
+    const applied = this.applyReady(op, staged, source)
+    return applied ?? { status: 'applied', op }
+  }
+
+  /** Applies `op` (deps present) and every held op it unblocks. Returns a rejection, if `op` was rejected. */
+  private applyReady (first: Op, staged: StagedOp[], source: string | undefined): IngestResult | undefined {
+    const todo = [first]
+    let firstResult: IngestResult | undefined
+    while (todo.length > 0) {
+      const op = todo.shift() as Op
+      const state = this.store.spaces.get(op.spaceId)
+      // Causality: an op's HLC must be after each of its deps' (HLCs respect happened-before).
+      const own = hlcKey(op.hlc)
+      const late = state == null ? undefined : op.deps.find(d => splitOrderKey(state.byId.get(d) ?? '').hlcKey >= own)
+      if (late != null) {
+        const r = this.reject('bad_hlc', source, new Error(`op ${op.id} has an HLC not after its dep ${late}`))
+        if (op === first) firstResult = r
+        continue
+      }
+      const s = this.store.stage(op)
+      if (s == null) continue
+      staged.push(s)
+      this.clock.observe(op.hlc)
+      todo.push(...this.holdback.applied(op.id))
+    }
+    return firstResult
+  }
+
+  /**
+   * Authors an op here: deps = the space's current heads, HLC after every dep, signed, stored,
+   * applied. Returns the op (the caller publishes it).
+   * @throws NotFoundError if the space is not held here
+   */
+  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T]): Promise<Op<T>> {
+    return await this.run(async () => {
+      let deps: string[] = []
+      if (spaceId != null) {
+        const state = this.store.spaces.get(spaceId)
+        if (state == null) throw new NotFoundError(`space ${spaceId} is not held here`)
+        deps = [...state.heads]
+        for (const d of deps) {
+          const k = state.byId.get(d)
+          if (k != null) this.clock.observe(parseHlcKey(k), true)
+        }
+      }
+      const op = createOp({ type, space: spaceId == null ? null : idFromString(spaceId), hlc: this.clock.tick(), deps: deps.map(idFromString), payload }, this.signer)
+      const s = this.store.stage(op)
+      if (s != null) await this.store.commit([s])
+      this.emit('op', op, true)
+      return op
+    })
+  }
+
+  /** A fresh 16-byte nonce for `space.create`. */
+  static nonce (): Uint8Array {
+    return new Uint8Array(randomBytes(16))
+  }
+}

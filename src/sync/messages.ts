@@ -1,0 +1,110 @@
+/**
+ * Wire messages of `/spaceway/sync/1.0.0` (docs/PROTOCOL.md). Each message is one canonical CBOR
+ * value inside an unsigned-varint length prefix. Pure: encode/decode only; decode validates every
+ * field of untrusted input and throws `SyncProtocolError` naming what was wrong.
+ *
+ *   rec     {t:"rec", space: text, ranges: [[upper: text|null, mode: 0|1|2, data], ...], want: [text]}
+ *           mode 0 skip (data null), 1 fingerprint (data: bytes(16)), 2 id list (data: [text])
+ *   ops     {t:"ops", ops: [bytes]}      signed ops, in HLC order
+ *   done    {t:"done"}                   the sender has nothing more to say for this space
+ *   unknown {t:"unknown"}                the responder does not hold the space
+ */
+import { decode, encode } from 'cborg'
+import { SyncProtocolError } from '../errors.js'
+import { isIdString } from '../core/ids.js'
+import { MAX_OP_BYTES } from '../core/op.js'
+import { FINGERPRINT_BYTES, type Range } from './rbsr.js'
+
+/** Protocol id of the sync protocol. */
+export const SYNC_PROTOCOL = '/spaceway/sync/1.0.0'
+/** Largest sync message, in bytes (the length prefix is checked before reading the body). */
+export const MAX_SYNC_MESSAGE_BYTES = 4 * 1024 * 1024
+/** Ops messages are cut at about this many bytes of ops. */
+export const OPS_CHUNK_BYTES = 512 * 1024
+/** Most ranges in one `rec`. */
+export const MAX_RANGES = 4096
+/** Most ids across all id lists and `want` of one `rec`. */
+export const MAX_IDS = 100_000
+
+export type SyncMessage =
+  | { t: 'rec', space: string, ranges: Range[], want: string[] }
+  | { t: 'ops', ops: Uint8Array[] }
+  | { t: 'done' }
+  | { t: 'unknown' }
+
+const MODES = ['skip', 'fp', 'ids'] as const
+
+/** Encodes one message (without the length prefix). */
+export function encodeSyncMessage (m: SyncMessage): Uint8Array {
+  if (m.t === 'rec') {
+    const ranges = m.ranges.map(r => [r.upper, MODES.indexOf(r.mode), r.mode === 'fp' ? r.fp : r.mode === 'ids' ? r.ids : null])
+    return encode({ t: 'rec', space: m.space, ranges, want: m.want })
+  }
+  return encode(m)
+}
+
+function bad (what: string): never {
+  throw new SyncProtocolError(`malformed sync message: ${what}`)
+}
+
+function checkIdList (v: unknown, what: string, budget: { ids: number }): string[] {
+  if (!Array.isArray(v)) bad(`${what} must be a list`)
+  budget.ids += v.length
+  if (budget.ids > MAX_IDS) bad(`more than ${MAX_IDS} ids`)
+  for (const id of v) if (typeof id !== 'string' || !isIdString(id)) bad(`${what} holds a non-id`)
+  return v as string[]
+}
+
+/**
+ * Decodes and validates one message.
+ * @throws SyncProtocolError for anything that is not a well-formed message
+ */
+export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
+  if (bytes.length > MAX_SYNC_MESSAGE_BYTES) bad('too large')
+  let raw: unknown
+  try {
+    raw = decode(bytes, { strict: true, allowUndefined: false, allowBigInt: false })
+  } catch (err) {
+    bad(`not CBOR (${(err as Error).message})`)
+  }
+  if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) bad('not a map')
+  const m = raw as Record<string, unknown>
+  switch (m.t) {
+    case 'done':
+    case 'unknown':
+      return { t: m.t }
+    case 'ops': {
+      if (!Array.isArray(m.ops)) bad('ops must be a list')
+      for (const o of m.ops) if (!(o instanceof Uint8Array) || o.length > MAX_OP_BYTES) bad('ops holds a non-op')
+      return { t: 'ops', ops: m.ops as Uint8Array[] }
+    }
+    case 'rec': {
+      if (typeof m.space !== 'string' || !isIdString(m.space)) bad('space must be a space id')
+      if (!Array.isArray(m.ranges) || m.ranges.length > MAX_RANGES) bad(`ranges must be a list of at most ${MAX_RANGES}`)
+      const budget = { ids: 0 }
+      const want = checkIdList(m.want, 'want', budget)
+      let lower = ''
+      const ranges: Range[] = m.ranges.map((r: unknown, i: number): Range => {
+        if (!Array.isArray(r) || r.length !== 3) bad('range must be [upper, mode, data]')
+        const [upper, mode, data] = r as [unknown, unknown, unknown]
+        if (upper !== null && (typeof upper !== 'string' || upper.length > 200)) bad('range upper bound must be text or null')
+        if (upper === null && i !== (m.ranges as unknown[]).length - 1) bad('only the last range may be unbounded')
+        if (typeof upper === 'string') {
+          if (upper < lower) bad('ranges out of order')
+          lower = upper
+        }
+        switch (mode) {
+          case 0: return { upper: upper as string | null, mode: 'skip' }
+          case 1:
+            if (!(data instanceof Uint8Array) || data.length !== FINGERPRINT_BYTES) bad('fingerprint must be 16 bytes')
+            return { upper: upper as string | null, mode: 'fp', fp: data }
+          case 2: return { upper: upper as string | null, mode: 'ids', ids: checkIdList(data, 'id list', budget) }
+          default: bad('unknown range mode')
+        }
+      })
+      return { t: 'rec', space: m.space, ranges, want }
+    }
+    default:
+      bad(`unknown type ${JSON.stringify(String(m.t)).slice(0, 30)}`)
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * One reconciliation of one space between two peers, over any message channel (the network layer
+ * provides a libp2p stream; tests provide an in-memory pair). See docs/PROTOCOL.md for the exchange:
+ *
+ *   initiator: rec(ranges)  ->
+ *   responder:              <- [ops...] rec(ranges, want) | [ops...] done | unknown
+ *   ... each side answers a rec with the ops the peer lacks or asked for, then either a rec (if it
+ *   still has ranges to compare or ids to ask for) or done.
+ */
+import { SyncProtocolError } from '../errors.js'
+import { encodeSyncMessage, OPS_CHUNK_BYTES, type SyncMessage } from './messages.js'
+import { initiate, reconcile } from './rbsr.js'
+
+/** Most rec round trips in one session (a hostile peer cannot keep a session alive forever). */
+export const MAX_ROUNDS = 64
+
+/** A bidirectional channel of sync messages. `receive` throws on end of stream or deadline. */
+export interface SyncChannel {
+  send: (m: SyncMessage) => Promise<void>
+  receive: () => Promise<SyncMessage>
+}
+
+/** What sync needs from the local replica. */
+export interface SyncHost {
+  /** Sorted order keys of the space's ops; null if the space is neither held nor being joined. */
+  keys: (spaceId: string) => readonly string[] | null
+  /** Signed bytes of the given ops of the space, in HLC order (unknown ids are skipped). */
+  getOps: (spaceId: string, ids: string[]) => Promise<Uint8Array[]>
+  /** Validates and applies ops received from the peer. */
+  ingest: (ops: Uint8Array[]) => Promise<void>
+}
+
+/** Figures of one session. Bytes count encoded messages without their length prefixes. */
+export interface SyncStats {
+  spaceId: string
+  /** 'unknown' when the responder does not hold the space. */
+  outcome: 'done' | 'unknown'
+  opsSent: number
+  opsReceived: number
+  bytesSent: number
+  bytesReceived: number
+  rounds: number
+}
+
+class Session {
+  readonly stats: SyncStats
+  constructor (private readonly ch: SyncChannel, private readonly host: SyncHost, spaceId: string) {
+    this.stats = { spaceId, outcome: 'done', opsSent: 0, opsReceived: 0, bytesSent: 0, bytesReceived: 0, rounds: 0 }
+  }
+
+  async send (m: SyncMessage): Promise<void> {
+    this.stats.bytesSent += encodeSyncMessage(m).length
+    await this.ch.send(m)
+  }
+
+  async receive (): Promise<SyncMessage> {
+    const m = await this.ch.receive()
+    this.stats.bytesReceived += encodeSyncMessage(m).length
+    return m
+  }
+
+  async sendOps (ids: string[]): Promise<void> {
+    if (ids.length === 0) return
+    const ops = await this.host.getOps(this.stats.spaceId, ids)
+    let chunk: Uint8Array[] = []
+    let size = 0
+    for (const op of ops) {
+      chunk.push(op)
+      size += op.length
+      if (size >= OPS_CHUNK_BYTES) {
+        await this.send({ t: 'ops', ops: chunk })
+        chunk = []
+        size = 0
+      }
+    }
+    if (chunk.length > 0) await this.send({ t: 'ops', ops: chunk })
+    this.stats.opsSent += ops.length
+  }
+
+  /** Reads until the peer's next rec (applying ops on the way); null when the peer is done. */
+  async nextRec (): Promise<Extract<SyncMessage, { t: 'rec' }> | null> {
+    for (;;) {
+      const m = await this.receive()
+      if (m.t === 'ops') {
+        this.stats.opsReceived += m.ops.length
+        await this.host.ingest(m.ops)
+      } else if (m.t === 'done') {
+        return null
+      } else if (m.t === 'unknown') {
+        this.stats.outcome = 'unknown'
+        return null
+      } else {
+        if (m.space !== this.stats.spaceId) throw new SyncProtocolError('rec for another space in the same session')
+        return m
+      }
+    }
+  }
+
+  /** Answers recs until one side is done. */
+  async converse (first: Extract<SyncMessage, { t: 'rec' }> | null): Promise<SyncStats> {
+    let incoming = first
+    while (incoming != null) {
+      if (++this.stats.rounds > MAX_ROUNDS) throw new SyncProtocolError(`more than ${MAX_ROUNDS} rounds`)
+      const keys = this.host.keys(this.stats.spaceId) ?? []
+      let step
+      try {
+        step = reconcile(keys, incoming.ranges)
+      } catch (err) {
+        throw new SyncProtocolError((err as Error).message)
+      }
+      await this.sendOps([...new Set([...step.have, ...incoming.want])])
+      if (step.ranges.length === 0 && step.need.length === 0) {
+        await this.send({ t: 'done' })
+        return this.stats
+      }
+      await this.send({ t: 'rec', space: this.stats.spaceId, ranges: step.ranges, want: step.need })
+      incoming = await this.nextRec()
+    }
+    return this.stats
+  }
+}
+
+/**
+ * Runs a session as the side that opened the stream: reconciles `spaceId` and applies what the
+ * peer had that we lacked. Throws SyncProtocolError (or the channel's errors) on failure.
+ */
+export async function syncAsInitiator (ch: SyncChannel, host: SyncHost, spaceId: string): Promise<SyncStats> {
+  const session = new Session(ch, host, spaceId)
+  await session.send({ t: 'rec', space: spaceId, ranges: initiate(host.keys(spaceId) ?? []), want: [] })
+  return await session.converse(await session.nextRec())
+}
+
+/**
+ * Runs a session as the side that accepted the stream. Answers `unknown` when the space is not held.
+ * Returns null in that case.
+ */
+export async function syncAsResponder (ch: SyncChannel, host: SyncHost): Promise<SyncStats | null> {
+  const first = await ch.receive()
+  if (first.t !== 'rec') throw new SyncProtocolError(`expected rec, got ${first.t}`)
+  if (host.keys(first.space) == null) {
+    await ch.send({ t: 'unknown' })
+    return null
+  }
+  const session = new Session(ch, host, first.space)
+  session.stats.bytesReceived += encodeSyncMessage(first).length
+  return await session.converse(first)
+}

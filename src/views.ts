@@ -1,0 +1,51 @@
+/**
+ * What the UI and `--json` show, built from ops and space state. All text from peers passes
+ * `sanitizeText` here, so nothing downstream can print a terminal control sequence.
+ */
+import { idToString } from './core/ids.js'
+import type { Op } from './core/op.js'
+import { sanitizeText } from './core/sanitize.js'
+import type { SpaceState } from './core/space-state.js'
+
+/** A message as shown: `ts` in ms since the epoch (the op's HLC wall time). */
+export interface MessageView {
+  id: string
+  spaceId: string
+  channelId: string
+  author: { userId: string, name: string }
+  text: string
+  ts: number
+}
+
+/** Short form of an id for people (first 8 characters). */
+export function shortId (id: string): string {
+  return id.slice(0, 8)
+}
+
+/** Display name of a user in a space: its latest profile.set, else a short form of its id. */
+export function displayName (state: SpaceState | undefined, userId: string): string {
+  const name = state?.nameOf(userId)
+  return name != null ? sanitizeText(name) : `user-${shortId(userId)}`
+}
+
+/** The view of a `message.post` op. */
+export function messageView (op: Op<'message.post'>, state: SpaceState | undefined): MessageView {
+  return {
+    id: op.id,
+    spaceId: op.spaceId,
+    channelId: idToString(op.payload.channel),
+    author: { userId: op.author, name: displayName(state, op.author) },
+    text: sanitizeText(op.payload.text, true),
+    ts: op.hlc.wall
+  }
+}
+
+/** `{spaceId, name}` of a space, sanitized. */
+export function spaceView (state: SpaceState): { spaceId: string, name: string } {
+  return { spaceId: state.info.spaceId, name: sanitizeText(state.info.name) }
+}
+
+/** Normalizes a channel name as typed: trimmed, lowercase, inner spaces as dashes. */
+export function normalizeChannelName (name: string): string {
+  return name.trim().toLowerCase().replace(/\s+/g, '-')
+}

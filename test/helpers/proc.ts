@@ -1,0 +1,80 @@
+/**
+ * Drives a real `spaceway` process in `--json` line mode, as a script or bot would
+ * (docs/cli-json.md). Every wait is bounded.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+export const BIN = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
+
+export interface JsonLine { type: string, [k: string]: any }
+
+export class SpacewayProcess {
+  readonly child: ChildProcessWithoutNullStreams
+  readonly lines: JsonLine[] = []
+  stderr = ''
+  private waiters: Array<{ pred: (l: JsonLine) => boolean, from: number, resolve: (l: JsonLine) => void }> = []
+  readonly exited: Promise<number | null>
+
+  constructor (args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [BIN, '--json', '--no-mdns', '--host', '127.0.0.1', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe']
+    })
+    this.child.stderr.on('data', (d) => { this.stderr += String(d) })
+    createInterface({ input: this.child.stdout }).on('line', (text) => {
+      const line = JSON.parse(text) as JsonLine
+      this.lines.push(line)
+      const idx = this.lines.length - 1
+      this.waiters = this.waiters.filter(w => {
+        if (idx >= w.from && w.pred(line)) { w.resolve(line); return false }
+        return true
+      })
+    })
+    this.exited = new Promise(resolve => this.child.on('exit', (code) => resolve(code)))
+  }
+
+  /** Resolves with the first line (at index >= from) matching `pred`; rejects after `ms`. */
+  async waitFor (pred: (l: JsonLine) => boolean, ms = 10_000, from = 0): Promise<JsonLine> {
+    const found = this.lines.slice(from).find(pred)
+    if (found != null) return found
+    return await new Promise((resolve, reject) => {
+      const w = { pred, from, resolve: (l: JsonLine) => { clearTimeout(t); resolve(l) } }
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter(x => x !== w)
+        reject(new Error(`timed out after ${ms} ms waiting for a line; stderr: ${this.stderr.slice(-2000)}; lines: ${JSON.stringify(this.lines.slice(-5))}`))
+      }, ms)
+      this.waiters.push(w)
+    })
+  }
+
+  /** The `ready` line. */
+  async ready (): Promise<JsonLine> {
+    return await this.waitFor(l => l.type === 'ready')
+  }
+
+  /** Sends one command line and resolves with its result. */
+  async cmd (line: string, ms = 15_000): Promise<JsonLine> {
+    const before = this.lines.filter(l => l.type === 'result').length
+    this.child.stdin.write(line + '\n')
+    let seen = 0
+    return await this.waitFor(l => l.type === 'result' && seen++ === before, ms)
+  }
+
+  /** Sends a command and returns its data, failing the test if it did not succeed. */
+  async ok (line: string, ms?: number): Promise<any> {
+    const r = await this.cmd(line, ms)
+    if (r.ok !== true) throw new Error(`${line} failed: ${JSON.stringify(r.error)}`)
+    return r.data
+  }
+
+  /** Ends stdin (clean shutdown) and waits for exit. */
+  async quit (): Promise<number | null> {
+    this.child.stdin.end()
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
+    const code = await this.exited
+    clearTimeout(t)
+    return code
+  }
+}
