@@ -159,7 +159,7 @@ export const actions = {
     const channelId = app.context.channelId ?? state.info.spaceId
     const op = await app.replica.author('message.post', state.info.spaceId, { channel: idFromString(channelId), text: body })
     await app.topics.publish(op)
-    return { id: op.id, ts: op.hlc.wall }
+    return { id: op.id, ts: op.hlc.wall, text: sanitizeText(body, true) }
   },
 
   async messages (app: App, n: string | undefined): Promise<{ messages: MessageView[] }> {

@@ -1,0 +1,109 @@
+/**
+ * State behind the interactive UI, kept apart from ink so it can be tested without a terminal:
+ * the scrollback (append-only lines), input history, status line, and what a submitted line does.
+ *
+ * A submitted line runs as a command when it starts with `/` or its first word is a command name;
+ * anything else is sent as a message to the current channel.
+ */
+import { EventEmitter } from 'node:events'
+import type { App } from '../app.js'
+import { actions } from '../actions.js'
+import { routingTableSize } from '../network-info.js'
+import { parseLine } from '../cli/commands.js'
+import { execute } from '../cli/execute.js'
+import { formatMessage, formatResult } from '../cli/format.js'
+import type { MessageView } from '../views.js'
+
+/** One line of scrollback. `kind` picks its colour. */
+export interface Line { id: number, kind: 'message' | 'info' | 'error' | 'echo', text: string }
+
+/** What the status line shows. */
+export interface Status { name: string, peers: number, routingTable: number, space: string | null, channel: string | null }
+
+/** Most lines of input history kept. */
+export const HISTORY_MAX = 500
+
+export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
+  readonly lines: Line[] = []
+  private readonly history: string[] = []
+  private historyPos = 0
+  private nextId = 0
+
+  constructor (readonly app: App) {
+    super()
+    app.on('message', (m) => { this.onMessage(m) })
+    app.on('change', () => this.emit('update'))
+    app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
+    app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })
+  }
+
+  /** The welcome banner: who we are and the addresses to give others. */
+  banner (): void {
+    this.push('info', `spaceway: ${this.app.account.name} (${this.app.account.peerId})`)
+    for (const a of this.app.addresses()) this.push('info', `  listening on ${a}`)
+    this.push('info', 'type `help` for commands; plain text is sent to the current channel')
+  }
+
+  /** Appends a line of scrollback. Multi-line text becomes several lines. */
+  push (kind: Line['kind'], text: string): void {
+    for (const t of text.split('\n')) this.lines.push({ id: this.nextId++, kind, text: t })
+    this.emit('update')
+  }
+
+  status (): Status {
+    const ctx = actions.context(this.app)
+    return { name: this.app.account.name, peers: this.app.connectedPeers().length, routingTable: routingTableSize(this.app), space: ctx.spaceName, channel: ctx.channelName }
+  }
+
+  private onMessage (m: MessageView): void {
+    const { spaceId, channelId } = this.app.context
+    if (m.spaceId === spaceId && m.channelId === channelId) this.push('message', formatMessage(m))
+    else {
+      const space = this.app.store.spaces.get(m.spaceId)
+      const channel = space?.channels.get(m.channelId)
+      this.push('info', `[${space?.info.name ?? '?'} #${channel?.name ?? '?'}] ${formatMessage(m)}`)
+    }
+  }
+
+  /** Previous (`-1`) or next (`+1`) history entry, for up/down keys. */
+  recall (direction: -1 | 1): string {
+    this.historyPos = Math.max(0, Math.min(this.history.length, this.historyPos + direction))
+    return this.history[this.historyPos] ?? ''
+  }
+
+  /** Handles a submitted input line. */
+  async submit (input: string): Promise<void> {
+    const line = input.trim()
+    if (line === '') return
+    this.history.push(line)
+    if (this.history.length > HISTORY_MAX) this.history.shift()
+    this.historyPos = this.history.length
+    let asCommand = true
+    if (!line.startsWith('/')) {
+      try { parseLine(line) } catch { asCommand = false }
+    }
+    const result = await execute(this.app, asCommand ? line : `send ${JSON.stringify(line)}`)
+    if (result == null) return
+    if (!result.ok) {
+      this.push('error', `${result.error.code}: ${result.error.message}`)
+      return
+    }
+    if (result.cmd === 'send') {
+      const me = this.app.account
+      const sent = result.data as { id: string, ts: number, text: string }
+      this.push('message', formatMessage({ id: sent.id, spaceId: '', channelId: '', author: { userId: me.userId, name: me.name }, text: sent.text, ts: sent.ts }))
+      return
+    }
+    if (result.cmd === 'quit') {
+      this.emit('quit')
+      return
+    }
+    this.push('echo', `> ${line}`)
+    const text = formatResult(result.cmd, result.data as Record<string, unknown>)
+    if (text !== '') this.push('info', text)
+    if (['space create', 'space', 'join', 'channel', 'channel create'].includes(result.cmd)) {
+      const recent = await execute(this.app, 'messages 20')
+      if (recent?.ok === true) this.push('message', formatResult('messages', recent.data as Record<string, unknown>))
+    }
+  }
+}
