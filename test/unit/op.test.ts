@@ -1,0 +1,46 @@
+import { encode, decode } from 'cborg'
+import { describe, expect, it } from 'vitest'
+import { decodeOp, MAX_MESSAGE_CHARS, verifyOp } from '../../src/core/op.js'
+import { InvalidOpError } from '../../src/errors.js'
+import { idFromString } from '../../src/core/ids.js'
+import { makeOp, newSigner } from '../helpers/ops.js'
+
+function reason (fn: () => unknown): string {
+  try { fn() } catch (err) { if (err instanceof InvalidOpError) return err.reason; throw err }
+  return 'accepted'
+}
+
+describe('op codec', () => {
+  it('round-trips, derives the space id from space.create, and verifies', async () => {
+    const s = await newSigner()
+    const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'Test', nonce: new Uint8Array(16) })
+    expect(create.spaceId).toBe(create.id)
+    const post = makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [create.id], { channel: idFromString(create.id), text: 'hi' })
+    const back = decodeOp(post.bytes)
+    expect(back.id).toBe(post.id)
+    expect(back.deps).toEqual([create.id])
+    expect(back.spaceId).toBe(create.id)
+    expect(() => { verifyOp(back) }).not.toThrow()
+  })
+
+  it('rejects forged signatures, non-canonical bytes, oversize text and bad shapes by reason', async () => {
+    const s = await newSigner()
+    const other = await newSigner()
+    const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'Test', nonce: new Uint8Array(16) })
+    const raw = decode(create.bytes) as Record<string, unknown>
+    // Someone else's key claimed as author.
+    expect(reason(() => decodeOp(encode({ ...raw, author: other.publicKey })))).toBe('bad_signature')
+    // Tampered payload.
+    expect(reason(() => decodeOp(encode({ ...raw, payload: { name: 'Evil', nonce: new Uint8Array(16) } })))).toBe('bad_signature')
+    // Same content, non-canonical map order.
+    const m = new Map(Object.entries(raw).reverse())
+    expect(reason(() => decodeOp(encode(m, { mapSorter: () => 0 })))).toBe('not_canonical')
+    expect(reason(() => decodeOp(new Uint8Array([0xff, 0x00])))).toBe('bad_encoding')
+    expect(reason(() => decodeOp(encode({ ...raw, type: 'space.nuke' })))).toBe('bad_type')
+    expect(reason(() => decodeOp(encode({ ...raw, extra: 1 })))).toBe('bad_shape')
+    expect(reason(() => decodeOp(new Uint8Array(30_000)))).toBe('too_large')
+    expect(reason(() => makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [create.id], { channel: new Uint8Array(32), text: 'x'.repeat(MAX_MESSAGE_CHARS + 1) }))).toBe('too_large')
+    expect(reason(() => makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [], { channel: new Uint8Array(32), text: 'x' }))).toBe('bad_deps')
+    expect(reason(() => makeOp(s, 'message.post', create.id, { wall: -1, counter: 0 }, [create.id], { channel: new Uint8Array(32), text: 'x' }))).toBe('bad_hlc')
+  })
+})
