@@ -3,7 +3,7 @@
  * status line, and the input line with history (up/down). Incoming messages are appended to the
  * scrollback, so they never disturb what the user is typing.
  */
-import React, { useEffect, useState } from 'react'
+import React, { useEffect, useRef, useState } from 'react'
 import { Box, Static, Text, useApp, useInput } from 'ink'
 import TextInput from 'ink-text-input'
 import type { ChatController, Line, Status } from './controller.js'
@@ -21,18 +21,41 @@ export function StatusLine ({ status }: { status: Status }): React.JSX.Element {
   )
 }
 
-/** Pure view: scrollback, status line, input. */
-export function ChatView (props: { lines: Line[], status: Status, input: string, onChange: (v: string) => void, onSubmit: (v: string) => void }): React.JSX.Element {
+/**
+ * The input line. It owns its text; the latest value is also kept in a ref, because a fast paste
+ * followed by Enter reaches TextInput's submit handler before React re-renders it with the new
+ * value. Up/down call `recall` (input history).
+ */
+export function InputLine ({ onSubmit, recall }: { onSubmit: (v: string) => void, recall: (direction: -1 | 1) => string }): React.JSX.Element {
+  const [value, setValue] = useState('')
+  const latest = useRef('')
+  const set = (v: string): void => { latest.current = v; setValue(v) }
+  useInput((_, key) => {
+    if (key.upArrow) set(recall(-1))
+    else if (key.downArrow) set(recall(1))
+  })
+  const submit = (): void => {
+    const v = latest.current
+    set('')
+    onSubmit(v)
+  }
+  return (
+    <Box>
+      <Text color='green'>{'> '}</Text>
+      <TextInput value={value} onChange={set} onSubmit={submit} />
+    </Box>
+  )
+}
+
+/** View: scrollback, status line, input. */
+export function ChatView (props: { lines: Line[], status: Status, onSubmit: (v: string) => void, recall: (direction: -1 | 1) => string }): React.JSX.Element {
   return (
     <>
       <Static items={props.lines}>
         {(line) => <Text key={line.id} color={COLOURS[line.kind]}>{line.text}</Text>}
       </Static>
       <StatusLine status={props.status} />
-      <Box>
-        <Text color='green'>{'> '}</Text>
-        <TextInput value={props.input} onChange={props.onChange} onSubmit={props.onSubmit} />
-      </Box>
+      <InputLine onSubmit={props.onSubmit} recall={props.recall} />
     </>
   )
 }
@@ -40,7 +63,6 @@ export function ChatView (props: { lines: Line[], status: Status, input: string,
 /** Container: connects the view to a ChatController. */
 export function ChatApp ({ controller }: { controller: ChatController }): React.JSX.Element {
   const { exit } = useApp()
-  const [input, setInput] = useState('')
   const [, setTick] = useState(0)
   useEffect(() => {
     const update = (): void => { setTick(t => t + 1) }
@@ -49,13 +71,8 @@ export function ChatApp ({ controller }: { controller: ChatController }): React.
     controller.on('quit', quit)
     return () => { controller.off('update', update); controller.off('quit', quit) }
   }, [controller, exit])
-  useInput((_, key) => {
-    if (key.upArrow) setInput(controller.recall(-1))
-    else if (key.downArrow) setInput(controller.recall(1))
-  })
   const submit = (value: string): void => {
-    setInput('')
     controller.submit(value).catch(err => { controller.push('error', String(err)) })
   }
-  return <ChatView lines={[...controller.lines]} status={controller.status()} input={input} onChange={setInput} onSubmit={submit} />
+  return <ChatView lines={[...controller.lines]} status={controller.status()} onSubmit={submit} recall={(d) => controller.recall(d)} />
 }
