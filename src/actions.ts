@@ -6,7 +6,7 @@ import { saveAccountName } from './account.js'
 import type { App } from './app.js'
 import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError } from './errors.js'
 import { isIdString, idFromString } from './core/ids.js'
-import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS } from './core/op.js'
+import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS, type Op } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
 import { Replica } from './replica.js'
 import { dialAddress } from './net/dial.js'
@@ -51,8 +51,12 @@ function pick<T> (items: T[], query: string, idOf: (t: T) => string, nameOf: (t:
 async function ensureProfile (app: App, spaceId: string): Promise<void> {
   const state = app.store.spaces.get(spaceId)
   if (state == null || state.nameOf(app.account.userId) === app.account.name) return
-  const op = await app.replica.author('profile.set', spaceId, { name: app.account.name })
-  await app.topics.publish(op)
+  await app.replica.author('profile.set', spaceId, { name: app.account.name }, publish(app))
+}
+
+/** Publishes an op as soon as it is signed (publishing never throws; see SpaceTopics.publish). */
+function publish (app: App): (op: Op) => void {
+  return (op) => { void app.topics.publish(op) }
 }
 
 async function enterSpace (app: App, state: SpaceState): Promise<{ spaceId: string, name: string }> {
@@ -132,8 +136,7 @@ export const actions = {
     const state = currentSpace(app)
     const n = normalizeChannelName(checkName(name, 'channel name'))
     if ([...state.channels.values()].some(c => c.name === n)) throw new BadArgumentError(`channel #${n} already exists in this space`)
-    const op = await app.replica.author('channel.create', state.info.spaceId, { name: n })
-    await app.topics.publish(op)
+    const op = await app.replica.author('channel.create', state.info.spaceId, { name: n }, publish(app))
     await app.setContext({ spaceId: state.info.spaceId, channelId: op.id })
     return { channelId: op.id, name: n }
   },
@@ -157,8 +160,7 @@ export const actions = {
     if (body === '') throw new BadArgumentError('usage: send <text>')
     if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
     const channelId = app.context.channelId ?? state.info.spaceId
-    const op = await app.replica.author('message.post', state.info.spaceId, { channel: idFromString(channelId), text: body })
-    await app.topics.publish(op)
+    const op = await app.replica.author('message.post', state.info.spaceId, { channel: idFromString(channelId), text: body }, publish(app))
     return { id: op.id, ts: op.hlc.wall, text: sanitizeText(body, true) }
   },
 

@@ -48,6 +48,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly holdback: Holdback
   private readonly joining = new Set<string>()
   private queue: Promise<unknown> = Promise.resolve()
+  /** LevelDB batches are written one after another, in staging order, off the validation queue. */
+  private commits: Promise<void> = Promise.resolve()
   /** Counters for `network`/metrics: rejected ops by reason. */
   readonly rejectedByReason = new Map<string, number>()
 
@@ -106,13 +108,27 @@ export class Replica extends EventEmitter<ReplicaEvents> {
    * input: each result says what happened.
    */
   async ingest (batch: Uint8Array[], source?: string): Promise<IngestResult[]> {
-    return await this.run(async () => {
+    const { results, committed } = await this.run(async () => {
       const staged: StagedOp[] = []
       const results = batch.map(bytes => this.ingestOne(bytes, source, staged))
-      await this.store.commit(staged)
-      for (const s of staged) this.emit('op', s.op, false)
-      return results
+      return { results, committed: this.commit(staged) }
     })
+    await committed
+    return results
+  }
+
+  /**
+   * Queues the write of staged ops behind earlier writes and emits their `op` events once durable.
+   * The validation queue is released meanwhile, so the next batch is validated while this one is
+   * written (LevelDB writes run on libuv's thread pool).
+   */
+  private commit (staged: StagedOp[]): Promise<void> {
+    const done = this.commits.then(async () => {
+      await this.store.commit(staged)
+      for (const s of staged) this.emit('op', s.op, s.local === true)
+    })
+    this.commits = done.catch((err) => { log.error('store write failed: %s', (err as Error).message) })
+    return done
   }
 
   private reject (reason: string, source: string | undefined, err: unknown): IngestResult {
@@ -175,10 +191,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
 
   /**
    * Authors an op here: deps = the space's current heads, HLC after every dep, signed, stored,
-   * applied. Returns the op (the caller publishes it).
+   * applied. Returns the op once it is durable. `onStaged` is called with the signed op as soon as it
+   * is applied in memory, before the write completes (callers publish it there, so the network
+   * does not wait on the disk).
    * @throws NotFoundError if the space is not held here
    */
-  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T]): Promise<Op<T>> {
+  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T], onStaged?: (op: Op<T>) => void): Promise<Op<T>> {
     return await this.run(async () => {
       let deps: string[] = []
       if (spaceId != null) {
@@ -192,8 +210,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       }
       const op = createOp({ type, space: spaceId == null ? null : idFromString(spaceId), hlc: this.clock.tick(), deps: deps.map(idFromString), payload }, this.signer)
       const s = this.store.stage(op)
-      if (s != null) await this.store.commit([s])
-      this.emit('op', op, true)
+      onStaged?.(op)
+      return { op, committed: this.commit(s == null ? [] : [{ ...s, local: true }]) }
+    }).then(async ({ op, committed }) => {
+      await committed
       return op
     })
   }

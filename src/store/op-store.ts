@@ -20,7 +20,7 @@ import { SpaceState, type ChannelView, type IndexRow, type ProfileView, type Spa
 import { splitOrderKey } from '../core/order.js'
 
 /** An op applied in memory, waiting to be written by `commit`. */
-export interface StagedOp { op: Op, rows: IndexRow[], isNew: boolean }
+export interface StagedOp { op: Op, rows: IndexRow[], isNew: boolean, local?: boolean }
 
 /** The subset of an abstract-level sublevel this module uses, with its value type. */
 interface Sub<V> {
@@ -127,17 +127,23 @@ export class OpStore {
     return { op, rows, isNew }
   }
 
-  /** Writes staged ops and all their index rows in one atomic LevelDB batch. */
+  /**
+   * Writes staged ops and all their index rows in one atomic LevelDB batch. Rows are collapsed by
+   * key first (last write wins), so a run of ops that moves a space's heads along writes each head
+   * row once.
+   */
   async commit (staged: StagedOp[]): Promise<void> {
     if (staged.length === 0) return
+    const rows = new Map<string, unknown>()
     const batch = this.db.batch()
-    for (const { op, rows, isNew } of staged) {
+    for (const { op, rows: opRows, isNew } of staged) {
       batch.put(op.id, op.bytes, { sublevel: this.ops as never })
-      for (const [k, v] of rows) {
-        if (v === null) batch.del(k, { sublevel: this.idx as never })
-        else batch.put(k, v, { sublevel: this.idx as never })
-      }
+      for (const [k, v] of opRows) rows.set(k, v)
       if (isNew) batch.del(`joining!${op.spaceId}`, { sublevel: this.meta as never })
+    }
+    for (const [k, v] of rows) {
+      if (v === null) batch.del(k, { sublevel: this.idx as never })
+      else batch.put(k, v, { sublevel: this.idx as never })
     }
     await batch.write()
   }

@@ -77,13 +77,28 @@ class Session {
     this.stats.opsSent += ops.length
   }
 
-  /** Reads until the peer's next rec (applying ops on the way); null when the peer is done. */
+  /**
+   * Reads until the peer's next rec, applying ops on the way; null when the peer is done. Ops
+   * messages are handed to the host without waiting, so the next one is read (and validated) while
+   * the previous is written; all are applied before the rec is answered or the session ends.
+   */
   async nextRec (): Promise<Extract<SyncMessage, { t: 'rec' }> | null> {
+    const pending: Array<Promise<void>> = []
+    try {
+      return await this.readUntilRec(pending)
+    } finally {
+      await Promise.all(pending)
+    }
+  }
+
+  private async readUntilRec (pending: Array<Promise<void>>): Promise<Extract<SyncMessage, { t: 'rec' }> | null> {
     for (;;) {
       const m = await this.receive()
       if (m.t === 'ops') {
         this.stats.opsReceived += m.ops.length
-        await this.host.ingest(m.ops)
+        const p = this.host.ingest(m.ops)
+        p.catch(() => {})
+        pending.push(p)
       } else if (m.t === 'done') {
         return null
       } else if (m.t === 'unknown') {
