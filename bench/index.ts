@@ -162,6 +162,56 @@ async function catchUp (): Promise<void> {
   void stats
 }
 
+/** A spaceway process in --json mode, for figures measured across real processes. */
+class Proc {
+  readonly child
+  private readonly waiting: Array<(l: any) => boolean> = []
+  constructor (name: string) {
+    this.child = spawn(process.execPath, [...(name === 'proc-b' && process.env.BENCH_PROF != null ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), BIN, '--json', '--no-mdns', '--host', '127.0.0.1', '--account', join(dir, `${name}.key`)], { stdio: ['pipe', 'pipe', 'inherit'] })
+    createInterface({ input: this.child.stdout }).on('line', (text) => {
+      const l = JSON.parse(text)
+      for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i](l)) this.waiting.splice(i--, 1)
+    })
+  }
+
+  async next (pred: (l: any) => boolean): Promise<any> {
+    return await new Promise(resolve => this.waiting.push(l => { if (pred(l)) { resolve(l); return true } return false }))
+  }
+
+  async run (line: string): Promise<any> {
+    const p = this.next(l => l.type === 'result')
+    this.child.stdin.write(line + '\n')
+    return await p
+  }
+
+  async stop (): Promise<void> {
+    this.child.stdin.end()
+    await new Promise(resolve => this.child.on('exit', resolve))
+  }
+}
+
+async function catchUpProcesses (): Promise<void> {
+  const a = new Proc('proc-a')
+  const ready = await a.next(l => l.type === 'ready')
+  const { data } = await a.run('space create big')
+  const N = 10_000
+  let left = N
+  const all = a.next(l => l.type === 'result' && --left === 0)
+  a.child.stdin.write(Array.from({ length: N }, (_, i) => `send message number ${i} with some ordinary chat text`).join('\n') + '\n')
+  await all
+  const b = new Proc('proc-b')
+  await b.next(l => l.type === 'ready')
+  await b.run(`connect ${ready.addrs[0]}`)
+  const t0 = performance.now()
+  const joined = await b.run(`join ${data.spaceId}`)
+  const elapsed = performance.now() - t0
+  const net = await b.run('network')
+  const space = net.data.spaces.find((s: any) => s.spaceId === data.spaceId)
+  report(`late joiner catch-up, 2 processes (${space?.ops} ops)`, `${ms(elapsed)}, ${(net.data.sync.bytesReceived / 1024 / 1024).toFixed(2)} MiB received${joined.ok === true ? '' : ' FAILED'}`)
+  await a.stop()
+  await b.stop()
+}
+
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   try {
@@ -169,6 +219,7 @@ async function main (): Promise<void> {
     await spaceCreate()
     await delivery()
     await catchUp()
+    await catchUpProcesses()
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })

@@ -203,6 +203,7 @@ export class App extends EventEmitter<AppEvents> {
     } catch (err) {
       log.error('node stop failed: %s', (err as Error).message)
     }
+    await this.replica.close()
     await this.store.close()
   }
 }

@@ -18,6 +18,7 @@ import { idFromString } from './core/ids.js'
 import { createOp, decodeOp, verifyOp, type Op, type OpType, type Payloads } from './core/op.js'
 import { splitOrderKey } from './core/order.js'
 import type { Signer } from './core/signing.js'
+import { VerifyPool } from './core/verify-pool.js'
 import type { OpStore, StagedOp } from './store/op-store.js'
 
 const log = logger('spaceway:replica')
@@ -53,8 +54,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /** Counters for `network`/metrics: rejected ops by reason. */
   readonly rejectedByReason = new Map<string, number>()
 
+  private readonly verifier: VerifyPool
+
   constructor (store: OpStore, signer: Signer, options: { now?: () => number, maxHeld?: number } = {}) {
     super()
+    this.verifier = new VerifyPool()
     this.store = store
     this.signer = signer
     let start: Hlc = { wall: 0, counter: 0 }
@@ -77,6 +81,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /** Spaces the user asked to join whose `space.create` has not arrived. */
   joiningSpaces (): string[] {
     return [...this.joining].filter(s => !this.store.spaces.has(s))
+  }
+
+  /** Stops the signature worker thread. */
+  async close (): Promise<void> {
+    await this.verifier.close()
   }
 
   /** Marks a space as wanted (persisted), so ops for it are accepted before its `space.create`. */
@@ -108,9 +117,21 @@ export class Replica extends EventEmitter<ReplicaEvents> {
    * input: each result says what happened.
    */
   async ingest (batch: Uint8Array[], source?: string): Promise<IngestResult[]> {
+    // Decoding and signature checks need no state: they run before the queue (signatures of large
+    // batches on a worker thread), so the next batch is checked while this one is applied.
+    const decoded = batch.map((bytes): Op | InvalidOpError => {
+      try {
+        return decodeOp(bytes, { verify: false })
+      } catch (err) {
+        return err instanceof InvalidOpError ? err : new InvalidOpError('bad_encoding', String(err))
+      }
+    })
+    const candidates = decoded.filter((d): d is Op => !(d instanceof InvalidOpError) && this.wants(d.spaceId) && !this.knows(d))
+    const verdicts = await this.verifier.verify(candidates.map(op => op.bytes))
+    const signed = new Set(candidates.filter((_, i) => verdicts[i] === true).map(op => op.id))
     const { results, committed } = await this.run(async () => {
       const staged: StagedOp[] = []
-      const results = batch.map(bytes => this.ingestOne(bytes, source, staged))
+      const results = decoded.map(d => d instanceof InvalidOpError ? this.reject(d.reason, source, d) : this.ingestOne(d, signed.has(d.id), source, staged))
       return { results, committed: this.commit(staged) }
     })
     await committed
@@ -138,20 +159,23 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return { status: 'rejected', reason }
   }
 
-  private ingestOne (bytes: Uint8Array, source: string | undefined, staged: StagedOp[]): IngestResult {
-    let op: Op
-    try {
-      op = decodeOp(bytes, { verify: false })
-    } catch (err) {
-      return this.reject(err instanceof InvalidOpError ? err.reason : 'bad_encoding', source, err)
-    }
+  /** True if the op is applied or held already. */
+  private knows (op: Op): boolean {
+    return this.store.spaces.get(op.spaceId)?.byId.has(op.id) === true || this.holdback.has(op.id)
+  }
+
+  /** Validates one decoded op inside the queue; `signed` says whether its signature verified. */
+  private ingestOne (op: Op, signed: boolean, source: string | undefined, staged: StagedOp[]): IngestResult {
     const state = this.store.spaces.get(op.spaceId)
-    if (state?.byId.has(op.id) === true || this.holdback.has(op.id)) return { status: 'duplicate', op }
+    if (this.knows(op)) return { status: 'duplicate', op }
     if (!this.wants(op.spaceId)) return { status: 'ignored', op }
-    try {
-      verifyOp(op)
-    } catch (err) {
-      return this.reject('bad_signature', source, err)
+    if (!signed) {
+      // Checked before the queue only if wanted and new then; check now if it was skipped.
+      try {
+        verifyOp(op)
+      } catch (err) {
+        return this.reject('bad_signature', source, err)
+      }
     }
     const missing = state == null ? op.deps : op.deps.filter(d => !state.byId.has(d))
     if (missing.length > 0) {
