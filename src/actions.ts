@@ -71,7 +71,10 @@ export const actions = {
 
   async connect (app: App, addr: string | undefined) {
     if (addr == null || addr.trim() === '') throw new BadArgumentError('usage: connect <multiaddr>')
-    return { peerId: await dialAddress(app.node, addr.trim()) }
+    const peerId = await dialAddress(app.node, addr.trim())
+    // The user asked for this peer: reconcile now, even if the connection already existed.
+    app.syncPeer(peerId)
+    return { peerId }
   },
 
   peers (app: App) {

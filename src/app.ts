@@ -123,14 +123,16 @@ export class App extends EventEmitter<AppEvents> {
       this.emit('change')
     })
     this.node.addEventListener('peer:identify', (evt) => {
-      const { peerId, protocols, connection } = evt.detail
+      const { peerId, protocols } = evt.detail
       // Every connected peer enters the Kademlia routing table, however it connected.
       if (protocols.includes(DHT_PROTOCOL)) {
         const dht = this.node.services.dht as unknown as { routingTable?: { add: (p: PeerId, o?: { signal?: AbortSignal }) => Promise<void> } }
         dht.routingTable?.add(peerId, { signal: AbortSignal.timeout(10_000) }).catch(err => { log('routing table add %p failed: %s', peerId, (err as Error).message) })
       }
-      // The dialer reconciles every space it has (the other side learns nothing it did not ask for).
-      if (connection.direction === 'outbound') this.syncPeer(peerId.toString())
+      // One side of each pair reconciles every space it holds or is joining: the one with the
+      // smaller PeerId, whoever dialed (so a re-used or re-dialed connection still syncs, and the
+      // same ops are not sent twice by two crossing sessions).
+      if (this.node.peerId.toString() < peerId.toString()) this.syncPeer(peerId.toString())
     })
     this.node.addEventListener('peer:discovery', (evt) => {
       const { id, multiaddrs } = evt.detail

@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events'
  * rejects after `ms`.
  */
 export async function until (check: () => boolean | Promise<boolean>, emitters: Array<[EventEmitter | EventTarget, string[]]>, ms = 5000, what = 'condition'): Promise<void> {
-  if (await check()) return
+  // Listeners first, then the first check: an event between the two cannot be missed.
   await new Promise<void>((resolve, reject) => {
     const offs: Array<() => void> = []
     const done = (err?: Error): void => { clearTimeout(t); offs.forEach(f => f()); err == null ? resolve() : reject(err) }
@@ -17,5 +17,6 @@ export async function until (check: () => boolean | Promise<boolean>, emitters: 
         if ('addEventListener' in em) { em.addEventListener(ev, onEvent); offs.push(() => em.removeEventListener(ev, onEvent)) } else { em.on(ev, onEvent); offs.push(() => em.off(ev, onEvent)) }
       }
     }
+    onEvent()
   })
 }

@@ -49,6 +49,8 @@ describe('network', () => {
     // b and c share the topic; a is only connected to b
     await until(() => b.topics.subscribers(spaceId).includes(c.node.peerId.toString()) && c.topics.subscribers(spaceId).includes(b.node.peerId.toString()), [[b.node.services.pubsub, ['subscription-change']], [c.node.services.pubsub, ['subscription-change']]], 5000, 'subscriptions')
 
+    // and c is in b's mesh for the topic, so b forwards to c
+    await until(() => b.topics.meshPeers(spaceId).includes(c.node.peerId.toString()), [[b.node.services.pubsub, ['gossipsub:graft', 'gossipsub:heartbeat']]], 5000, 'c in b\'s mesh')
     const { id } = await actions.send(a, 'genuine')
     const genuine = (await a.store.getBytes(id))!
     const raw = decode(genuine) as Record<string, unknown>
@@ -73,7 +75,10 @@ describe('network', () => {
     await b.node.hangUp(a.node.peerId)
     for (let i = 0; i < 20; i++) await actions.send(a, `m${i}`)
     await actions.connect(b, a.addresses()[0])
-    await until(() => b.store.spaces.get(spaceId)!.size === a.store.spaces.get(spaceId)!.size, [[b.replica, ['op']]], 5000, 'catch-up')
+    // 'op' events fire once ops are written, so the messages view is complete when this resolves
+    let applied = 0
+    b.replica.on('op', (op) => { if (op.type === 'message.post') applied++ })
+    await until(() => applied === 20, [[b.replica, ['op']]], 5000, 'catch-up')
     const texts = (await b.store.messages(spaceId, spaceId, 50)).map(m => m.payload.text)
     expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`))
   })
