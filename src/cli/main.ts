@@ -6,6 +6,9 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { App } from '../app.js'
 import { toErrorInfo } from '../errors.js'
 import { runLineMode } from './line-mode.js'
+import { logger } from '@libp2p/logger'
+
+const log = logger('spaceway:cli')
 
 function parsePort (value: string): number {
   const n = Number(value)
@@ -44,6 +47,9 @@ export function program (): Command {
 /** Runs the CLI with `argv` (process.argv form). Resolves when the user quits. */
 export async function main (argv: string[]): Promise<void> {
   const opts = program().parse(argv).opts<CliOptions>()
+  // What a peer sends must never end the REPL: a stray rejection deep in the network stack (Node's
+  // default is to exit) is logged instead.
+  process.on('unhandledRejection', (err) => { log.error('unhandled rejection: %s', (err as Error)?.stack ?? String(err)) })
   let app: App
   try {
     app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap })

@@ -153,6 +153,21 @@ export function verifyOp (op: Op): void {
 }
 
 /**
+ * Checks the signatures of many encoded ops: true where an op decodes and its signature verifies.
+ * Never throws.
+ */
+export function verifyAll (ops: Uint8Array[]): boolean[] {
+  return ops.map(bytes => {
+    try {
+      verifyOp(decodeOp(bytes, { verify: false }))
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
  * Decodes and validates untrusted op bytes: size, canonical CBOR, shape, field types and sizes,
  * payload per type, and (unless `verify: false`) the Ed25519 signature. Does not check deps
  * against any store: that is `OpStore`'s job.

@@ -10,23 +10,12 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { decodeOp, verifyOp } from './op.js'
+import { verifyAll } from './op.js'
 
 /** Batches smaller than this are verified inline. */
 export const MIN_WORKER_BATCH = 64
 /** Share of a large batch sent to the worker; the rest is checked on the calling thread. */
 export const WORKER_SHARE = 0.6
-
-function verifyInline (ops: Uint8Array[]): boolean[] {
-  return ops.map(bytes => {
-    try {
-      verifyOp(decodeOp(bytes, { verify: false }))
-      return true
-    } catch {
-      return false
-    }
-  })
-}
 
 export class VerifyPool {
   private worker?: Worker
@@ -37,7 +26,7 @@ export class VerifyPool {
 
   /** True where each op's signature verifies, in the order given. Never throws for bad input. */
   async verify (ops: Uint8Array[]): Promise<boolean[]> {
-    if (ops.length < MIN_WORKER_BATCH || !this.available) return verifyInline(ops)
+    if (ops.length < MIN_WORKER_BATCH || !this.available) return verifyAll(ops)
     const worker = this.start()
     const id = this.nextId++
     // The worker takes most of the batch; this thread checks the rest meanwhile (2 cores here, and
@@ -47,9 +36,9 @@ export class VerifyPool {
       this.pending.set(id, resolve)
       worker.postMessage({ id, ops: ops.slice(0, split) })
     })
-    const here = verifyInline(ops.slice(split))
+    const here = verifyAll(ops.slice(split))
     const there = await fromWorker
-    return there.length === split ? [...there, ...here] : verifyInline(ops)
+    return there.length === split ? [...there, ...here] : verifyAll(ops)
   }
 
   private start (): Worker {

@@ -3,16 +3,8 @@
  * Message in: `{id: number, ops: Uint8Array[]}`; out: `{id, ok: boolean[]}`.
  */
 import { parentPort } from 'node:worker_threads'
-import { decodeOp, verifyOp } from './op.js'
+import { verifyAll } from './op.js'
 
 parentPort?.on('message', ({ id, ops }: { id: number, ops: Uint8Array[] }) => {
-  const ok = ops.map(bytes => {
-    try {
-      verifyOp(decodeOp(bytes, { verify: false }))
-      return true
-    } catch {
-      return false
-    }
-  })
-  parentPort?.postMessage({ id, ok })
+  parentPort?.postMessage({ id, ok: verifyAll(ops) })
 })

@@ -1,26 +1,10 @@
 /**
  * End to end: real spaceway processes on loopback, driven in --json line mode.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { SpacewayProcess } from '../helpers/proc.js'
+import { describe, expect, it } from 'vitest'
+import { e2eFixture } from '../helpers/proc.js'
 
-let dir: string
-const procs: SpacewayProcess[] = []
-
-function start (name: string, extra: string[] = []): SpacewayProcess {
-  const p = new SpacewayProcess(['--account', join(dir, `${name}.key`), ...extra])
-  procs.push(p)
-  return p
-}
-
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'spaceway-e2e-')) })
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map(async p => await p.quit()))
-  await rm(dir, { recursive: true, force: true })
-})
+const { start } = e2eFixture()
 
 describe('two peers', () => {
   it('chat both ways, and a late third peer gets the whole history in the same order', async () => {

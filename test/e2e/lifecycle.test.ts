@@ -2,30 +2,17 @@
  * End to end: restarts, start-up failures and bad input, with real processes.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { BIN, SpacewayProcess } from '../helpers/proc.js'
+import { describe, expect, it } from 'vitest'
+import { BIN, e2eFixture } from '../helpers/proc.js'
 
-let dir: string
-const procs: SpacewayProcess[] = []
-function start (name: string, extra: string[] = []): SpacewayProcess {
-  const p = new SpacewayProcess(['--account', join(dir, `${name}.key`), ...extra])
-  procs.push(p)
-  return p
-}
+const { start, dir: currentDir } = e2eFixture()
 function runOnce (args: string[], input = ''): { status: number | null, stdout: string, stderr: string } {
   const r = spawnSync(process.execPath, [BIN, '--json', '--no-mdns', '--host', '127.0.0.1', ...args], { input, encoding: 'utf8', timeout: 20_000 })
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
-
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'spaceway-e2e-')) })
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map(async p => await p.quit()))
-  await rm(dir, { recursive: true, force: true })
-})
 
 describe('restart', () => {
   it('keeps the PeerId, spaces, channels, messages and the current context', async () => {
@@ -78,7 +65,7 @@ describe('bad input', () => {
     const server = createServer()
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as { port: number }).port
-    const r = runOnce(['--account', join(dir, 'a.key'), '--port', String(port)])
+    const r = runOnce(['--account', join(currentDir(), 'a.key'), '--port', String(port)])
     server.close()
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/LISTEN_FAILED: port in use/)
@@ -86,7 +73,7 @@ describe('bad input', () => {
   })
 
   it('a corrupt key file is named in the error and left untouched', async () => {
-    const file = join(dir, 'broken.key')
+    const file = join(currentDir(), 'broken.key')
     await writeFile(file, 'this is not a key')
     const r = runOnce(['--account', file])
     expect(r.status).toBe(1)
@@ -98,14 +85,14 @@ describe('bad input', () => {
   it('a data dir already open by another spaceway is a clear error', async () => {
     const a = start('alice')
     await a.ready()
-    const r = runOnce(['--account', join(dir, 'alice.key')])
+    const r = runOnce(['--account', join(currentDir(), 'alice.key')])
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/DATA_DIR_LOCKED/)
     expect((await a.cmd('whoami')).ok).toBe(true)
   })
 
   it('end of input exits 0 after finishing the command in progress', async () => {
-    const r = runOnce(['--account', join(dir, 'bob.key')], 'space create Late\nsend bye\n')
+    const r = runOnce(['--account', join(currentDir(), 'bob.key')], 'space create Late\nsend bye\n')
     expect(r.status).toBe(0)
     const lines = r.stdout.trim().split('\n').map(l => JSON.parse(l))
     expect(lines.map(l => l.type)).toEqual(['ready', 'result', 'result'])

@@ -5,6 +5,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach } from 'vitest'
 
 export const BIN = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
 
@@ -76,5 +80,27 @@ export class SpacewayProcess {
     const code = await this.exited
     clearTimeout(t)
     return code
+  }
+}
+
+/**
+ * Registers per-test set-up and tear-down: a fresh temp dir, and every process started through the
+ * returned `start` is quit at the end. `dir()` is the current test's folder.
+ */
+export function e2eFixture (): { start: (name: string, extra?: string[]) => SpacewayProcess, dir: () => string } {
+  let dir = ''
+  const procs: SpacewayProcess[] = []
+  beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'spaceway-e2e-')) })
+  afterEach(async () => {
+    await Promise.all(procs.splice(0).map(async p => await p.quit()))
+    await rm(dir, { recursive: true, force: true })
+  })
+  return {
+    dir: () => dir,
+    start: (name, extra = []) => {
+      const p = new SpacewayProcess(['--account', join(dir, `${name}.key`), ...extra])
+      procs.push(p)
+      return p
+    }
   }
 }
