@@ -26,6 +26,8 @@ export const SYNC_SESSION_TIMEOUT_MS = 120_000
 export interface SyncServiceEvents {
   /** A session finished (either side). */
   synced: [peerId: string, stats: SyncStats]
+  /** A session failed (timeout, protocol violation, stream reset); its stream was reset. */
+  failed: [peerId: string, error: Error]
 }
 
 /** Builds the replica-backed SyncHost; `peer` tags ingested ops for logs and gap handling. */
@@ -106,9 +108,11 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       }
       await stream.close({ signal }).catch(() => {})
     } catch (err) {
+      const e = err instanceof Error ? err : new SyncProtocolError(String(err))
       this.totals.failed++
-      log('sync from %s failed: %s', peer, (err as Error).message)
-      stream.abort(err instanceof Error ? err : new SyncProtocolError(String(err)))
+      log('sync from %s failed: %s', peer, e.message)
+      stream.abort(e)
+      this.emit('failed', peer, e)
     }
   }
 
@@ -141,8 +145,10 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       await stream.close({ signal }).catch(() => {})
       return stats
     } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err))
       this.totals.failed++
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
+      stream.abort(e)
+      this.emit('failed', peer, e)
       throw err
     }
   }

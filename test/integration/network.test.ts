@@ -10,6 +10,7 @@ import { App } from '../../src/app.js'
 import { actions } from '../../src/actions.js'
 import { routingTableSize } from '../../src/network-info.js'
 import { spaceTopic } from '../../src/net/topics.js'
+import { SYNC_PROTOCOL } from '../../src/sync/messages.js'
 import { until } from '../helpers/wait.js'
 
 const apps: App[] = []
@@ -81,5 +82,22 @@ describe('network', () => {
     await until(() => applied === 20, [[b.replica, ['op']]], 5000, 'catch-up')
     const texts = (await b.store.messages(spaceId, spaceId, 50)).map(m => m.payload.text)
     expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`))
+  })
+
+  it('garbage and truncated messages on the sync protocol reset that stream only', async () => {
+    const a = await node('a')
+    const b = await node('b')
+    const { spaceId } = await actions.spaceCreate(a, 'S')
+    await actions.send(a, 'still served')
+    await actions.connect(b, a.addresses()[0])
+    for (const junk of [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array([5, 1, 2]), new TextEncoder().encode('\u0010hello, not cbor!')]) {
+      const stream = await b.node.dialProtocol(a.node.peerId, SYNC_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+      stream.send(junk)
+      await stream.close().catch(() => {})
+    }
+    await until(() => a.sync.totals.failed >= 3, [[a.sync, ['failed']]], 5000, 'three failed sessions')
+    // a still answers a well-formed session
+    await actions.join(b, spaceId)
+    expect((await b.store.messages(spaceId, spaceId, 10)).map(m => m.payload.text)).toEqual(['still served'])
   })
 })
