@@ -4,7 +4,8 @@
  */
 import { saveAccountName } from './account.js'
 import type { App } from './app.js'
-import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError } from './errors.js'
+import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, SpacewayError } from './errors.js'
+import { spaceCid } from './dht/records.js'
 import { isIdString, idFromString } from './core/ids.js'
 import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS, type Op } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
@@ -54,6 +55,23 @@ async function ensureProfile (app: App, spaceId: string): Promise<void> {
   await app.replica.author('profile.set', spaceId, { name: app.account.name }, publish(app))
 }
 
+/**
+ * Finds providers of a space in the DHT, dials them and syncs until the space arrives.
+ * @throws NotFoundError / TimeoutError / NoDhtPeersError from the DHT, or NotFoundError when no
+ *   provider could be reached
+ */
+async function joinThroughDht (app: App, spaceId: string, signal: AbortSignal): Promise<void> {
+  const providers = await app.dht.findProviders(await spaceCid(spaceId), `space ${spaceId}`, 5, signal)
+  await Promise.any(providers.map(async p => {
+    if (app.node.getConnections(p.id).length === 0) await app.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs : p.id, { signal })
+    const stats = await app.sync.syncWith(p.id, spaceId, { signal })
+    if (!app.store.spaces.has(spaceId)) throw new NotFoundError(`provider ${p.id.toString()} did not hand over the space (${stats.outcome})`)
+  })).catch((err: unknown) => {
+    if (err instanceof AggregateError) throw new NotFoundError(`none of the ${providers.length} provider(s) found in the DHT could be reached`)
+    throw err
+  })
+}
+
 /** Publishes an op as soon as it is signed (publishing never throws; see SpaceTopics.publish). */
 function publish (app: App): (op: Op) => void {
   return (op) => { void app.topics.publish(op) }
@@ -90,6 +108,7 @@ export const actions = {
     const op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce() })
     app.topics.subscribe(op.spaceId)
     const state = app.store.spaces.get(op.spaceId) as SpaceState
+    app.announcer.announce(op.spaceId)
     await ensureProfile(app, op.spaceId)
     return await enterSpace(app, state)
   },
@@ -123,14 +142,25 @@ export const actions = {
     const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
     const peers = app.connectedPeers()
     await Promise.allSettled(peers.map(async p => await app.sync.syncWith(p, spaceId, { signal })))
-    const state = app.store.spaces.get(spaceId)
+    let state = app.store.spaces.get(spaceId)
+    let dhtError: unknown
+    if (state == null) {
+      // No connected peer holds it: find members through the DHT, dial them and sync.
+      try {
+        await joinThroughDht(app, spaceId, signal)
+      } catch (err) {
+        dhtError = err
+      }
+      state = app.store.spaces.get(spaceId)
+    }
     if (state == null) {
       await app.replica.unmarkJoining(spaceId)
       app.topics.unsubscribe(spaceId)
-      throw new NotFoundError(peers.length === 0
-        ? `space ${spaceId} not found: no peer is connected (connect to a member first)`
-        : `space ${spaceId} not found on any of the ${peers.length} connected peer(s)`)
+      if (dhtError instanceof SpacewayError && dhtError.code === 'TIMEOUT') throw dhtError
+      const why = dhtError instanceof Error ? dhtError.message : 'no member answered'
+      throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
     }
+    app.announcer.announce(spaceId)
     await ensureProfile(app, spaceId)
     return await enterSpace(app, state)
   },

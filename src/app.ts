@@ -16,7 +16,10 @@ import { OpStore } from './store/op-store.js'
 import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
 import { SyncService } from './net/sync-service.js'
 import { SpaceTopics } from './net/topics.js'
-import { dialAddress } from './net/dial.js'
+import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
+import { Bootstrapper } from './dht/bootstrapper.js'
+import { DhtService } from './dht/dht-service.js'
+import { Announcer } from './dht/announcer.js'
 import { messageView, type MessageView } from './views.js'
 
 const log = logger('spaceway:app')
@@ -36,6 +39,10 @@ export interface AppOptions {
   bootstrap?: string[]
   /** Period of anti-entropy sync per space with one subscribed peer, ms (default 30,000). */
   antiEntropyMs?: number
+  /** Bound of each DHT query, ms (default 10,000). */
+  dhtTimeoutMs?: number
+  /** Period of the empty-routing-table check, ms (default 15,000). */
+  dhtCheckMs?: number
 }
 
 export interface AppEvents {
@@ -63,6 +70,10 @@ export class App extends EventEmitter<AppEvents> {
     readonly node: SpacewayNode,
     readonly sync: SyncService,
     readonly topics: SpaceTopics,
+    readonly pool: PeerPool,
+    readonly bootstrapper: Bootstrapper,
+    readonly dht: DhtService,
+    readonly announcer: Announcer,
     private readonly options: AppOptions
   ) {
     super()
@@ -82,7 +93,12 @@ export class App extends EventEmitter<AppEvents> {
       await replica.init()
       const node = await createNode({ privateKey: account.privateKey, host: options.host, port: options.port, mdns: options.mdns })
       const sync = new SyncService(node, replica)
-      const app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), options)
+      const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
+      await pool.load()
+      const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap, intervalMs: options.dhtCheckMs })
+      const dht = new DhtService(node, bootstrapper, options.dhtTimeoutMs)
+      const announcer = new Announcer(dht, store, bootstrapper)
+      const app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, options)
       await app.run()
       return app
     } catch (err) {
@@ -106,9 +122,9 @@ export class App extends EventEmitter<AppEvents> {
     for (const spaceId of this.replica.joiningSpaces()) this.topics.subscribe(spaceId)
     const saved = await this.store.getMeta<Context>('context')
     if (saved?.spaceId != null && this.store.spaces.has(saved.spaceId)) this.context = saved
-    for (const addr of this.options.bootstrap ?? []) {
-      dialAddress(this.node, addr).catch(err => { log('bootstrap %s failed: %s', addr, (err as Error).message) })
-    }
+    // Dials the peer pool (best first) and --bootstrap peers, then keeps the routing table filled.
+    this.bootstrapper.start()
+    for (const spaceId of this.store.spaces.keys()) this.announcer.announce(spaceId)
     this.timer = setInterval(() => { this.antiEntropy() }, this.options.antiEntropyMs ?? 30_000)
     this.timer.unref()
   }
@@ -123,7 +139,8 @@ export class App extends EventEmitter<AppEvents> {
       this.emit('change')
     })
     this.node.addEventListener('peer:identify', (evt) => {
-      const { peerId, protocols } = evt.detail
+      const { peerId, protocols, listenAddrs } = evt.detail
+      this.pool.succeeded(peerId.toString(), listenAddrs.map(a => a.toString())).catch(err => { log('peer pool: %s', (err as Error).message) })
       // Every connected peer enters the Kademlia routing table, however it connected.
       if (protocols.includes(DHT_PROTOCOL)) {
         const dht = this.node.services.dht as unknown as { routingTable?: { add: (p: PeerId, o?: { signal?: AbortSignal }) => Promise<void> } }
@@ -168,8 +185,14 @@ export class App extends EventEmitter<AppEvents> {
     }
   }
 
-  /** Anti-entropy: each space is reconciled with one random subscribed peer (gossip is only a hint). */
+  /**
+   * Anti-entropy: each space is reconciled with one random subscribed peer (gossip is only a hint).
+   * Also records the connection monitor's RTTs in the peer pool.
+   */
   private antiEntropy (): void {
+    for (const c of this.node.getConnections()) {
+      if (c.rtt != null) this.pool.rtt(c.remotePeer.toString(), c.rtt).catch(() => {})
+    }
     for (const spaceId of this.store.spaces.keys()) {
       const peers = this.topics.subscribers(spaceId)
       if (peers.length === 0) continue
@@ -199,6 +222,9 @@ export class App extends EventEmitter<AppEvents> {
   async stop (): Promise<void> {
     if (this.timer != null) clearInterval(this.timer)
     this.timer = undefined
+    this.announcer.stop()
+    this.bootstrapper.stop()
+    this.dht.stop()
     await this.sync.stop()
     try {
       await this.node.stop()

@@ -71,6 +71,12 @@ export class DataDirLockedError extends SpacewayError {
   constructor (message: string, options?: { cause?: unknown }) { super('DATA_DIR_LOCKED', message, options) }
 }
 
+/** A DHT operation found the routing table empty, and a bootstrap did not fill it. */
+export class NoDhtPeersError extends SpacewayError {
+  static name = 'NoDhtPeersError'
+  constructor (message: string) { super('NO_DHT_PEERS', message) }
+}
+
 /** The TCP port (or host) could not be bound. */
 export class ListenError extends SpacewayError {
   static name = 'ListenError'

@@ -17,6 +17,8 @@ export function networkInfo (app: App) {
     peerId: c.remotePeer.toString(),
     addr: c.remoteAddr.toString(),
     direction: c.direction,
+    transport: c.remoteAddr.getComponents().some(x => x.name === 'p2p-circuit') ? 'circuit-relay' : (c.remoteAddr.getComponents().find(x => x.name === 'tcp' || x.name === 'udp' || x.name === 'ws')?.name ?? 'unknown'),
+    rttMs: c.rtt ?? null,
     status: c.status,
     limited: c.limits != null,
     openedAt: c.timeline.open
@@ -36,6 +38,17 @@ export function networkInfo (app: App) {
     connections,
     routingTable: { size: routingTableSize(app) },
     dhtMode: node.services.dht.getMode(),
+    dht: {
+      mode: node.services.dht.getMode(),
+      routingTableSize: routingTableSize(app),
+      queryTimeoutMs: app.dht.currentTimeout(),
+      queries: app.dht.stats.summary(),
+      lastBootstrap: app.bootstrapper.last,
+      failedBootstraps: app.bootstrapper.failures,
+      nextCheckAt: app.bootstrapper.nextCheckAt,
+      peerPool: app.pool.size
+    },
+    announcements: app.announcer.list(),
     spaces,
     joining: app.replica.joiningSpaces(),
     heldOps: app.replica.heldCount,
@@ -43,4 +56,22 @@ export function networkInfo (app: App) {
     sync: { ...app.sync.totals },
     dataDir: app.dataDir
   }
+}
+
+/** Data of the `dht` command: the Kademlia routing table by bucket (prefix of the XOR distance). */
+export function dhtTable (app: App): { size: number, buckets: Array<{ prefix: string, depth: number, peers: Array<{ peerId: string, lastPing: number | null }> }> } {
+  type Bucket = { prefix: string, depth: number, peers?: Array<{ peerId: { toString: () => string }, lastPing: number }>, left?: Bucket, right?: Bucket }
+  const table = (app.node.services.dht as unknown as { routingTable?: { kb?: { root: Bucket } } }).routingTable
+  const buckets: Array<{ prefix: string, depth: number, peers: Array<{ peerId: string, lastPing: number | null }> }> = []
+  const walk = (b: Bucket | undefined): void => {
+    if (b == null) return
+    if (b.peers != null) {
+      if (b.peers.length > 0) buckets.push({ prefix: b.prefix, depth: b.depth, peers: b.peers.map(p => ({ peerId: p.peerId.toString(), lastPing: p.lastPing > 0 ? p.lastPing : null })) })
+      return
+    }
+    walk(b.left)
+    walk(b.right)
+  }
+  walk(table?.kb?.root)
+  return { size: routingTableSize(app), buckets }
 }

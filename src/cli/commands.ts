@@ -5,7 +5,7 @@
  */
 import type { App } from '../app.js'
 import { actions } from '../actions.js'
-import { networkInfo } from '../network-info.js'
+import { dhtTable, networkInfo } from '../network-info.js'
 import { BadArgumentError, UnknownCommandError } from '../errors.js'
 import { editDistance, splitWords } from './parse.js'
 
@@ -28,6 +28,7 @@ export const COMMANDS: Command[] = [
   { name: 'help', usage: 'help', help: 'list every command', run: () => ({ commands: COMMANDS.map(c => ({ name: c.name, aliases: c.aliases ?? [], usage: c.usage, help: c.help })) }) },
   { name: 'whoami', usage: 'whoami', help: 'your user id, display name and PeerId', run: (app) => actions.whoami(app) },
   { name: 'network', usage: 'network', help: 'addresses, connections, routing table, topics and sync figures', run: (app) => networkInfo(app) },
+  { name: 'dht', usage: 'dht', help: 'the Kademlia routing table by bucket, and DHT query figures', run: (app) => ({ ...dhtTable(app), queries: app.dht.stats.summary(), lastBootstrap: app.bootstrapper.last }) },
   { name: 'connect', usage: 'connect <multiaddr>', help: 'connect to a peer, e.g. connect /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...', run: async (app, a) => await actions.connect(app, one(a, 'connect <multiaddr>')) },
   { name: 'peers', usage: 'peers', help: 'connected peers', run: (app) => actions.peers(app) },
   { name: 'space create', usage: 'space create <name>', help: 'create a space (with a #general channel) and switch to it', run: async (app, a) => await actions.spaceCreate(app, rest(a)) },

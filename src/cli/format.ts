@@ -28,13 +28,29 @@ export function formatResult (cmd: string, data: Data): string {
     case 'network': {
       const lines = [`PeerId: ${data.peerId}`, 'listening on:', ...(data.addrs as string[]).map(a => `  ${a}`)]
       lines.push(`connections (${data.connections.length}):`, ...(data.connections as Data[]).map(c => `  ${c.direction === 'inbound' ? '<-' : '->'} ${c.addr}`))
-      lines.push(`DHT: ${data.dhtMode} mode, routing table ${data.routingTable.size} peer(s)`)
+      lines.push(`connections (${data.connections.length}) detail:`, ...(data.connections as Data[]).map(c => `  ${c.peerId.slice(-8)} ${c.direction} ${c.transport}${c.rttMs != null ? ` ${c.rttMs} ms` : ''}`))
+      const q = data.dht.queries
+      lines.push(`DHT: ${data.dht.mode} mode, routing table ${data.dht.routingTableSize} peer(s), peer pool ${data.dht.peerPool}, query bound ${data.dht.queryTimeoutMs} ms`)
+      lines.push(`  queries: ${q.run} run, ${q.succeeded} ok, ${q.notFound} not found, ${q.failed} failed, ${q.timedOut} timed out; p50 ${q.p50Ms ?? '-'} ms, p95 ${q.p95Ms ?? '-'} ms`)
+      const b = data.dht.lastBootstrap
+      lines.push(`  last bootstrap: ${b == null ? 'none yet' : `${b.ok ? 'ok' : 'failed'} at ${clock(b.at)} (${b.connected}/${b.dialed} dials, table ${b.tableSize})`}; next check ${data.dht.nextCheckAt == null ? '-' : clock(data.dht.nextCheckAt)}`)
+      for (const a of data.announcements as Data[]) lines.push(`  announce ${shortId(a.spaceId)}: ${a.status}${a.lastError != null ? ` (${a.lastError})` : ''}`)
       for (const s of data.spaces as Data[]) lines.push(`space ${s.name} (${shortId(s.spaceId)}): ${s.ops} ops, ${s.meshPeers} mesh peer(s), ${s.subscribers} subscriber(s)`)
       lines.push(`sync: ${data.sync.initiated} started, ${data.sync.served} served, ${data.sync.failed} failed; ${data.heldOps} op(s) waiting for deps`)
       return lines.join('\n')
     }
     case 'connect':
       return `connected to ${data.peerId}`
+    case 'dht': {
+      const lines = [`routing table: ${data.size} peer(s)`]
+      for (const b of data.buckets as Data[]) {
+        lines.push(`  bucket ${b.prefix === '' ? '(root)' : b.prefix} (depth ${b.depth}): ${b.peers.length} peer(s)`)
+        for (const p of b.peers as Data[]) lines.push(`    ${p.peerId}`)
+      }
+      const q = data.queries
+      lines.push(`queries: ${q.run} run, ${q.succeeded} ok, ${q.notFound} not found, ${q.failed} failed, ${q.timedOut} timed out`)
+      return lines.join('\n')
+    }
     case 'peers':
       return data.peers.length === 0 ? 'no peers connected' : (data.peers as Data[]).map(p => `  ${p.peerId}  ${p.addrs[0] ?? ''}`).join('\n')
     case 'space create':

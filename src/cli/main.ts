@@ -16,6 +16,12 @@ function parsePort (value: string): number {
   return n
 }
 
+function parseMs (value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 3_600_000) throw new InvalidArgumentError('a duration in ms from 1 to 3600000')
+  return n
+}
+
 function collect (value: string, previous: string[]): string[] {
   return [...previous, value]
 }
@@ -28,6 +34,8 @@ export interface CliOptions {
   mdns: boolean
   bootstrap: string[]
   json: boolean
+  dhtTimeout: number
+  dhtCheckInterval: number
 }
 
 /** Builds the commander program (exported for tests). */
@@ -40,6 +48,8 @@ export function program (): Command {
     .addOption(new Option('--host <address>', 'interface to listen on').default('0.0.0.0').env('SPACEWAY_HOST'))
     .option('--no-mdns', 'do not discover or announce peers on the LAN with mDNS')
     .option('-b, --bootstrap <multiaddr>', 'peer to dial at start (repeatable)', collect, [])
+    .addOption(new Option('--dht-timeout <ms>', 'bound of each DHT query in ms (adapts below it to observed latency)').argParser(parseMs).default(10_000))
+    .addOption(new Option('--dht-check-interval <ms>', 'how often an empty routing table triggers a bootstrap, ms').argParser(parseMs).default(15_000).hideHelp())
     .option('--json', 'line mode with one JSON object per stdout line (see docs/cli-json.md)', false)
     .showHelpAfterError()
 }
@@ -52,7 +62,7 @@ export async function main (argv: string[]): Promise<void> {
   process.on('unhandledRejection', (err) => { log.error('unhandled rejection: %s', (err as Error)?.stack ?? String(err)) })
   let app: App
   try {
-    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap })
+    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval })
   } catch (err) {
     const { code, message } = toErrorInfo(err)
     process.stderr.write(`error ${code}: ${message}\n`)

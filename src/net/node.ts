@@ -15,6 +15,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import type { Ed25519PrivateKey, PeerDiscovery } from '@libp2p/interface'
 import { sha256 } from '../core/ids.js'
+import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
 
 /** Kademlia protocol id: ours, so the network is not the public IPFS DHT. */
 export const DHT_PROTOCOL = '/spaceway/kad/1.0.0'
@@ -64,7 +65,9 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
         protocol: DHT_PROTOCOL,
         clientMode: false,
         peerInfoMapper: passthroughMapper,
-        initialQuerySelfInterval: 0
+        initialQuerySelfInterval: 0,
+        validators: { [NAMESPACE]: validateRecord },
+        selectors: { [NAMESPACE]: selectRecord }
       }),
       pubsub: gossipsub({
         // Ops carry their own Ed25519 signatures; the message id is the content hash, so the same op

@@ -23,7 +23,7 @@ import { splitOrderKey } from '../core/order.js'
 export interface StagedOp { op: Op, rows: IndexRow[], isNew: boolean, local?: boolean }
 
 /** The subset of an abstract-level sublevel this module uses, with its value type. */
-interface Sub<V> {
+export interface Sub<V> {
   get: (key: string) => Promise<V | undefined>
   getMany: (keys: string[]) => Promise<Array<V | undefined>>
   put: (key: string, value: V) => Promise<void>
@@ -179,6 +179,14 @@ export class OpStore {
     const out: string[] = []
     for await (const k of this.meta.keys({ gte: 'joining!', lt: 'joining!\xff' })) out.push(k.slice('joining!'.length))
     return out
+  }
+
+  /**
+   * A JSON sublevel of the same database for another concern (e.g. the peer pool), so everything a
+   * client keeps lives in one LevelDB and one lock.
+   */
+  jsonSublevel<V> (name: string): Sub<V> {
+    return this.db.sublevel<string, V>(name, { valueEncoding: 'json' }) as unknown as Sub<V>
   }
 
   /** Closes the database. Safe to call twice. */

@@ -76,10 +76,8 @@ describe('network', () => {
     await b.node.hangUp(a.node.peerId)
     for (let i = 0; i < 20; i++) await actions.send(a, `m${i}`)
     await actions.connect(b, a.addresses()[0])
-    // 'op' events fire once ops are written, so the messages view is complete when this resolves
-    let applied = 0
-    b.replica.on('op', (op) => { if (op.type === 'message.post') applied++ })
-    await until(() => applied === 20, [[b.replica, ['op']]], 5000, 'catch-up')
+    // 'op' events fire once ops are written; the messages view is read from the store
+    await until(async () => (await b.store.messages(spaceId, spaceId, 50)).length === 20, [[b.replica, ['op']]], 5000, 'catch-up')
     const texts = (await b.store.messages(spaceId, spaceId, 50)).map(m => m.payload.text)
     expect(texts).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`))
   })
