@@ -134,7 +134,6 @@ export const actions = {
       if (held.length === 1) return await enterSpace(app, held[0])
       throw new BadArgumentError(`${JSON.stringify(spaceId.slice(0, 60))} is not a space id (52 characters, a-z and 2-7)`)
     }
-    idFromString(spaceId)
     const existing = app.store.spaces.get(spaceId)
     if (existing != null) return await enterSpace(app, existing)
     await app.replica.markJoining(spaceId)

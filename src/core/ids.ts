@@ -6,6 +6,12 @@
 import { createHash } from 'node:crypto'
 import { fromString, toString } from 'uint8arrays'
 
+/**
+ * Shape of the text form of a 32-byte id: 52 base32 characters; 52 x 5 = 260 bits carry 256, so the
+ * last character's 4 low bits are zero (it is `a` or `q`).
+ */
+const ID_TEXT = /^[a-z2-7]{51}[aq]$/
+
 /** Length in bytes of op ids and user ids. */
 export const ID_BYTES = 32
 
@@ -18,7 +24,7 @@ export function idToString (bytes: Uint8Array): string {
  * Lowercase base32 -> bytes. Throws `Error` if the text is not base32 or does not decode to 32 bytes.
  */
 export function idFromString (text: string): Uint8Array {
-  if (!/^[a-z2-7]{52}$/.test(text)) throw new Error(`not an id: ${JSON.stringify(text.slice(0, 60))}`)
+  if (!ID_TEXT.test(text)) throw new Error(`not an id: ${JSON.stringify(text.slice(0, 60))}`)
   const bytes = fromString(text, 'base32')
   if (bytes.length !== ID_BYTES) throw new Error('id must be 32 bytes')
   return bytes
@@ -26,7 +32,7 @@ export function idFromString (text: string): Uint8Array {
 
 /** True if `text` has the shape of a full id. */
 export function isIdString (text: string): boolean {
-  return /^[a-z2-7]{52}$/.test(text)
+  return ID_TEXT.test(text)
 }
 
 /** SHA-256 digest (32 bytes). */

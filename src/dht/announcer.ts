@@ -5,6 +5,7 @@
  * everything is re-announced every 12 h (kad-dht also re-provides provider records 24 h before their
  * 48 h expiry). The state of each space's announcement is visible in `network`.
  */
+import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
 import type { Op } from '../core/op.js'
 import type { OpStore } from '../store/op-store.js'
@@ -30,7 +31,7 @@ export interface AnnouncementState {
   nextAttemptAt: number | null
 }
 
-export class Announcer {
+export class Announcer extends EventEmitter<{ change: [AnnouncementState] }> {
   private readonly states = new Map<string, AnnouncementState>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
   private stopped = false
@@ -40,6 +41,7 @@ export class Announcer {
   }
 
   constructor (private readonly dht: DhtService, private readonly store: OpStore, private readonly bootstrapper: Bootstrapper, private readonly retry = { intervalMs: 5000, capMs: 300_000, jitter: 0.2 }) {
+    super()
     bootstrapper.on('bootstrap', this.onBootstrap)
   }
 
@@ -97,11 +99,13 @@ export class Announcer {
       state.attempts = 0
       log('announced space %s (%d peers hold the provider record)', spaceId, providers)
       this.schedule(spaceId, REANNOUNCE_MS)
+      this.emit('change', { ...state })
     } catch (err) {
       state.status = 'failed'
       state.lastError = (err as Error).message
       log('announcing space %s failed (attempt %d): %s', spaceId, state.attempts, state.lastError)
       this.schedule(spaceId, nextDelay(state.attempts - 1, this.retry))
+      this.emit('change', { ...state })
     }
   }
 }
