@@ -15,6 +15,7 @@ import { App } from '../src/app.js'
 import { actions } from '../src/actions.js'
 import { idFromString } from '../src/core/ids.js'
 import { createNode } from '../src/net/node.js'
+import { dhtBench } from './dht.js'
 
 const BIN = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
 
@@ -214,12 +215,18 @@ async function catchUpProcesses (): Promise<void> {
 
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
+  const only = process.argv[2]
+  if (only === 'dht') {
+    try { await dhtBench(dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+    return
+  }
   try {
     await startup()
     await spaceCreate()
     await delivery()
     await catchUp()
     await catchUpProcesses()
+    await dhtBench(dir, report)
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })

@@ -61,15 +61,21 @@ async function ensureProfile (app: App, spaceId: string): Promise<void> {
  *   provider could be reached
  */
 async function joinThroughDht (app: App, spaceId: string, signal: AbortSignal): Promise<void> {
-  const providers = await app.dht.findProviders(await spaceCid(spaceId), `space ${spaceId}`, 5, signal)
-  await Promise.any(providers.map(async p => {
-    if (app.node.getConnections(p.id).length === 0) await app.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs : p.id, { signal })
-    const stats = await app.sync.syncWith(p.id, spaceId, { signal })
-    if (!app.store.spaces.has(spaceId)) throw new NotFoundError(`provider ${p.id.toString()} did not hand over the space (${stats.outcome})`)
-  })).catch((err: unknown) => {
-    if (err instanceof AggregateError) throw new NotFoundError(`none of the ${providers.length} provider(s) found in the DHT could be reached`)
-    throw err
-  })
+  const cid = await spaceCid(spaceId)
+  const tried = new Set<string>()
+  // The first provider the query meets usually answers: take it at once (the query stops there);
+  // only if it cannot be reached look for more.
+  for (const limit of [1, 5]) {
+    const providers = (await app.dht.findProviders(cid, `space ${spaceId}`, limit, signal)).filter(p => !tried.has(p.id.toString()))
+    for (const p of providers) tried.add(p.id.toString())
+    const reached = await Promise.any(providers.map(async p => {
+      if (app.node.getConnections(p.id).length === 0) await app.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs : p.id, { signal })
+      await app.sync.syncWith(p.id, spaceId, { signal })
+      if (!app.store.spaces.has(spaceId)) throw new NotFoundError(`provider ${p.id.toString()} did not hand over the space`)
+    })).then(() => true, () => false)
+    if (reached) return
+  }
+  throw new NotFoundError(`none of the ${tried.size} provider(s) found in the DHT could be reached`)
 }
 
 /** Publishes an op as soon as it is signed (publishing never throws; see SpaceTopics.publish). */
