@@ -76,6 +76,21 @@ describe('DHT', () => {
     expect(b.bootstrapper.failures).toBe(0)
   })
 
+  it('the table and peer store keep listen addresses from identify, not an inbound connection\'s source port', async () => {
+    const a = await start('a')
+    const b = await start('b')
+    await actions.connect(b, a.addresses()[0])
+    await tableFilled([a, b], 2000)
+    const port = (ma: { getComponents: () => Array<{ name: string, value?: string }> }): number => Number(ma.getComponents().find(c => c.name === 'tcp')?.value)
+    const bPort = port(b.node.getMultiaddrs()[0])
+    const inbound = a.node.getConnections(b.node.peerId)[0]
+    expect(inbound.direction).toBe('inbound')
+    expect(port(inbound.remoteAddr)).not.toBe(bPort)
+    const known = (await a.node.peerStore.get(b.node.peerId)).addresses.map(x => port(x.multiaddr))
+    expect(known).toContain(bPort)
+    expect(known).not.toContain(port(inbound.remoteAddr))
+  })
+
   it('queries are bounded: a 1 ms bound gives TIMEOUT naming the key; a missing key is NOT_FOUND quickly', async () => {
     const a = await start('a')
     const b = await start('b', { dhtTimeoutMs: 1 })
