@@ -115,6 +115,7 @@ export const actions = {
     app.topics.subscribe(op.spaceId)
     const state = app.store.spaces.get(op.spaceId) as SpaceState
     app.announcer.announce(op.spaceId)
+    app.syncRelays(op.spaceId)
     await ensureProfile(app, op.spaceId)
     return await enterSpace(app, state)
   },
@@ -166,6 +167,7 @@ export const actions = {
       throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
     }
     app.announcer.announce(spaceId)
+    app.syncRelays(spaceId)
     await ensureProfile(app, spaceId)
     return await enterSpace(app, state)
   },

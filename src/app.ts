@@ -9,12 +9,13 @@ import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import type { PeerId } from '@libp2p/interface'
 import { type Account, defaultDataDir, loadOrCreateAccount } from './account.js'
-import { ListenError, SpacewayError } from './errors.js'
+import { BadArgumentError, ListenError, SpacewayError } from './errors.js'
+import { DEFAULT_RELAY, RelayClient } from './net/relay-client.js'
 import type { Op } from './core/op.js'
 import { Replica } from './replica.js'
 import { OpStore } from './store/op-store.js'
 import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
-import { SyncService } from './net/sync-service.js'
+import { SyncService, type SyncProgress } from './net/sync-service.js'
 import { SpaceTopics } from './net/topics.js'
 import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
 import { Bootstrapper } from './dht/bootstrapper.js'
@@ -43,6 +44,10 @@ export interface AppOptions {
   dhtTimeoutMs?: number
   /** Period of the empty-routing-table check, ms (default 15,000). */
   dhtCheckMs?: number
+  /** Relay multiaddrs (default: DEFAULT_RELAY, tried quietly). */
+  relays?: string[]
+  /** No public listener: reachable only through relay circuits (needs a relay). */
+  relayOnly?: boolean
 }
 
 export interface AppEvents {
@@ -50,8 +55,10 @@ export interface AppEvents {
   message: [MessageView]
   'peer:connect': [peerId: string]
   'peer:disconnect': [peerId: string]
-  /** Something the status line shows changed (peers, spaces, context). */
+  /** Something the status line shows changed (peers, spaces, context, relays). */
   change: []
+  /** A sync is bringing ops here (started, progress, done). */
+  sync: [SyncProgress]
 }
 
 /** Current space and channel (null where none). */
@@ -74,6 +81,7 @@ export class App extends EventEmitter<AppEvents> {
     readonly bootstrapper: Bootstrapper,
     readonly dht: DhtService,
     readonly announcer: Announcer,
+    readonly relays: RelayClient,
     private readonly options: AppOptions
   ) {
     super()
@@ -91,14 +99,24 @@ export class App extends EventEmitter<AppEvents> {
     try {
       const replica = new Replica(store, account.signer)
       await replica.init()
-      const node = await createNode({ privateKey: account.privateKey, host: options.host, port: options.port, mdns: options.mdns })
+      if (options.relayOnly === true && (options.relays ?? []).length === 0) throw new BadArgumentError('--relay-only needs at least one --relay')
+      const node = await createNode({
+        privateKey: account.privateKey,
+        host: options.host,
+        port: options.port,
+        // relay-only: no TCP listener and no mDNS, so no address of ours is announced but circuits
+        mdns: options.relayOnly === true ? false : options.mdns,
+        listen: options.relayOnly === true ? ['/p2p-circuit'] : undefined
+      })
       const sync = new SyncService(node, replica)
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
       await pool.load()
       const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap, intervalMs: options.dhtCheckMs })
       const dht = new DhtService(node, bootstrapper, options.dhtTimeoutMs)
       const announcer = new Announcer(dht, store, bootstrapper)
-      const app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, options)
+      let app: App | undefined
+      const relays = new RelayClient(node, options.relays ?? [DEFAULT_RELAY], (peerId, addr) => { app?.onRelay(peerId, addr) })
+      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, options)
       await app.run()
       return app
     } catch (err) {
@@ -124,6 +142,7 @@ export class App extends EventEmitter<AppEvents> {
     if (saved?.spaceId != null && this.store.spaces.has(saved.spaceId)) this.context = saved
     // Dials the peer pool (best first) and --bootstrap peers, then keeps the routing table filled.
     this.bootstrapper.start()
+    this.relays.start()
     for (const spaceId of this.store.spaces.keys()) this.announcer.announce(spaceId)
     this.timer = setInterval(() => { this.antiEntropy() }, this.options.antiEntropyMs ?? 30_000)
     this.timer.unref()
@@ -159,6 +178,9 @@ export class App extends EventEmitter<AppEvents> {
         .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
     })
     this.replica.on('op', (op, local) => { this.onOp(op, local) })
+    this.sync.on('progress', (p) => { this.emit('sync', p) })
+    this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })
+    this.relays.on('change', () => { this.emit('change') })
     this.replica.on('gap', (spaceId, source) => {
       if (source == null) return
       const key = `${source}/${spaceId}`
@@ -175,6 +197,22 @@ export class App extends EventEmitter<AppEvents> {
       this.emit('message', messageView(op as Op<'message.post'>, this.store.spaces.get(op.spaceId)))
     }
     if (op.type === 'space.create' || op.type === 'channel.create') this.emit('change')
+  }
+
+  /**
+   * A relay (re)connected: it becomes a bootstrap peer, and every space is reconciled with it (which
+   * makes it hold them; new ops then reach it live through GossipSub).
+   */
+  onRelay (peerId: string, addr: string): void {
+    this.bootstrapper.addBootstrap(addr)
+    this.syncPeer(peerId)
+  }
+
+  /** Reconciles one space with every connected relay, in the background (after create or join). */
+  syncRelays (spaceId: string): void {
+    for (const peer of this.relays.connectedRelays()) {
+      this.sync.syncWith(peer, spaceId).catch(err => { log('sync of %s with relay %s failed: %s', spaceId, peer, (err as Error).message) })
+    }
   }
 
   /** Reconciles every held (or wanted) space with one peer, in the background. */
@@ -223,6 +261,7 @@ export class App extends EventEmitter<AppEvents> {
     if (this.timer != null) clearInterval(this.timer)
     this.timer = undefined
     this.announcer.stop()
+    this.relays.stop()
     this.bootstrapper.stop()
     this.dht.stop()
     await this.sync.stop()

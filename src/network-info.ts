@@ -49,6 +49,7 @@ export function networkInfo (app: App) {
       peerPool: app.pool.size
     },
     announcements: app.announcer.list(),
+    relays: app.relays.list(),
     spaces,
     joining: app.replica.joiningSpaces(),
     heldOps: app.replica.heldCount,

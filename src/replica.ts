@@ -29,6 +29,14 @@ export type IngestStatus = 'applied' | 'duplicate' | 'held' | 'rejected' | 'igno
 /** Result of `ingest` for one op. `reason` is set when rejected (an `InvalidOpError.reason`). */
 export interface IngestResult { status: IngestStatus, op?: Op, reason?: string, missing?: string[] }
 
+/** Storage limits (the relay sets them; a client has none). */
+export interface ReplicaLimits {
+  /** Most ops stored per space. */
+  maxOpsPerSpace: number
+  /** Most bytes of ops stored per space. */
+  maxBytesPerSpace: number
+}
+
 export interface ReplicaEvents {
   /** An op was applied; `local` is true for ops authored here. */
   op: [op: Op, local: boolean]
@@ -56,9 +64,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
 
   private readonly verifier: VerifyPool
 
-  constructor (store: OpStore, signer: Signer, options: { now?: () => number, maxHeld?: number } = {}) {
+  private readonly limits: ReplicaLimits
+
+  constructor (store: OpStore, signer: Signer, options: { now?: () => number, maxHeld?: number, limits?: Partial<ReplicaLimits> } = {}) {
     super()
     this.verifier = new VerifyPool()
+    this.limits = { maxOpsPerSpace: Infinity, maxBytesPerSpace: Infinity, ...options.limits }
     this.store = store
     this.signer = signer
     let start: Hlc = { wall: 0, counter: 0 }
@@ -93,6 +104,21 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (this.store.spaces.has(spaceId)) return
     this.joining.add(spaceId)
     await this.store.setMeta(`joining!${spaceId}`, true)
+  }
+
+  /**
+   * Starts wanting a space at once (in memory; persisted in the background). Used where the decision
+   * must be synchronous, e.g. the relay accepting a space in the middle of a sync.
+   */
+  want (spaceId: string): void {
+    if (this.store.spaces.has(spaceId) || this.joining.has(spaceId)) return
+    this.joining.add(spaceId)
+    this.store.setMeta(`joining!${spaceId}`, true).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
+  }
+
+  /** Number of spaces held or being joined. */
+  get spaceCount (): number {
+    return new Set([...this.store.spaces.keys(), ...this.joining]).size
   }
 
   /** Forgets a space being joined that never arrived. */
@@ -152,6 +178,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return done
   }
 
+  /** Counts a rejection decided outside the replica (e.g. a rate limit), with the same event. */
+  countRejected (reason: string, source?: string): void {
+    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
+    this.emit('rejected', reason, source)
+  }
+
   private reject (reason: string, source: string | undefined, err: unknown): IngestResult {
     this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
     log('rejected op from %s: %s (%s)', source ?? 'local', reason, (err as Error).message)
@@ -176,6 +208,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       } catch (err) {
         return this.reject('bad_signature', source, err)
       }
+    }
+    if (state != null && (state.size >= this.limits.maxOpsPerSpace || state.bytes + op.bytes.length > this.limits.maxBytesPerSpace)) {
+      return this.reject('space_full', source, new Error(`space ${op.spaceId} is at its limit (${state.size} ops, ${state.bytes} bytes)`))
     }
     const missing = state == null ? op.deps : op.deps.filter(d => !state.byId.has(d))
     if (missing.length > 0) {

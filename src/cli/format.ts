@@ -35,6 +35,11 @@ export function formatResult (cmd: string, data: Data): string {
       const b = data.dht.lastBootstrap
       lines.push(`  last bootstrap: ${b == null ? 'none yet' : `${b.ok ? 'ok' : 'failed'} at ${clock(b.at)} (${b.connected}/${b.dialed} dials, table ${b.tableSize})`}; next check ${data.dht.nextCheckAt == null ? '-' : clock(data.dht.nextCheckAt)}`)
       for (const a of data.announcements as Data[]) lines.push(`  announce ${shortId(a.spaceId)}: ${a.status}${a.lastError != null ? ` (${a.lastError})` : ''}`)
+      for (const r of data.relays as Data[]) {
+        lines.push(`relay ${r.addr}: ${r.connected ? 'connected' : `not connected${r.lastError != null ? ` (${r.lastError})` : ''}`}, reservation ${r.reservation ? 'yes' : 'no'}`)
+        for (const c of r.circuitAddrs as string[]) lines.push(`  reachable at ${c}`)
+        for (const [space, at] of Object.entries(r.lastSync as Record<string, number>)) lines.push(`  last sync of ${shortId(space)}: ${clock(at)}`)
+      }
       for (const s of data.spaces as Data[]) lines.push(`space ${s.name} (${shortId(s.spaceId)}): ${s.ops} ops, ${s.meshPeers} mesh peer(s), ${s.subscribers} subscriber(s)`)
       lines.push(`sync: ${data.sync.initiated} started, ${data.sync.served} served, ${data.sync.failed} failed; ${data.heldOps} op(s) waiting for deps`)
       return lines.join('\n')

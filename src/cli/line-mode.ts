@@ -28,6 +28,10 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
   app.on('peer:connect', (peerId) => {
     if (json) emit({ type: 'event', event: 'peer:connect', data: { peerId } })
   })
+  app.on('sync', (p) => {
+    if (json) emit({ type: 'event', event: 'sync', data: p })
+    else if (p.phase === 'done') write(`synced ${p.received} op(s) of space ${p.spaceId.slice(0, 8)} from ${p.peerId} in ${p.ms} ms`)
+  })
   app.on('peer:disconnect', (peerId) => {
     if (json) emit({ type: 'event', event: 'peer:disconnect', data: { peerId } })
   })

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { App } from '../app.js'
+import { DEFAULT_RELAY } from '../net/relay-client.js'
 import { toErrorInfo } from '../errors.js'
 import { runLineMode } from './line-mode.js'
 import { logger } from '@libp2p/logger'
@@ -36,6 +37,8 @@ export interface CliOptions {
   json: boolean
   dhtTimeout: number
   dhtCheckInterval: number
+  relay: string[]
+  relayOnly: boolean
 }
 
 /** Builds the commander program (exported for tests). */
@@ -48,10 +51,23 @@ export function program (): Command {
     .addOption(new Option('--host <address>', 'interface to listen on').default('0.0.0.0').env('SPACEWAY_HOST'))
     .option('--no-mdns', 'do not discover or announce peers on the LAN with mDNS')
     .option('-b, --bootstrap <multiaddr>', 'peer to dial at start (repeatable)', collect, [])
+    .option('-r, --relay <multiaddr>', `relay to use (repeatable; default: ${DEFAULT_RELAY}, tried quietly)`, collect, [])
+    .option('--relay-only', 'no public listener: reachable only through the relay circuit (needs --relay)', false)
     .addOption(new Option('--dht-timeout <ms>', 'bound of each DHT query in ms (adapts below it to observed latency)').argParser(parseMs).default(10_000))
     .addOption(new Option('--dht-check-interval <ms>', 'how often an empty routing table triggers a bootstrap, ms').argParser(parseMs).default(15_000).hideHelp())
     .option('--json', 'line mode with one JSON object per stdout line (see docs/cli-json.md)', false)
     .showHelpAfterError()
+}
+
+/** In --relay-only mode, waits (bounded) for a reservation so `ready` can list a circuit address. */
+async function waitForCircuit (app: App, ms: number): Promise<void> {
+  if (app.addresses().length > 0) return
+  await new Promise<void>(resolve => {
+    const done = (): void => { if (app.addresses().length > 0 || timer == null) finish() }
+    const finish = (): void => { clearTimeout(timer); app.off('change', done); resolve() }
+    const timer = setTimeout(finish, ms)
+    app.on('change', done)
+  })
 }
 
 /** Runs the CLI with `argv` (process.argv form). Resolves when the user quits. */
@@ -62,7 +78,7 @@ export async function main (argv: string[]): Promise<void> {
   process.on('unhandledRejection', (err) => { log.error('unhandled rejection: %s', (err as Error)?.stack ?? String(err)) })
   let app: App
   try {
-    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval })
+    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly })
   } catch (err) {
     const { code, message } = toErrorInfo(err)
     process.stderr.write(`error ${code}: ${message}\n`)
@@ -81,6 +97,7 @@ export async function main (argv: string[]): Promise<void> {
     const { runInk } = await import('../ui/run.js')
     await runInk(app)
   } else {
+    if (opts.relayOnly) await waitForCircuit(app, 10_000)
     const ready = { type: 'ready', peerId: app.account.peerId, userId: app.account.userId, name: app.account.name, addrs: app.addresses() }
     if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n')
     else process.stdout.write(`spaceway: ${ready.name} (${ready.peerId})\nlistening on:\n${ready.addrs.map(a => `  ${a}`).join('\n')}\n`)

@@ -57,6 +57,8 @@ export class SpaceState {
   readonly items: string[] = []
   /** Op id -> order key, for every op applied (dep checks and causality checks read it). */
   readonly byId = new Map<string, string>()
+  /** Total encoded size of the ops applied, bytes (relay limits read it). */
+  bytes = 0
   /** Largest HLC of any op applied. */
   maxHlc: Hlc = { wall: 0, counter: 0 }
 
@@ -78,7 +80,8 @@ export class SpaceState {
     const key = orderKey(op.hlc, op.id)
     if (this.byId.has(op.id) || !insertSorted(this.items, key)) return []
     this.byId.set(op.id, key)
-    const rows: IndexRow[] = [[keys.item(s, key), 1]]
+    this.bytes += op.bytes.length
+    const rows: IndexRow[] = [[keys.item(s, key), op.bytes.length]]
     if (compareHlc(op.hlc, this.maxHlc) > 0) this.maxHlc = op.hlc
     for (const d of op.deps) {
       if (this.heads.delete(d)) rows.push([keys.head(s, d), null])

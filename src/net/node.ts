@@ -13,6 +13,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Ed25519PrivateKey, PeerDiscovery } from '@libp2p/interface'
 import { sha256 } from '../core/ids.js'
 import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
@@ -25,6 +26,8 @@ export type NodeServices = {
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
+  /** Only on the relay. */
+  relay?: CircuitRelayService
 }
 export type SpacewayNode = Libp2p<NodeServices>
 
@@ -36,6 +39,15 @@ export interface NodeOptions {
   port?: number
   /** Enable mDNS LAN discovery (default true). */
   mdns?: boolean
+  /**
+   * Listen addresses instead of `/ip4/<host>/tcp/<port>`. A client always also listens on
+   * `/p2p-circuit` (a reservation on any relay it connects to); `--relay-only` passes only that.
+   */
+  listen?: string[]
+  /** Run a circuit relay v2 server (the relay). Durations in ms, data in bytes. */
+  relayServer?: { maxReservations: number, durationLimitMs: number, dataLimitBytes: number }
+  /** libp2p metrics implementation (the relay passes @libp2p/prometheus-metrics). */
+  metrics?: (components: any) => any
 }
 
 /**
@@ -49,8 +61,9 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
   return await createLibp2p({
     privateKey: options.privateKey,
     start: false,
-    addresses: { listen: [`/ip4/${host}/tcp/${options.port ?? 0}`] },
-    transports: [tcp()],
+    addresses: { listen: options.listen ?? [`/ip4/${host}/tcp/${options.port ?? 0}`, '/p2p-circuit'] },
+    transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
+    metrics: options.metrics,
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
@@ -84,8 +97,21 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
         Dout: 1,
         Dscore: 2,
         // Many peers of a LAN or a test share an IP; colocation must not graylist them.
-        scoreParams: { IPColocationFactorWeight: 0 }
-      })
+        scoreParams: { IPColocationFactorWeight: 0 },
+        // Peers behind a relay (--relay-only) exchange ops over limited (relayed) connections.
+        runOnLimitedConnection: true
+      }),
+      ...(options.relayServer != null
+        ? {
+            relay: circuitRelayServer({
+              reservations: {
+                maxReservations: options.relayServer.maxReservations,
+                defaultDurationLimit: options.relayServer.durationLimitMs,
+                defaultDataLimit: BigInt(options.relayServer.dataLimitBytes)
+              }
+            })
+          }
+        : {})
     }
   }) as SpacewayNode
 }

@@ -23,21 +23,48 @@ export const SYNC_READ_TIMEOUT_MS = 15_000
 /** Deadline for a whole session, ms. */
 export const SYNC_SESSION_TIMEOUT_MS = 120_000
 
+/** Progress of a session that brings ops here (for the UI and `sync` events). */
+export interface SyncProgress {
+  phase: 'started' | 'progress' | 'done'
+  peerId: string
+  spaceId: string
+  /** Ops received so far. */
+  received: number
+  /** Ops sent (on `done`). */
+  sent?: number
+  /** Duration so far, ms. */
+  ms: number
+}
+
+export interface SyncServiceOptions {
+  /**
+   * Called when a peer that holds ops of a space we neither hold nor want reconciles it; true to
+   * start holding it (the relay's store-and-forward).
+   */
+  onUnknownSpace?: (spaceId: string, peer: string) => boolean
+  /** Largest sync message accepted, bytes (default 4 MiB). */
+  maxMessageBytes?: number
+}
+
 export interface SyncServiceEvents {
   /** A session finished (either side). */
   synced: [peerId: string, stats: SyncStats]
+  /** A session is bringing ops here: started (first ops), progress (at most every 250 ms), done. */
+  progress: [SyncProgress]
   /** A session failed (timeout, protocol violation, stream reset); its stream was reset. */
   failed: [peerId: string, error: Error]
 }
 
 /** Builds the replica-backed SyncHost; `peer` tags ingested ops for logs and gap handling. */
-export function replicaSyncHost (replica: Replica, peer: string): SyncHost {
+export function replicaSyncHost (replica: Replica, peer: string, onUnknownSpace?: (spaceId: string, peer: string) => boolean, onIngest?: (spaceId: string, ops: number) => void): SyncHost {
   return {
     keys: (spaceId) => {
       const state = replica.store.spaces.get(spaceId)
       if (state != null) return state.items
       return replica.wants(spaceId) ? [] : null
     },
+    // A peer that holds ops of a space we do not know may ask us to hold it (relays say yes).
+    adopt: (spaceId, peerHasOps) => peerHasOps && onUnknownSpace?.(spaceId, peer) === true,
     getOps: async (spaceId, ids) => {
       const state = replica.store.spaces.get(spaceId)
       if (state == null) return []
@@ -45,14 +72,15 @@ export function replicaSyncHost (replica: Replica, peer: string): SyncHost {
       const bytes = await replica.store.getManyBytes(keys.map(k => splitOrderKey(k).id))
       return bytes.filter((b): b is Uint8Array => b != null)
     },
-    ingest: async (ops) => {
+    ingest: async (ops, spaceId) => {
       await replica.ingest(ops, peer)
+      onIngest?.(spaceId, ops.length)
     }
   }
 }
 
-function streamChannel (stream: Stream, signal: AbortSignal): SyncChannel {
-  const lp = lpStream(stream, { maxDataLength: MAX_SYNC_MESSAGE_BYTES })
+function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number): SyncChannel {
+  const lp = lpStream(stream, { maxDataLength: maxMessageBytes })
   return {
     send: async (m) => { await lp.write(encodeSyncMessage(m), { signal }) },
     receive: async () => {
@@ -73,8 +101,29 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   /** Sessions served and started, and their bytes (for `network` and metrics). */
   readonly totals = { served: 0, initiated: 0, failed: 0, bytesSent: 0, bytesReceived: 0 }
 
-  constructor (private readonly node: SpacewayNode, private readonly replica: Replica) {
+  constructor (private readonly node: SpacewayNode, private readonly replica: Replica, private readonly options: SyncServiceOptions = {}) {
     super()
+  }
+
+  /** A SyncHost for one session with `peer`, reporting progress when ops arrive. */
+  private host (peer: string): { host: SyncHost, finish: (stats: SyncStats) => void } {
+    const start = Date.now()
+    let received = 0
+    let lastReport = 0
+    let spaceOf = ''
+    const host = replicaSyncHost(this.replica, peer, this.options.onUnknownSpace, (spaceId, n) => {
+      spaceOf = spaceId
+      if (received === 0) this.emit('progress', { phase: 'started', peerId: peer, spaceId, received: 0, ms: Date.now() - start })
+      received += n
+      if (Date.now() - lastReport >= 250) {
+        lastReport = Date.now()
+        this.emit('progress', { phase: 'progress', peerId: peer, spaceId, received, ms: Date.now() - start })
+      }
+    })
+    const finish = (stats: SyncStats): void => {
+      if (received > 0) this.emit('progress', { phase: 'done', peerId: peer, spaceId: spaceOf, received, sent: stats.opsSent, ms: Date.now() - start })
+    }
+    return { host, finish }
   }
 
   /** Registers the protocol handler. Call before the node starts dialing. */
@@ -100,9 +149,11 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const peer = connection.remotePeer.toString()
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)])
     try {
-      const stats = await syncAsResponder(streamChannel(stream, signal), replicaSyncHost(this.replica, peer))
+      const { host, finish } = this.host(peer)
+      const stats = await syncAsResponder(streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES), host)
       this.totals.served++
       if (stats != null) {
+        finish(stats)
         log('served %s for space %s: sent %d ops, got %d, %d rounds', peer, stats.spaceId, stats.opsSent, stats.opsReceived, stats.rounds)
         this.record(peer, stats)
       }
@@ -138,7 +189,9 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const signal = AbortSignal.any(signals)
     const stream = await this.node.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
     try {
-      const stats = await syncAsInitiator(streamChannel(stream, signal), replicaSyncHost(this.replica, peer), spaceId)
+      const { host, finish } = this.host(peer)
+      const stats = await syncAsInitiator(streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES), host, spaceId)
+      finish(stats)
       this.totals.initiated++
       log('synced space %s with %s: got %d ops, sent %d, %d bytes in, %d rounds', spaceId, peer, stats.opsReceived, stats.opsSent, stats.bytesReceived, stats.rounds)
       this.record(peer, stats)

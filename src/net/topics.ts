@@ -17,7 +17,11 @@ export function spaceTopic (spaceId: string): string {
 }
 
 export class SpaceTopics {
-  constructor (private readonly node: SpacewayNode, private readonly replica: Replica) {}
+  /**
+   * @param admit optional per-peer admission (the relay's op-rate limit): false ignores the message
+   *   (not forwarded, not stored) and counts it as `rate_limited`
+   */
+  constructor (private readonly node: SpacewayNode, private readonly replica: Replica, private readonly admit?: (peer: string) => boolean) {}
 
   /** Subscribes to a space's topic (idempotent), with its validator installed first. */
   subscribe (spaceId: string): void {
@@ -25,6 +29,10 @@ export class SpaceTopics {
     const pubsub = this.node.services.pubsub
     if (!pubsub.topicValidators.has(topic)) {
       pubsub.topicValidators.set(topic, async (peer, message) => {
+        if (this.admit != null && !this.admit(peer.toString())) {
+          this.replica.countRejected('rate_limited', peer.toString())
+          return TopicValidatorResult.Ignore
+        }
         const [result] = await this.replica.ingest([message.data], peer.toString())
         switch (result.status) {
           case 'rejected': return TopicValidatorResult.Reject

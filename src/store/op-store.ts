@@ -4,7 +4,7 @@
  *   ops  sublevel   <opId>                      -> signed op bytes
  *   idx  sublevel   space!<s>                   -> SpaceInfo
  *                   head!<s>!<opId>             -> 1           (the space's heads)
- *                   t!<s>!<orderKey>            -> 1           (ops by HLC; sync reconciles these)
+ *                   t!<s>!<orderKey>            -> op size in bytes (ops by HLC; sync reconciles these)
  *                   ch!<s>!<channelId>          -> ChannelView
  *                   msg!<s>!<channelId>!<orderKey> -> 1        (messages of a channel, in order)
  *                   prof!<s>!<userId>           -> ProfileView
@@ -76,8 +76,9 @@ export class OpStore {
       for await (const [k, v] of this.range<ChannelView>(`ch!${s}!`)) state.channels.set(k, v)
       for await (const [k, v] of this.range<ProfileView>(`prof!${s}!`)) state.profiles.set(k, v)
       for await (const [k] of this.range(`head!${s}!`)) state.heads.add(k)
-      for await (const [k] of this.range(`t!${s}!`)) {
+      for await (const [k, size] of this.range<number>(`t!${s}!`)) {
         state.items.push(k)
+        state.bytes += typeof size === 'number' ? size : 0
         state.byId.set(splitOrderKey(k).id, k)
       }
       const last = state.items.at(-1)

@@ -26,8 +26,14 @@ export interface SyncHost {
   keys: (spaceId: string) => readonly string[] | null
   /** Signed bytes of the given ops of the space, in HLC order (unknown ids are skipped). */
   getOps: (spaceId: string, ids: string[]) => Promise<Uint8Array[]>
-  /** Validates and applies ops received from the peer. */
-  ingest: (ops: Uint8Array[]) => Promise<void>
+  /**
+   * Optional: asked when the peer reconciles a space that `keys` does not know. `peerHasOps` is false
+   * when the peer's opening message is an empty id list (it holds nothing of the space). True starts
+   * holding the space (the relay); `keys` must then return [] for it.
+   */
+  adopt?: (spaceId: string, peerHasOps: boolean) => boolean
+  /** Validates and applies ops of `spaceId` received from the peer. */
+  ingest: (ops: Uint8Array[], spaceId: string) => Promise<void>
 }
 
 /** Figures of one session. Bytes count encoded messages without their length prefixes. */
@@ -96,7 +102,7 @@ class Session {
       const m = await this.receive()
       if (m.t === 'ops') {
         this.stats.opsReceived += m.ops.length
-        const p = this.host.ingest(m.ops)
+        const p = this.host.ingest(m.ops, this.stats.spaceId)
         p.catch(() => {})
         pending.push(p)
       } else if (m.t === 'done') {
@@ -153,8 +159,11 @@ export async function syncAsResponder (ch: SyncChannel, host: SyncHost): Promise
   const first = await ch.receive()
   if (first.t !== 'rec') throw new SyncProtocolError(`expected rec, got ${first.t}`)
   if (host.keys(first.space) == null) {
-    await ch.send({ t: 'unknown' })
-    return null
+    const empty = first.ranges.length === 1 && first.ranges[0].mode === 'ids' && first.ranges[0].ids.length === 0
+    if (host.adopt?.(first.space, !empty) !== true) {
+      await ch.send({ t: 'unknown' })
+      return null
+    }
   }
   const session = new Session(ch, host, first.space)
   session.stats.bytesReceived += encodeSyncMessage(first).length

@@ -17,6 +17,7 @@ export function StatusLine ({ status }: { status: Status }): React.JSX.Element {
   return (
     <Box>
       <Text inverse>{` ${status.name} | ${status.peers} peer${status.peers === 1 ? '' : 's'} | DHT ${status.routingTable} | ${health} | ${where} `}</Text>
+      {status.syncing != null ? <Text color='yellow'>{` ${status.syncing}`}</Text> : null}
     </Box>
   )
 }

@@ -18,7 +18,7 @@ import type { MessageView } from '../views.js'
 export interface Line { id: number, kind: 'message' | 'info' | 'error' | 'echo', text: string }
 
 /** What the status line shows. */
-export interface Status { name: string, peers: number, routingTable: number, space: string | null, channel: string | null }
+export interface Status { name: string, peers: number, routingTable: number, space: string | null, channel: string | null, syncing?: string | null }
 
 /** Most lines of input history kept. */
 export const HISTORY_MAX = 500
@@ -28,6 +28,8 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
   private readonly history: string[] = []
   private historyPos = 0
   private nextId = 0
+  /** Catch-up in progress, for the status line. */
+  private syncing: string | null = null
 
   constructor (readonly app: App) {
     super()
@@ -35,6 +37,12 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     app.on('change', () => this.emit('update'))
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
     app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })
+    app.on('sync', (p) => {
+      const name = this.app.store.spaces.get(p.spaceId)?.info.name ?? p.spaceId.slice(0, 8)
+      this.syncing = p.phase === 'done' ? null : `syncing ${name}: ${p.received} ops`
+      if (p.phase === 'done') this.push('info', `caught up: ${p.received} op(s) of ${name} in ${p.ms} ms`)
+      else this.emit('update')
+    })
   }
 
   /** The welcome banner: who we are and the addresses to give others. */
@@ -52,7 +60,7 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
 
   status (): Status {
     const ctx = actions.context(this.app)
-    return { name: this.app.account.name, peers: this.app.connectedPeers().length, routingTable: routingTableSize(this.app), space: ctx.spaceName, channel: ctx.channelName }
+    return { name: this.app.account.name, peers: this.app.connectedPeers().length, routingTable: routingTableSize(this.app), space: ctx.spaceName, channel: ctx.channelName, syncing: this.syncing }
   }
 
   private onMessage (m: MessageView): void {

@@ -1,0 +1,68 @@
+/**
+ * `npm run relay`: starts the relay. `--json` prints `{"type":"ready","peerId","addrs"}` on stdout;
+ * otherwise a banner with the multiaddr to give clients. SIGINT/SIGTERM stop it cleanly.
+ */
+import '../src/polyfill.js'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { toErrorInfo } from '../src/errors.js'
+import { RELAY_DEFAULTS, RelayServer } from './relay.js'
+
+function int (min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`)
+    return n
+  }
+}
+const d = RELAY_DEFAULTS
+
+const opts = new Command('spaceway-relay')
+  .description('spaceway relay: circuit relay v2, DHT bootstrap peer, store-and-forward for spaces')
+  .addOption(new Option('-p, --port <n>', 'TCP port').argParser(int(0, 65535)).default(d.port))
+  .addOption(new Option('--host <addr>', 'interface to listen on').default(d.host))
+  .addOption(new Option('-d, --data-dir <dir>', 'key and database').default('./relay-data'))
+  .addOption(new Option('--metrics-port <n>', '/health and /metrics on 127.0.0.1').argParser(int(0, 65535)).default(d.metricsPort))
+  .addOption(new Option('--max-reservations <n>', 'circuit relay reservations').argParser(int(1, 100_000)).default(d.maxReservations))
+  .addOption(new Option('--circuit-duration <ms>', 'longest relayed connection, ms').argParser(int(1000, 86_400_000)).default(d.circuitDurationMs))
+  .addOption(new Option('--circuit-data <bytes>', 'most data per relayed connection, bytes').argParser(int(1024, Number.MAX_SAFE_INTEGER)).default(d.circuitDataBytes))
+  .addOption(new Option('--max-spaces <n>', 'spaces held').argParser(int(1, 1_000_000)).default(d.maxSpaces))
+  .addOption(new Option('--max-ops-per-space <n>', 'ops stored per space').argParser(int(1, Number.MAX_SAFE_INTEGER)).default(d.limits.maxOpsPerSpace))
+  .addOption(new Option('--max-bytes-per-space <n>', 'bytes stored per space').argParser(int(1, Number.MAX_SAFE_INTEGER)).default(d.limits.maxBytesPerSpace))
+  .addOption(new Option('--max-op-rate <n>', 'live ops accepted per peer per second').argParser(int(1, 1_000_000)).default(d.maxOpRate))
+  .addOption(new Option('--max-message-bytes <n>', 'largest sync message, bytes').argParser(int(1024, 64 * 1024 * 1024)).default(d.maxMessageBytes))
+  .option('-b, --bootstrap <multiaddr>', 'another relay or peer to bootstrap from (repeatable)', (v: string, p: string[]) => [...p, v], [])
+  .option('--json', 'print the ready line as JSON', false)
+  .parse(process.argv)
+  .opts()
+
+let relay: RelayServer
+try {
+  relay = await RelayServer.start({
+    dataDir: opts.dataDir,
+    host: opts.host,
+    port: opts.port,
+    metricsPort: opts.metricsPort,
+    maxReservations: opts.maxReservations,
+    circuitDurationMs: opts.circuitDuration,
+    circuitDataBytes: opts.circuitData,
+    maxSpaces: opts.maxSpaces,
+    limits: { maxOpsPerSpace: opts.maxOpsPerSpace, maxBytesPerSpace: opts.maxBytesPerSpace },
+    maxOpRate: opts.maxOpRate,
+    maxMessageBytes: opts.maxMessageBytes,
+    bootstrap: opts.bootstrap
+  })
+} catch (err) {
+  const { code, message } = toErrorInfo(err)
+  process.stderr.write(`error ${code}: ${message}\n`)
+  process.exit(1)
+}
+
+const ready = { type: 'ready', peerId: relay.account.peerId, addrs: relay.addresses(), metricsPort: relay.metricsPort() }
+if (opts.json === true) process.stdout.write(JSON.stringify(ready) + '\n')
+else {
+  process.stdout.write(`spaceway relay ${ready.peerId}\nclients connect with:\n${ready.addrs.map(a => `  spaceway --account you.key --relay ${a}`).join('\n')}\nhealth and metrics: http://127.0.0.1:${ready.metricsPort}/health, /metrics\n`)
+}
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => { relay.stop().finally(() => process.exit(0)) })
+}
+process.on('unhandledRejection', (err) => { process.stderr.write(`unhandled rejection: ${String((err as Error)?.stack ?? err)}\n`) })

@@ -1,0 +1,56 @@
+/**
+ * The relay's monitoring endpoint, bound to 127.0.0.1: `GET /health` (JSON) and `GET /metrics`
+ * (Prometheus text: libp2p's own metrics through @libp2p/prometheus-metrics, plus ours).
+ */
+import { createServer, type Server } from 'node:http'
+import { Counter, Gauge, register } from 'prom-client'
+
+/** spaceway's own relay metrics (registered once per process in prom-client's default registry). */
+export const relayMetrics = {
+  opsStored: new Counter({ name: 'spaceway_relay_ops_stored_total', help: 'Ops validated and stored' }),
+  opsRejected: new Counter({ name: 'spaceway_relay_ops_rejected_total', help: 'Ops rejected, by reason', labelNames: ['reason'] }),
+  syncServed: new Counter({ name: 'spaceway_relay_sync_sessions_total', help: 'Sync sessions completed' }),
+  syncFailed: new Counter({ name: 'spaceway_relay_sync_failed_total', help: 'Sync sessions reset (malformed or hostile traffic, timeouts)' }),
+  bytesServed: new Counter({ name: 'spaceway_relay_sync_bytes_served_total', help: 'Sync bytes sent to peers' }),
+  spacesRefused: new Counter({ name: 'spaceway_relay_spaces_refused_total', help: 'Requests to hold a space refused (max spaces)' }),
+  spaces: new Gauge({ name: 'spaceway_relay_spaces', help: 'Spaces held' }),
+  ops: new Gauge({ name: 'spaceway_relay_ops', help: 'Ops stored' }),
+  peers: new Gauge({ name: 'spaceway_relay_connected_peers', help: 'Connected peers' }),
+  reservations: new Gauge({ name: 'spaceway_relay_reservations', help: 'Circuit relay reservations' })
+}
+
+/** What `/health` reports. */
+export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, ops: number, uptimeS: number }
+
+/**
+ * Serves /health and /metrics on 127.0.0.1:`port` (0 = any free port). Resolves once listening.
+ * @throws the listen error (e.g. EADDRINUSE)
+ */
+export async function serveMetrics (port: number, health: () => Health): Promise<Server> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET') { res.writeHead(405).end(); return }
+    if (path === '/health') {
+      const h = health()
+      res.writeHead(h.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h))
+      return
+    }
+    if (path === '/metrics') {
+      const h = health()
+      relayMetrics.spaces.set(h.spaces)
+      relayMetrics.ops.set(h.ops)
+      relayMetrics.peers.set(h.connectedPeers)
+      relayMetrics.reservations.set(h.reservations)
+      register.metrics().then(text => {
+        res.writeHead(200, { 'content-type': register.contentType }).end(text)
+      }, (err: Error) => { res.writeHead(500).end(err.message) })
+      return
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /health or /metrics\n')
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve() })
+  })
+  return server
+}

@@ -1,0 +1,197 @@
+/**
+ * The relay: an always-on peer built from the client's modules. It is a circuit relay v2 server, a
+ * Kademlia server and bootstrap peer, and a store-and-forward replica: it starts holding a space when
+ * a client reconciles it (the `rec` of the sync protocol, docs/PROTOCOL.md "Relays"), subscribes to the
+ * space's topic, validates every op exactly as a client does (the same Replica), stores it in LevelDB
+ * and serves the sync protocol. It never authors ops (it has no right to: ops are signed by members).
+ */
+import { mkdir } from 'node:fs/promises'
+import type { Server } from 'node:http'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import { loadOrCreateAccount, type Account } from '../src/account.js'
+import { ListenError } from '../src/errors.js'
+import { Replica, type ReplicaLimits } from '../src/replica.js'
+import { OpStore } from '../src/store/op-store.js'
+import { createNode, type SpacewayNode } from '../src/net/node.js'
+import { SyncService } from '../src/net/sync-service.js'
+import { SpaceTopics } from '../src/net/topics.js'
+import { PeerPool, type PeerRecord } from '../src/dht/peer-pool.js'
+import { Bootstrapper } from '../src/dht/bootstrapper.js'
+import { DhtService } from '../src/dht/dht-service.js'
+import { Announcer } from '../src/dht/announcer.js'
+import { serveMetrics, relayMetrics, type Health } from './metrics.js'
+import { PeerRateLimiter } from './rate-limit.js'
+
+const log = logger('spaceway:relay')
+
+export interface RelayOptions {
+  /** Data directory: `relay.key` (the relay's identity) and `db/` (LevelDB). */
+  dataDir: string
+  host: string
+  port: number
+  /** Port of /health and /metrics on 127.0.0.1 (0 = any free port). */
+  metricsPort: number
+  /** Circuit relay v2: most reservations, and each relayed connection's duration (ms) and data (bytes). */
+  maxReservations: number
+  circuitDurationMs: number
+  circuitDataBytes: number
+  /** Store-and-forward limits. */
+  maxSpaces: number
+  limits: ReplicaLimits
+  /** Live ops accepted per peer per second (GossipSub), with a burst of 10 s worth. */
+  maxOpRate: number
+  /** Largest sync message accepted, bytes. */
+  maxMessageBytes: number
+  /** Other peers to bootstrap from (other relays). */
+  bootstrap?: string[]
+}
+
+export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
+  host: '0.0.0.0',
+  port: 9000,
+  metricsPort: 9090,
+  maxReservations: 256,
+  circuitDurationMs: 60 * 60_000,
+  circuitDataBytes: 256 * 1024 * 1024,
+  maxSpaces: 1000,
+  limits: { maxOpsPerSpace: 1_000_000, maxBytesPerSpace: 512 * 1024 * 1024 },
+  maxOpRate: 50,
+  maxMessageBytes: 4 * 1024 * 1024
+}
+
+export class RelayServer {
+  private readonly startedAt = Date.now()
+  private stopping?: Promise<void>
+
+  private constructor (
+    readonly account: Account,
+    readonly store: OpStore,
+    readonly replica: Replica,
+    readonly node: SpacewayNode,
+    readonly sync: SyncService,
+    readonly topics: SpaceTopics,
+    readonly bootstrapper: Bootstrapper,
+    readonly announcer: Announcer,
+    private readonly dht: DhtService,
+    private http: Server | undefined
+  ) {}
+
+  /**
+   * Starts the relay.
+   * @throws AccountFileError, DataDirLockedError, ListenError (port in use)
+   */
+  static async start (options: RelayOptions): Promise<RelayServer> {
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+    const account = await loadOrCreateAccount(join(options.dataDir, 'relay.key'))
+    const store = await OpStore.open(join(options.dataDir, 'db'))
+    let node: SpacewayNode | undefined
+    try {
+      const replica = new Replica(store, account.signer, { limits: options.limits })
+      await replica.init()
+      node = await createNode({
+        privateKey: account.privateKey,
+        mdns: false,
+        listen: [`/ip4/${options.host}/tcp/${options.port}`],
+        relayServer: { maxReservations: options.maxReservations, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
+        metrics: prometheusMetrics()
+      })
+      const rate = new PeerRateLimiter(options.maxOpRate, options.maxOpRate * 10)
+      const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))
+      const sync = new SyncService(node, replica, {
+        maxMessageBytes: options.maxMessageBytes,
+        onUnknownSpace: (spaceId, peer) => {
+          if (replica.spaceCount >= options.maxSpaces) {
+            relayMetrics.spacesRefused.inc()
+            log('refused to hold space %s for %s: %d spaces held', spaceId, peer, replica.spaceCount)
+            return false
+          }
+          log('holding space %s for %s', spaceId, peer)
+          replica.want(spaceId)
+          topics.subscribe(spaceId)
+          return true
+        }
+      })
+      const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
+      await pool.load()
+      const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap })
+      const dht = new DhtService(node, bootstrapper)
+      const announcer = new Announcer(dht, store, bootstrapper)
+      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, undefined)
+      relay.wire()
+      await sync.start()
+      try {
+        await node.start()
+      } catch (err) {
+        throw new ListenError(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`, { cause: err })
+      }
+      for (const spaceId of [...store.spaces.keys(), ...replica.joiningSpaces()]) topics.subscribe(spaceId)
+      for (const spaceId of store.spaces.keys()) announcer.announce(spaceId)
+      bootstrapper.start()
+      try {
+        relay.http = await serveMetrics(options.metricsPort, () => relay.health())
+      } catch (err) {
+        await relay.stop()
+        throw new ListenError(`cannot serve metrics on 127.0.0.1:${options.metricsPort}: ${(err as Error).message}`, { cause: err })
+      }
+      return relay
+    } catch (err) {
+      if (node != null) await Promise.resolve(node.stop()).catch(() => {})
+      await store.close()
+      throw err
+    }
+  }
+
+  private wire (): void {
+    this.replica.on('op', (op) => {
+      relayMetrics.opsStored.inc()
+      if (op.type === 'space.create') this.announcer.announce(op.spaceId)
+    })
+    this.replica.on('rejected', (reason) => { relayMetrics.opsRejected.inc({ reason }) })
+    this.sync.on('synced', (_peer, stats) => {
+      relayMetrics.syncServed.inc()
+      relayMetrics.bytesServed.inc(stats.bytesSent)
+    })
+    this.sync.on('failed', () => { relayMetrics.syncFailed.inc() })
+  }
+
+  /** Dialable addresses (with /p2p/). */
+  addresses (): string[] {
+    return this.node.getMultiaddrs().map(a => a.toString())
+  }
+
+  /** Port of the /health and /metrics endpoint. */
+  metricsPort (): number {
+    const a = this.http?.address()
+    return typeof a === 'object' && a != null ? a.port : 0
+  }
+
+  health (): Health {
+    let ops = 0
+    for (const s of this.store.spaces.values()) ops += s.size
+    return {
+      healthy: this.node.status === 'started',
+      connectedPeers: this.node.getPeers().length,
+      reservations: this.node.services.relay?.reservations.size ?? 0,
+      spaces: this.store.spaces.size,
+      ops,
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000)
+    }
+  }
+
+  /** Stops everything and closes LevelDB. Safe to call twice. */
+  async stop (): Promise<void> {
+    this.stopping ??= (async () => {
+      this.announcer.stop()
+      this.bootstrapper.stop()
+      this.dht.stop()
+      await new Promise<void>(resolve => { if (this.http == null) resolve(); else this.http.close(() => resolve()) })
+      await this.sync.stop()
+      await Promise.resolve(this.node.stop()).catch((err: Error) => { log.error('node stop failed: %s', (err as Error).message) })
+      await this.replica.close()
+      await this.store.close()
+    })()
+    await this.stopping
+  }
+}

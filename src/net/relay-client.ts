@@ -1,0 +1,125 @@
+/**
+ * The client side of relays: keeps a connection to each configured relay (in the background, never
+ * blocking the prompt), reconnecting with backoff when it goes away, and reports reservations (our
+ * circuit addresses through it). `onConnected` runs on every (re)connection: the App syncs every
+ * space with the relay there, which makes the relay hold them.
+ */
+import { EventEmitter } from 'node:events'
+import { logger } from '@libp2p/logger'
+import { multiaddr } from '@multiformats/multiaddr'
+import { nextDelay } from '../dht/backoff.js'
+import type { SpacewayNode } from './node.js'
+
+const log = logger('spaceway:relay-client')
+
+/** Where the client looks for a relay when none is configured (tried quietly). */
+export const DEFAULT_RELAY = '/ip4/127.0.0.1/tcp/9000'
+
+/** What `network` shows per relay. Times in ms since the epoch. */
+export interface RelayState {
+  addr: string
+  peerId: string | null
+  connected: boolean
+  /** Our circuit addresses through this relay (non-empty = reservation held). */
+  circuitAddrs: string[]
+  reservation: boolean
+  failures: number
+  nextAttemptAt: number | null
+  lastError: string | null
+  /** Last completed sync with this relay, per space id. */
+  lastSync: Record<string, number>
+}
+
+const BACKOFF = { intervalMs: 1000, capMs: 60_000, jitter: 0.2 }
+
+export class RelayClient extends EventEmitter<{ change: [] }> {
+  private readonly states: RelayState[]
+  private readonly timers = new Map<RelayState, NodeJS.Timeout>()
+  private stopped = false
+  private readonly onDisconnect = (evt: CustomEvent<{ toString: () => string }>): void => {
+    const peer = evt.detail.toString()
+    for (const s of this.states) {
+      if (s.peerId === peer && s.connected) {
+        s.connected = false
+        log('relay %s went away; reconnecting', peer)
+        this.emit('change')
+        this.schedule(s, nextDelay(0, BACKOFF))
+      }
+    }
+  }
+
+  private readonly onAddrs = (): void => { this.emit('change') }
+
+  constructor (private readonly node: SpacewayNode, relays: string[], private readonly onConnected: (peerId: string, addr: string) => void) {
+    super()
+    this.states = relays.map(addr => ({ addr, peerId: null, connected: false, circuitAddrs: [], reservation: false, failures: 0, nextAttemptAt: null, lastError: null, lastSync: {} }))
+  }
+
+  /** Starts connecting to every relay. */
+  start (): void {
+    this.node.addEventListener('peer:disconnect', this.onDisconnect as never)
+    this.node.addEventListener('self:peer:update', this.onAddrs)
+    for (const s of this.states) this.schedule(s, 0)
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect as never)
+    this.node.removeEventListener('self:peer:update', this.onAddrs)
+    for (const t of this.timers.values()) clearTimeout(t)
+  }
+
+  /** True if `peerId` is one of our relays. */
+  isRelay (peerId: string): boolean {
+    return this.states.some(s => s.peerId === peerId)
+  }
+
+  /** PeerIds of the relays connected now. */
+  connectedRelays (): string[] {
+    return this.states.filter(s => s.connected && s.peerId != null).map(s => s.peerId as string)
+  }
+
+  /** Notes a completed sync of `spaceId` with relay `peerId`. */
+  synced (peerId: string, spaceId: string): void {
+    for (const s of this.states) if (s.peerId === peerId) s.lastSync[spaceId] = Date.now()
+  }
+
+  /** State of every relay, with current circuit addresses. */
+  list (): RelayState[] {
+    const mine = this.node.getMultiaddrs().map(a => a.toString())
+    return this.states.map(s => {
+      const circuitAddrs = s.peerId == null ? [] : mine.filter(a => a.includes(`/p2p/${s.peerId}/p2p-circuit`))
+      return { ...s, circuitAddrs, reservation: circuitAddrs.length > 0, lastSync: { ...s.lastSync } }
+    })
+  }
+
+  private schedule (s: RelayState, delay: number): void {
+    if (this.stopped) return
+    const old = this.timers.get(s)
+    if (old != null) clearTimeout(old)
+    s.nextAttemptAt = Date.now() + delay
+    const t = setTimeout(() => { void this.connect(s) }, delay)
+    t.unref()
+    this.timers.set(s, t)
+  }
+
+  private async connect (s: RelayState): Promise<void> {
+    s.nextAttemptAt = null
+    try {
+      const conn = await this.node.dial(multiaddr(s.addr), { signal: AbortSignal.timeout(10_000) })
+      s.peerId = conn.remotePeer.toString()
+      s.connected = true
+      s.failures = 0
+      s.lastError = null
+      log('connected to relay %s', s.addr)
+      this.emit('change')
+      this.onConnected(s.peerId, s.addr)
+    } catch (err) {
+      s.failures++
+      s.lastError = (err as Error).message
+      log('relay %s not reachable (attempt %d): %s', s.addr, s.failures, s.lastError)
+      this.emit('change')
+      this.schedule(s, nextDelay(Math.min(s.failures, 10), BACKOFF))
+    }
+  }
+}
