@@ -61,6 +61,18 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
   maxMessageBytes: 4 * 1024 * 1024
 }
 
+let metricsTaken = false
+/**
+ * libp2p's metrics for prom-client's default registry. Its metric names are fixed, so only the first
+ * relay of a process (in practice: the only one) gets them; others (tests) run without.
+ */
+function libp2pMetrics (): ReturnType<typeof prometheusMetrics> | undefined {
+  if (metricsTaken) return undefined
+  metricsTaken = true
+  // keep spaceway's own metrics (registered at import) in the shared registry
+  return prometheusMetrics({ preserveExistingMetrics: true })
+}
+
 export class RelayServer {
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>
@@ -95,7 +107,7 @@ export class RelayServer {
         mdns: false,
         listen: [`/ip4/${options.host}/tcp/${options.port}`],
         relayServer: { maxReservations: options.maxReservations, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
-        metrics: prometheusMetrics()
+        metrics: libp2pMetrics()
       })
       const rate = new PeerRateLimiter(options.maxOpRate, options.maxOpRate * 10)
       const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))
@@ -168,8 +180,8 @@ export class RelayServer {
   }
 
   health (): Health {
-    let ops = 0
-    for (const s of this.store.spaces.values()) ops += s.size
+    // Ops durably written: what the relay has acknowledged.
+    const ops = this.replica.committed
     return {
       healthy: this.node.status === 'started',
       connectedPeers: this.node.getPeers().length,

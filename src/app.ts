@@ -16,7 +16,7 @@ import { Replica } from './replica.js'
 import { OpStore } from './store/op-store.js'
 import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
 import { SyncService, type SyncProgress } from './net/sync-service.js'
-import { SpaceTopics } from './net/topics.js'
+import { SpaceTopics, spaceIdOfTopic } from './net/topics.js'
 import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
 import { Bootstrapper } from './dht/bootstrapper.js'
 import { DhtService } from './dht/dht-service.js'
@@ -64,6 +64,15 @@ export interface AppEvents {
 /** Current space and channel (null where none). */
 export interface Context { spaceId: string | null, channelId: string | null }
 
+/** --relay-only: dial only the relays themselves and circuit addresses through them. */
+function relayOnlyDialFilter (relays: string[]): (ma: { toString: () => string }) => boolean {
+  const prefixes = relays.map(r => r.split('/p2p/')[0])
+  return (ma) => {
+    const text = ma.toString()
+    return text.includes('/p2p-circuit') || prefixes.some(p => text === p || text.startsWith(p + '/'))
+  }
+}
+
 export class App extends EventEmitter<AppEvents> {
   context: Context = { spaceId: null, channelId: null }
   private timer?: NodeJS.Timeout
@@ -106,7 +115,8 @@ export class App extends EventEmitter<AppEvents> {
         port: options.port,
         // relay-only: no TCP listener and no mDNS, so no address of ours is announced but circuits
         mdns: options.relayOnly === true ? false : options.mdns,
-        listen: options.relayOnly === true ? ['/p2p-circuit'] : undefined
+        listen: options.relayOnly === true ? ['/p2p-circuit'] : undefined,
+        dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined
       })
       const sync = new SyncService(node, replica)
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
@@ -181,6 +191,17 @@ export class App extends EventEmitter<AppEvents> {
     this.sync.on('progress', (p) => { this.emit('sync', p) })
     this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })
     this.relays.on('change', () => { this.emit('change') })
+    // A peer that subscribes to a space's topic missed whatever was published before: reconcile
+    // that space with it (one side per pair; always us towards our relays, which never initiate).
+    this.node.services.pubsub.addEventListener('subscription-change', (evt) => {
+      const peer = evt.detail.peerId.toString()
+      if (!(this.relays.isRelay(peer) || this.node.peerId.toString() < peer)) return
+      for (const { topic, subscribe } of evt.detail.subscriptions) {
+        const spaceId = spaceIdOfTopic(topic)
+        if (!subscribe || spaceId == null || !this.store.spaces.has(spaceId)) continue
+        this.sync.syncWith(peer, spaceId).catch(err => { log('sync of %s with new subscriber %s failed: %s', spaceId, peer, (err as Error).message) })
+      }
+    })
     this.replica.on('gap', (spaceId, source) => {
       if (source == null) return
       const key = `${source}/${spaceId}`

@@ -57,8 +57,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly holdback: Holdback
   private readonly joining = new Set<string>()
   private queue: Promise<unknown> = Promise.resolve()
-  /** LevelDB batches are written one after another, in staging order, off the validation queue. */
-  private commits: Promise<void> = Promise.resolve()
+  /** Ops staged and waiting for the next LevelDB batch (group commit). */
+  private nextBatch: { staged: StagedOp[], done: Promise<void>, resolve: () => void, reject: (err: unknown) => void } | null = null
+  private flushing = false
+  /** Ops durably stored (what a relay may call acknowledged). */
+  committed = 0
   /** Counters for `network`/metrics: rejected ops by reason. */
   readonly rejectedByReason = new Map<string, number>()
 
@@ -70,6 +73,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     super()
     this.verifier = new VerifyPool()
     this.limits = { maxOpsPerSpace: Infinity, maxBytesPerSpace: Infinity, ...options.limits }
+    for (const st of store.spaces.values()) this.committed += st.size
     this.store = store
     this.signer = signer
     let start: Hlc = { wall: 0, counter: 0 }
@@ -165,17 +169,42 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Queues the write of staged ops behind earlier writes and emits their `op` events once durable.
-   * The validation queue is released meanwhile, so the next batch is validated while this one is
-   * written (LevelDB writes run on libuv's thread pool).
+   * Queues the write of staged ops and emits their `op` events once durable. Group commit: while one
+   * LevelDB batch is being written, everything staged meanwhile is gathered into the next batch, so a
+   * burst of gossip costs a few writes, not one per op. The validation queue is released meanwhile,
+   * so the next ops are validated while earlier ones are written (on libuv's thread pool).
    */
   private commit (staged: StagedOp[]): Promise<void> {
-    const done = this.commits.then(async () => {
-      await this.store.commit(staged)
-      for (const s of staged) this.emit('op', s.op, s.local === true)
-    })
-    this.commits = done.catch((err) => { log.error('store write failed: %s', (err as Error).message) })
-    return done
+    if (staged.length === 0) return Promise.resolve()
+    if (this.nextBatch == null) {
+      let resolve!: () => void
+      let reject!: (err: unknown) => void
+      const done = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+      done.catch(() => {})
+      this.nextBatch = { staged: [], done, resolve, reject }
+    }
+    const batch = this.nextBatch
+    batch.staged.push(...staged)
+    if (!this.flushing) void this.flush()
+    return batch.done
+  }
+
+  private async flush (): Promise<void> {
+    this.flushing = true
+    while (this.nextBatch != null) {
+      const batch = this.nextBatch
+      this.nextBatch = null
+      try {
+        await this.store.commit(batch.staged)
+        this.committed += batch.staged.length
+        for (const s of batch.staged) this.emit('op', s.op, s.local === true)
+        batch.resolve()
+      } catch (err) {
+        log.error('store write failed: %s', (err as Error).message)
+        batch.reject(err)
+      }
+    }
+    this.flushing = false
   }
 
   /** Counts a rejection decided outside the replica (e.g. a rate limit), with the same event. */

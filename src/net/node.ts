@@ -15,6 +15,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
 import type { Ed25519PrivateKey, PeerDiscovery } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { sha256 } from '../core/ids.js'
 import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
 
@@ -46,6 +47,11 @@ export interface NodeOptions {
   listen?: string[]
   /** Run a circuit relay v2 server (the relay). Durations in ms, data in bytes. */
   relayServer?: { maxReservations: number, durationLimitMs: number, dataLimitBytes: number }
+  /**
+   * Outbound dial filter: false refuses the address (--relay-only allows only relays and circuit
+   * addresses, so no peer but the relay ever learns our IP).
+   */
+  dialAllow?: (ma: Multiaddr) => boolean
   /** libp2p metrics implementation (the relay passes @libp2p/prometheus-metrics). */
   metrics?: (components: any) => any
 }
@@ -67,6 +73,9 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
+    connectionGater: options.dialAllow != null
+      ? { denyDialMultiaddr: (ma: Multiaddr) => !(options.dialAllow as (m: Multiaddr) => boolean)(ma) }
+      : undefined,
     connectionManager: {
       allow: ['/ip4/127.0.0.0/ipcidr/8'],
       dialTimeout: 10_000

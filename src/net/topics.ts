@@ -16,6 +16,12 @@ export function spaceTopic (spaceId: string): string {
   return `/spaceway/space/${spaceId}/1`
 }
 
+/** The space id of a space topic, or null for any other topic. */
+export function spaceIdOfTopic (topic: string): string | null {
+  const m = /^\/spaceway\/space\/([a-z2-7]{52})\/1$/.exec(topic)
+  return m == null ? null : m[1]
+}
+
 export class SpaceTopics {
   /**
    * @param admit optional per-peer admission (the relay's op-rate limit): false ignores the message

@@ -104,3 +104,61 @@ export function e2eFixture (): { start: (name: string, extra?: string[]) => Spac
     }
   }
 }
+
+export const RELAY_BIN = fileURLToPath(new URL('../../dist/relay/main.js', import.meta.url))
+
+/** A relay process (`dist/relay/main.js --json`) on 127.0.0.1. */
+export class RelayProcess {
+  readonly child: ChildProcessWithoutNullStreams
+  stderr = ''
+  readonly ready: Promise<{ peerId: string, addrs: string[], metricsPort: number }>
+  readonly exited: Promise<number | null>
+
+  constructor (dataDir: string, extra: string[] = []) {
+    this.child = spawn(process.execPath, [RELAY_BIN, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--data-dir', dataDir, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.child.stderr.on('data', (d) => { this.stderr += String(d) })
+    this.exited = new Promise(resolve => this.child.on('exit', (code) => resolve(code)))
+    this.ready = new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`relay not ready: ${this.stderr}`)), 15_000)
+      createInterface({ input: this.child.stdout }).once('line', (line) => { clearTimeout(t); resolve(JSON.parse(line)) })
+    })
+  }
+
+  /** GET /health. */
+  async health (): Promise<{ healthy: boolean, connectedPeers: number, reservations: number, spaces: number, ops: number, uptimeS: number }> {
+    const { metricsPort } = await this.ready
+    return await (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json() as any
+  }
+
+  /** GET /metrics (Prometheus text). */
+  async metrics (): Promise<string> {
+    const { metricsPort } = await this.ready
+    return await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+  }
+
+  async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode != null || this.child.signalCode != null) return this.child.exitCode
+    this.child.kill(signal)
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000)
+    const code = await this.exited
+    clearTimeout(t)
+    return code
+  }
+}
+
+/**
+ * Re-checks `check` every `intervalMs` until it holds (bounded by `ms`). For state that lives in
+ * another process and announces no event (e.g. a relay's /health).
+ */
+export async function eventually<T> (check: () => Promise<T | false | null | undefined>, ms = 10_000, intervalMs = 50): Promise<T> {
+  const end = Date.now() + ms
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await check()
+      if (v !== false && v != null) return v
+    } catch (err) { last = err }
+    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms${last != null ? `: ${String(last)}` : ''}`)
+    await new Promise(resolve => setTimeout(resolve, intervalMs))
+  }
+}
