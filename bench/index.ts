@@ -16,6 +16,7 @@ import { actions } from '../src/actions.js'
 import { idFromString } from '../src/core/ids.js'
 import { createNode } from '../src/net/node.js'
 import { dhtBench } from './dht.js'
+import { relayBench } from './relay.js'
 
 const BIN = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
 
@@ -216,8 +217,8 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  if (only === 'dht') {
-    try { await dhtBench(dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+  if (only === 'dht' || only === 'relay') {
+    try { await (only === 'dht' ? dhtBench : relayBench)(dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     return
   }
   try {
@@ -227,6 +228,7 @@ async function main (): Promise<void> {
     await catchUp()
     await catchUpProcesses()
     await dhtBench(dir, report)
+    await relayBench(dir, report)
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })

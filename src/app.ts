@@ -61,6 +61,9 @@ export interface AppEvents {
   sync: [SyncProgress]
 }
 
+/** How long a causal gap may stay open before it is repaired by a sync, ms. */
+export const GAP_SYNC_DELAY_MS = 500
+
 /** Current space and channel (null where none). */
 export interface Context { spaceId: string | null, channelId: string | null }
 
@@ -115,7 +118,7 @@ export class App extends EventEmitter<AppEvents> {
         port: options.port,
         // relay-only: no TCP listener and no mDNS, so no address of ours is announced but circuits
         mdns: options.relayOnly === true ? false : options.mdns,
-        listen: options.relayOnly === true ? ['/p2p-circuit'] : undefined,
+        listen: options.relayOnly === true ? [] : undefined,
         dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined
       })
       const sync = new SyncService(node, replica)
@@ -203,13 +206,20 @@ export class App extends EventEmitter<AppEvents> {
       }
     })
     this.replica.on('gap', (spaceId, source) => {
+      // Gossip is not causally ordered across peers: during a burst a dep usually arrives a moment
+      // after the op that needs it. Only a gap that is still open GAP_SYNC_DELAY_MS later is repaired
+      // by reconciling with the peer that sent the op.
       if (source == null) return
       const key = `${source}/${spaceId}`
       if (this.gapSyncs.has(key)) return
       this.gapSyncs.add(key)
-      this.sync.syncWith(source, spaceId)
-        .catch(err => { log('gap sync with %s failed: %s', source, (err as Error).message) })
-        .finally(() => this.gapSyncs.delete(key))
+      const timer = setTimeout(() => {
+        if (!this.replica.hasGap(spaceId)) { this.gapSyncs.delete(key); return }
+        this.sync.syncWith(source, spaceId)
+          .catch(err => { log('gap sync with %s failed: %s', source, (err as Error).message) })
+          .finally(() => this.gapSyncs.delete(key))
+      }, GAP_SYNC_DELAY_MS)
+      timer.unref()
     })
   }
 

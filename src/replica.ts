@@ -136,6 +136,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return this.store.spaces.has(spaceId) || this.joining.has(spaceId)
   }
 
+  /** True if ops of `spaceId` are held back for deps that have not arrived. */
+  hasGap (spaceId: string): boolean {
+    return this.holdback.missingFor(spaceId).length > 0
+  }
+
   /** Number of ops held back for missing deps. */
   get heldCount (): number {
     return this.holdback.size

@@ -41,8 +41,9 @@ export interface NodeOptions {
   /** Enable mDNS LAN discovery (default true). */
   mdns?: boolean
   /**
-   * Listen addresses instead of `/ip4/<host>/tcp/<port>`. A client always also listens on
-   * `/p2p-circuit` (a reservation on any relay it connects to); `--relay-only` passes only that.
+   * Listen addresses instead of `/ip4/<host>/tcp/<port>` (`--relay-only` passes none). Circuit
+   * addresses are added at run time, once a relay answers (RelayClient): a generic `/p2p-circuit`
+   * listener would make libp2p search the DHT for relays without end whenever none is reachable.
    */
   listen?: string[]
   /** Run a circuit relay v2 server (the relay). Durations in ms, data in bytes. */
@@ -67,7 +68,7 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
   return await createLibp2p({
     privateKey: options.privateKey,
     start: false,
-    addresses: { listen: options.listen ?? [`/ip4/${host}/tcp/${options.port ?? 0}`, '/p2p-circuit'] },
+    addresses: { listen: options.listen ?? [`/ip4/${host}/tcp/${options.port ?? 0}`] },
     transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
     metrics: options.metrics,
     connectionEncrypters: [noise()],

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { nextDelay } from '../dht/backoff.js'
 import type { SpacewayNode } from './node.js'
 
@@ -103,6 +103,24 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
     this.timers.set(s, t)
   }
 
+  /**
+   * Makes a reservation on the relay by listening on its circuit address (unless we hold one).
+   * Failure is logged and shown in `network` (reservation: no); the connection stays useful.
+   */
+  private async reserve (s: RelayState, remoteAddr: string): Promise<void> {
+    if (this.list().find(r => r.peerId === s.peerId)?.reservation === true) return
+    const base = remoteAddr.split('/p2p/')[0]
+    try {
+      await (this.node as unknown as { components: { transportManager: { listen: (addrs: Multiaddr[]) => Promise<void> } } })
+        .components.transportManager.listen([multiaddr(`${base}/p2p/${s.peerId as string}/p2p-circuit`)])
+      log('reservation on relay %s', s.addr)
+    } catch (err) {
+      s.lastError = `reservation failed: ${(err as Error).message}`
+      log('reservation on relay %s failed: %s', s.addr, (err as Error).message)
+    }
+    this.emit('change')
+  }
+
   private async connect (s: RelayState): Promise<void> {
     s.nextAttemptAt = null
     try {
@@ -114,6 +132,7 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
       log('connected to relay %s', s.addr)
       this.emit('change')
       this.onConnected(s.peerId, s.addr)
+      await this.reserve(s, conn.remoteAddr.toString())
     } catch (err) {
       s.failures++
       s.lastError = (err as Error).message

@@ -1,0 +1,141 @@
+/**
+ * Relay figures (issue 4): catch-up from the relay of 1,000 and 10,000 missed ops, the cost of one
+ * missed op in a 10,000-op space, relay ops/s stored with 10 publishing clients, relay RSS with 100
+ * connected clients. The relay is a real process; clients are in-process nodes.
+ */
+import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { App } from '../src/app.js'
+import { actions } from '../src/actions.js'
+import { idFromString } from '../src/core/ids.js'
+import { createNode, type SpacewayNode } from '../src/net/node.js'
+
+type Report = (name: string, value: string) => void
+const RELAY = fileURLToPath(new URL('../relay/main.js', import.meta.url))
+
+async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, health: () => Promise<any>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const ready = await new Promise<any>(resolve => createInterface({ input: child.stdout }).once('line', l => resolve(JSON.parse(l))))
+  return {
+    addr: ready.addrs[0],
+    health: async () => await (await fetch(`http://127.0.0.1:${ready.metricsPort}/health`)).json(),
+    rssMiB: async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+    stop: async () => { child.kill('SIGTERM'); await new Promise(resolve => child.on('exit', resolve)) }
+  }
+}
+
+async function until (check: () => Promise<boolean>, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('bench condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+const CLIENT = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
+
+/** A spaceway client process in --json line mode. */
+class LineClient {
+  private readonly child
+  private readonly waiting: Array<(l: any) => boolean> = []
+  constructor (account: string, relay: string) {
+    this.child = spawn(process.execPath, [CLIENT, '--json', '--no-mdns', '--host', '127.0.0.1', '--account', account, '--relay', relay], { stdio: ['pipe', 'pipe', 'inherit'] })
+    createInterface({ input: this.child.stdout }).on('line', (text) => {
+      const l = JSON.parse(text)
+      for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i](l)) this.waiting.splice(i--, 1)
+    })
+  }
+
+  async next (pred: (l: any) => boolean): Promise<any> {
+    return await new Promise(resolve => this.waiting.push(l => { if (pred(l)) { resolve(l); return true } return false }))
+  }
+
+  write (lines: string): void {
+    this.child.stdin.write(lines + '\n')
+  }
+
+  async run (line: string): Promise<any> {
+    const p = this.next(l => l.type === 'result')
+    this.write(line)
+    return await p
+  }
+
+  async stop (): Promise<void> {
+    this.child.stdin.end()
+    await new Promise(resolve => this.child.on('exit', resolve))
+  }
+}
+
+export async function relayBench (dir: string, report: Report): Promise<void> {
+  const apps: App[] = []
+  const nodes: SpacewayNode[] = []
+  const relay = await startRelay(join(dir, 'relay'), ['--max-op-rate', '100000'])
+  const app = async (name: string): Promise<App> => {
+    const a = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false, relays: [relay.addr] })
+    apps.push(a)
+    await new Promise<void>(resolve => { const c = (): void => { if (a.relays.connectedRelays().length > 0) { a.off('change', c); resolve() } }; a.on('change', c); c() })
+    return a
+  }
+  try {
+    for (const n of [1000, 10_000]) {
+      const author = await app(`relay-author-${n}`)
+      const { spaceId } = await actions.spaceCreate(author, `catch-up ${n}`)
+      const channel = idFromString(spaceId)
+      for (let i = 0; i < n; i++) await author.replica.author('message.post', spaceId, { channel, text: `message number ${i} with some ordinary chat text` })
+      await author.sync.syncWith(author.relays.connectedRelays()[0], spaceId)
+      const stored = author.store.spaces.get(spaceId)?.size ?? 0
+      await until(async () => (await relay.health()).ops >= stored, 60_000)
+      await author.stop()
+      apps.splice(apps.indexOf(author), 1)
+
+      const reader = await app(`relay-reader-${n}`)
+      const t0 = performance.now()
+      await actions.join(reader, spaceId)
+      const ms = performance.now() - t0
+      report(`catch-up of ${n} ops from the relay`, `${ms.toFixed(0)} ms, ${(reader.sync.totals.bytesReceived / 1024).toFixed(0)} KiB received`)
+      if (n === 10_000) {
+        const writer = await app('relay-one-more')
+        await actions.join(writer, spaceId)
+        await writer.replica.author('message.post', spaceId, { channel, text: 'the one op the reader missed' })
+        await writer.sync.syncWith(writer.relays.connectedRelays()[0], spaceId)
+        const before = reader.sync.totals.bytesReceived + reader.sync.totals.bytesSent
+        const stats = await reader.sync.syncWith(reader.relays.connectedRelays()[0], spaceId)
+        report('missing 1 op of a 10,001-op space, from the relay', `${reader.sync.totals.bytesReceived + reader.sync.totals.bytesSent - before} bytes, got ${stats.opsReceived} op`)
+      }
+    }
+
+    for (const a of apps.splice(0)) await a.stop()
+    // 10 publishing clients in one space, each its own process (so the figure is the relay's, not
+    // one bench process validating everybody's gossip)
+    const clients = Array.from({ length: 10 }, (_, i) => new LineClient(join(dir, `pub-${i}.key`), relay.addr))
+    await Promise.all(clients.map(async c => await c.next(l => l.type === 'ready')))
+    const created = await clients[0].run('space create busy')
+    for (const c of clients.slice(1)) await c.run(`join ${created.data.spaceId as string}`)
+    const base = (await relay.health()).ops
+    const perClient = 300
+    const t0 = performance.now()
+    for (const [i, c] of clients.entries()) c.write(Array.from({ length: perClient }, (_, k) => `send client ${i} message ${k}`).join('\n'))
+    await until(async () => (await relay.health()).ops >= base + clients.length * perClient, 120_000)
+    const secs = (performance.now() - t0) / 1000
+    report('relay ops stored/s, 10 publishing client processes', `${(clients.length * perClient / secs).toFixed(0)} ops/s (${clients.length * perClient} ops in ${secs.toFixed(2)} s)`)
+    await Promise.all(clients.map(async c => await c.stop()))
+
+    // 100 connected clients (bare nodes)
+    for (let i = 0; i < 100; i++) {
+      const n = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'] })
+      await n.start()
+      await n.dial((await import('@multiformats/multiaddr')).multiaddr(relay.addr))
+      nodes.push(n)
+    }
+    await until(async () => (await relay.health()).connectedPeers >= 95, 30_000)
+    report('relay RSS with 100 connected clients', `${(await relay.rssMiB()).toFixed(0)} MiB (${(await relay.health()).connectedPeers as number} peers connected)`)
+  } finally {
+    await Promise.all(apps.map(async a => await a.stop()))
+    await Promise.all(nodes.map(async n => await n.stop()))
+    await relay.stop()
+  }
+}
