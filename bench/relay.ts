@@ -17,12 +17,16 @@ import { createNode, type SpacewayNode } from '../src/net/node.js'
 type Report = (name: string, value: string) => void
 const RELAY = fileURLToPath(new URL('../relay/main.js', import.meta.url))
 
-async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, health: () => Promise<any>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
+async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, health: () => Promise<any>, cpuS: () => Promise<number>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
   const ready = await new Promise<any>(resolve => createInterface({ input: child.stdout }).once('line', l => resolve(JSON.parse(l))))
   return {
     addr: ready.addrs[0],
     health: async () => await (await fetch(`http://127.0.0.1:${ready.metricsPort}/health`)).json(),
+    cpuS: async () => {
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1].split(' ')
+      return (Number(fields[11]) + Number(fields[12])) / 100
+    },
     rssMiB: async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
     stop: async () => { child.kill('SIGTERM'); await new Promise(resolve => child.on('exit', resolve)) }
   }
@@ -82,13 +86,14 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
   }
   try {
     for (const n of [1000, 10_000]) {
+      const base = (await relay.health()).ops
       const author = await app(`relay-author-${n}`)
       const { spaceId } = await actions.spaceCreate(author, `catch-up ${n}`)
       const channel = idFromString(spaceId)
       for (let i = 0; i < n; i++) await author.replica.author('message.post', spaceId, { channel, text: `message number ${i} with some ordinary chat text` })
       await author.sync.syncWith(author.relays.connectedRelays()[0], spaceId)
       const stored = author.store.spaces.get(spaceId)?.size ?? 0
-      await until(async () => (await relay.health()).ops >= stored, 60_000)
+      await until(async () => (await relay.health()).ops >= base + stored, 60_000)
       await author.stop()
       apps.splice(apps.indexOf(author), 1)
 
@@ -115,13 +120,16 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
     await Promise.all(clients.map(async c => await c.next(l => l.type === 'ready')))
     const created = await clients[0].run('space create busy')
     for (const c of clients.slice(1)) await c.run(`join ${created.data.spaceId as string}`)
-    const base = (await relay.health()).ops
+    const before = (await relay.health()).ops
     const perClient = 300
+    const cpu0 = await relay.cpuS()
     const t0 = performance.now()
     for (const [i, c] of clients.entries()) c.write(Array.from({ length: perClient }, (_, k) => `send client ${i} message ${k}`).join('\n'))
-    await until(async () => (await relay.health()).ops >= base + clients.length * perClient, 120_000)
+    await until(async () => (await relay.health()).ops >= before + clients.length * perClient, 120_000)
     const secs = (performance.now() - t0) / 1000
-    report('relay ops stored/s, 10 publishing client processes', `${(clients.length * perClient / secs).toFixed(0)} ops/s (${clients.length * perClient} ops in ${secs.toFixed(2)} s)`)
+    const cpuPerOp = (await relay.cpuS() - cpu0) / (clients.length * perClient) * 1000
+    report('relay ops stored/s, 10 publishing client processes', `${(clients.length * perClient / secs).toFixed(0)} ops/s (${clients.length * perClient} ops in ${secs.toFixed(2)} s; 12 processes share 2 cores)`)
+    report('relay CPU per stored op (10 publishers)', `${cpuPerOp.toFixed(2)} ms, i.e. ~${(1000 / cpuPerOp).toFixed(0)} ops/s per core`)
     await Promise.all(clients.map(async c => await c.stop()))
 
     // 100 connected clients (bare nodes)
