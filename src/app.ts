@@ -61,6 +61,9 @@ export interface AppEvents {
   sync: [SyncProgress]
 }
 
+/** Discovered peers are dialed while fewer than this many peers are connected. */
+export const DISCOVERY_DIAL_BELOW = 16
+
 /** How long a causal gap may stay open before it is repaired by a sync, ms. */
 export const GAP_SYNC_DELAY_MS = 500
 
@@ -184,8 +187,11 @@ export class App extends EventEmitter<AppEvents> {
       if (this.node.peerId.toString() < peerId.toString()) this.syncPeer(peerId.toString())
     })
     this.node.addEventListener('peer:discovery', (evt) => {
+      // mDNS (and DHT walks) discover peers; libp2p does not dial them by itself. Dial while we have
+      // few connections: enough to join a LAN chat, not a connection to every peer a query met.
       const { id, multiaddrs } = evt.detail
       if (id.equals(this.node.peerId) || this.node.getConnections(id).length > 0) return
+      if (this.node.getPeers().length >= DISCOVERY_DIAL_BELOW) return
       log('discovered %p, dialing', id)
       this.node.dial(multiaddrs.length > 0 ? multiaddrs : id, { signal: AbortSignal.timeout(10_000) })
         .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })

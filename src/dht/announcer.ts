@@ -17,6 +17,15 @@ import { decodeOp } from '../core/op.js'
 
 const log = logger('spaceway:dht:announce')
 
+/**
+ * A new announcement starts this long after it is asked for (ms), so a burst of commands (or a
+ * start-up with many spaces) is not slowed by DHT traffic; nobody waits for announcements.
+ */
+export const ANNOUNCE_DELAY_MS = 1000
+
+/** Announcements run at the same time, at most. */
+export const MAX_CONCURRENT = 2
+
 /** How often everything is announced again, ms. */
 export const REANNOUNCE_MS = 12 * 3_600_000
 
@@ -35,6 +44,8 @@ export class Announcer extends EventEmitter<{ change: [AnnouncementState] }> {
   private readonly states = new Map<string, AnnouncementState>()
   private readonly timers = new Map<string, NodeJS.Timeout>()
   private stopped = false
+  private readonly ready: string[] = []
+  private active = 0
   private readonly onBootstrap = (r: { ok: boolean }): void => {
     if (!r.ok) return
     for (const s of this.states.values()) if (s.status === 'failed' || s.status === 'pending') this.schedule(s.spaceId, 0)
@@ -55,7 +66,7 @@ export class Announcer extends EventEmitter<{ change: [AnnouncementState] }> {
     const s = this.states.get(spaceId)
     if (s?.status === 'running' || (s?.status === 'pending' && this.timers.has(spaceId))) return
     this.states.set(spaceId, s ?? { spaceId, status: 'pending', attempts: 0, providers: 0, lastError: null, doneAt: null, nextAttemptAt: null })
-    this.schedule(spaceId, 0)
+    this.schedule(spaceId, ANNOUNCE_DELAY_MS)
   }
 
   stop (): void {
@@ -73,10 +84,24 @@ export class Announcer extends EventEmitter<{ change: [AnnouncementState] }> {
     if (state != null) state.nextAttemptAt = Date.now() + delay
     const t = setTimeout(() => {
       this.timers.delete(spaceId)
-      void this.run(spaceId)
+      this.ready.push(spaceId)
+      this.drain()
     }, delay)
     t.unref()
     this.timers.set(spaceId, t)
+  }
+
+  /** Starts queued announcements while fewer than MAX_CONCURRENT run (a burst of new spaces must not
+   * flood the DHT, nor the event loop the UI shares). */
+  private drain (): void {
+    while (this.active < MAX_CONCURRENT && this.ready.length > 0) {
+      const spaceId = this.ready.shift() as string
+      this.active++
+      void this.run(spaceId).finally(() => {
+        this.active--
+        this.drain()
+      })
+    }
   }
 
   private async run (spaceId: string): Promise<void> {
