@@ -97,6 +97,7 @@ function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: nu
 
 export class SyncService extends EventEmitter<SyncServiceEvents> {
   private readonly running = new Map<string, Promise<SyncStats>>()
+  private readonly followUps = new Map<string, Promise<SyncStats>>()
   private readonly shutdown = new AbortController()
   /** Sessions served and started, and their bytes (for `network` and metrics). */
   readonly totals = { served: 0, initiated: 0, failed: 0, bytesSent: 0, bytesReceived: 0 }
@@ -168,8 +169,8 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   }
 
   /**
-   * Reconciles `spaceId` with `peerId` as initiator; concurrent calls for the same peer and space
-   * share one session. Resolves with the session's figures (`outcome: 'unknown'` if the peer does
+   * Reconciles `spaceId` with `peerId` as initiator. A call while a session with the same peer and
+   * space runs is answered by one follow-up session after it (shared by all such calls). Resolves with the session's figures (`outcome: 'unknown'` if the peer does
    * not hold the space).
    * @throws TimeoutError, SyncProtocolError, or the dial's error
    */
@@ -177,7 +178,19 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const peer = peerId.toString()
     const key = `${peer}/${spaceId}`
     const existing = this.running.get(key)
-    if (existing != null) return await existing
+    if (existing != null) {
+      // A session is under way, but it may have started before whatever prompted this call (a new
+      // op, a new subscriber): run one more after it. Callers meanwhile share that follow-up.
+      let follow = this.followUps.get(key)
+      if (follow == null) {
+        follow = existing.catch(() => {}).then(async () => {
+          this.followUps.delete(key)
+          return await this.syncWith(peer, spaceId, options)
+        })
+        this.followUps.set(key, follow)
+      }
+      return await follow
+    }
     const run = this.initiate(peer, spaceId, options.signal).finally(() => this.running.delete(key))
     this.running.set(key, run)
     return await run

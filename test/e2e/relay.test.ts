@@ -26,7 +26,7 @@ describe('relay', () => {
     const { spaceId } = await alice.ok('space create "Relayed"')
     await alice.ok('send first')
     // space.create, alice's profile.set, the message
-    await eventually(async () => (await r.health()).ops >= 3)
+    await eventually(async () => (await r.health()).ops >= 3, 10_000, 50, 'relay holds the new space')
     await bob.ok(`join ${spaceId}`)
     expect(texts(await bob.ok('messages'))).toEqual(['first'])
     await bob.ok('send hi alice')
@@ -36,7 +36,7 @@ describe('relay', () => {
     expect(await bob.quit()).toBe(0)
     const before = (await r.health()).ops
     for (let i = 0; i < 100; i++) await alice.ok(`send m${i}`)
-    await eventually(async () => (await r.health()).ops >= before + 100)
+    await eventually(async () => (await r.health()).ops >= before + 100, 10_000, 50, 'relay stores the 100 messages')
     const aliceOrder = (await alice.ok('messages 200')).messages.map((m: any) => m.id)
     expect(await alice.quit()).toBe(0)
     const bob2 = start('bob', ['--relay', raddr])
@@ -55,7 +55,7 @@ describe('relay', () => {
     expect((await r2.ready).peerId).toBe((await r.ready).peerId)
     const carol = start('carol', ['--relay', (await r2.ready).addrs[0]])
     await carol.ready()
-    await eventually(async () => (await carol.ok('network')).relays[0].connected === true)
+    await eventually(async () => (await carol.ok('network')).relays[0].connected === true, 10_000, 50, 'carol connects to the relay')
     await bob2.quit()
     await carol.ok(`join ${spaceId}`)
     expect((await carol.ok('messages 200')).messages.map((m: any) => m.id)).toEqual(aliceOrder)

@@ -150,7 +150,7 @@ export class RelayProcess {
  * Re-checks `check` every `intervalMs` until it holds (bounded by `ms`). For state that lives in
  * another process and announces no event (e.g. a relay's /health).
  */
-export async function eventually<T> (check: () => Promise<T | false | null | undefined>, ms = 10_000, intervalMs = 50): Promise<T> {
+export async function eventually<T> (check: () => Promise<T | false | null | undefined>, ms = 10_000, intervalMs = 50, what = 'condition'): Promise<T> {
   const end = Date.now() + ms
   let last: unknown
   for (;;) {
@@ -158,7 +158,7 @@ export async function eventually<T> (check: () => Promise<T | false | null | und
       const v = await check()
       if (v !== false && v != null) return v
     } catch (err) { last = err }
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms${last != null ? `: ${String(last)}` : ''}`)
+    if (Date.now() > end) throw new Error(`${what} not met within ${ms} ms${last != null ? `: ${String(last)}` : ''}`)
     await new Promise(resolve => setTimeout(resolve, intervalMs))
   }
 }
