@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import type { PeerId } from '@libp2p/interface'
 import { type Account, defaultDataDir, loadOrCreateAccount } from './account.js'
-import { BadArgumentError, ListenError, SpacewayError } from './errors.js'
+import { BadArgumentError, ListenError } from './errors.js'
 import { DEFAULT_RELAY, RelayClient } from './net/relay-client.js'
 import type { Op } from './core/op.js'
 import { Replica } from './replica.js'
@@ -312,4 +312,3 @@ export class App extends EventEmitter<AppEvents> {
   }
 }
 
-export { SpacewayError }

@@ -27,8 +27,7 @@ export function formatResult (cmd: string, data: Data): string {
       return `name:    ${data.name}\nuser id: ${data.userId}\nPeerId:  ${data.peerId}`
     case 'network': {
       const lines = [`PeerId: ${data.peerId}`, 'listening on:', ...(data.addrs as string[]).map(a => `  ${a}`)]
-      lines.push(`connections (${data.connections.length}):`, ...(data.connections as Data[]).map(c => `  ${c.direction === 'inbound' ? '<-' : '->'} ${c.addr}`))
-      lines.push(`connections (${data.connections.length}) detail:`, ...(data.connections as Data[]).map(c => `  ${c.peerId.slice(-8)} ${c.direction} ${c.transport}${c.rttMs != null ? ` ${c.rttMs} ms` : ''}`))
+      lines.push(`connections (${data.connections.length}):`, ...(data.connections as Data[]).map(c => `  ${c.direction === 'inbound' ? '<-' : '->'} ${c.addr} (${c.transport}${c.rttMs != null ? `, ${c.rttMs} ms` : ''})`))
       const q = data.dht.queries
       lines.push(`DHT: ${data.dht.mode} mode, routing table ${data.dht.routingTableSize} peer(s), peer pool ${data.dht.peerPool}, query bound ${data.dht.queryTimeoutMs} ms`)
       lines.push(`  queries: ${q.run} run, ${q.succeeded} ok, ${q.notFound} not found, ${q.failed} failed, ${q.timedOut} timed out; p50 ${q.p50Ms ?? '-'} ms, p95 ${q.p95Ms ?? '-'} ms`)

@@ -95,11 +95,6 @@ export class OpStore {
     }
   }
 
-  /** True if the op is stored. */
-  async has (id: string): Promise<boolean> {
-    return (await this.ops.get(id)) !== undefined
-  }
-
   /** The stored bytes of an op, or undefined. */
   async getBytes (id: string): Promise<Uint8Array | undefined> {
     return await this.ops.get(id)
