@@ -66,3 +66,4 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => { relay.stop().finally(() => process.exit(0)) })
 }
 process.on('unhandledRejection', (err) => { process.stderr.write(`unhandled rejection: ${String((err as Error)?.stack ?? err)}\n`) })
+process.on('uncaughtException', (err) => { process.stderr.write(`internal error (the relay keeps running): ${err.stack ?? String(err)}\n`) })

@@ -76,6 +76,7 @@ export async function main (argv: string[]): Promise<void> {
   // What a peer sends must never end the REPL: a stray rejection deep in the network stack (Node's
   // default is to exit) is logged instead.
   process.on('unhandledRejection', (err) => { log.error('unhandled rejection: %s', (err as Error)?.stack ?? String(err)) })
+  process.on('uncaughtException', (err) => { process.stderr.write(`internal error (spaceway keeps running): ${err.stack ?? String(err)}\n`) })
   let app: App
   try {
     app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly })
