@@ -91,6 +91,19 @@ describe('DHT', () => {
     expect(known).not.toContain(port(inbound.remoteAddr))
   })
 
+  it('a new connection while the table is empty triggers a check at once, not after the backoff', async () => {
+    const port = await freePort()
+    const aPeer = (await loadOrCreateAccount(await keyFile('absent'))).peerId
+    const b = await start('b', { bootstrap: [`/ip4/127.0.0.1/tcp/${port}/p2p/${aPeer}`], dhtCheckMs: 3_600_000 })
+    await until(() => b.bootstrapper.last != null, [[b.bootstrapper, ['bootstrap']]], 10_000, 'first bootstrap')
+    expect(b.bootstrapper.failures).toBe(1)
+    const c = await start('c')
+    await actions.connect(c, b.addresses()[0])
+    await until(() => b.bootstrapper.last?.reason === 'connection', [[b.bootstrapper, ['bootstrap']]], 5000, 'a bootstrap on connection')
+    expect(b.bootstrapper.last?.ok).toBe(true)
+    expect(b.bootstrapper.failures).toBe(0)
+  })
+
   it('queries are bounded: a 1 ms bound gives TIMEOUT naming the key; a missing key is NOT_FOUND quickly', async () => {
     const a = await start('a')
     const b = await start('b', { dhtTimeoutMs: 1 })
