@@ -17,6 +17,7 @@ import { idFromString } from '../src/core/ids.js'
 import { createNode } from '../src/net/node.js'
 import { dhtBench } from './dht.js'
 import { relayBench } from './relay.js'
+import { dhtProcessBench } from './dht-procs.js'
 
 const BIN = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
 
@@ -221,8 +222,8 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  if (only === 'dht' || only === 'relay') {
-    try { await (only === 'dht' ? dhtBench : relayBench)(dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+  if (only === 'dht' || only === 'relay' || only === 'dht-procs') {
+    try { await ({ dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench })[only](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     return
   }
   try {
@@ -237,6 +238,7 @@ async function main (): Promise<void> {
     await catchUp()
     await catchUpProcesses()
     await dhtBench(dir, report)
+    await dhtProcessBench(dir, report)
     await relayBench(dir, report)
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))

@@ -65,8 +65,19 @@ async function joinThroughDht (app: App, spaceId: string, signal: AbortSignal): 
   const tried = new Set<string>()
   // The first provider the query meets usually answers: take it at once (the query stops there);
   // only if it cannot be reached look for more.
-  for (const limit of [1, 5]) {
-    const providers = (await app.dht.findProviders(cid, `space ${spaceId}`, limit, signal)).filter(p => !tried.has(p.id.toString()))
+  // A first lookup from a node that just joined the network also fills its routing table; if it
+  // found nobody, a second one (within the same deadline) starts from better-placed peers.
+  let lastError: unknown
+  for (const limit of [1, 5, 5]) {
+    let found
+    try {
+      found = await app.dht.findProviders(cid, `space ${spaceId}`, limit, signal)
+    } catch (err) {
+      if (!(err instanceof NotFoundError) || signal.aborted) throw err
+      lastError = err
+      continue
+    }
+    const providers = found.filter(p => !tried.has(p.id.toString()))
     for (const p of providers) tried.add(p.id.toString())
     const reached = await Promise.any(providers.map(async p => {
       if (app.node.getConnections(p.id).length === 0) await app.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs : p.id, { signal })
@@ -75,6 +86,7 @@ async function joinThroughDht (app: App, spaceId: string, signal: AbortSignal): 
     })).then(() => true, () => false)
     if (reached) return
   }
+  if (tried.size === 0 && lastError != null) throw lastError
   throw new NotFoundError(`none of the ${tried.size} provider(s) found in the DHT could be reached`)
 }
 

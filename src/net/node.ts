@@ -89,6 +89,9 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
         clientMode: false,
         peerInfoMapper: passthroughMapper,
         initialQuerySelfInterval: 0,
+        // Queries do not wait for the first self-query (a full lookup, ~1 s on a fresh node): our
+        // DhtService answers an empty table itself (NO_DHT_PEERS, or a bootstrap before a put).
+        allowQueryWithZeroPeers: true,
         validators: { [NAMESPACE]: validateRecord },
         selectors: { [NAMESPACE]: selectRecord }
       }),
