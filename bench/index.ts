@@ -230,6 +230,8 @@ async function main (): Promise<void> {
     if (only === 'core') {
       await spaceCreate()
       await delivery()
+      await catchUp()
+      await catchUpProcesses()
       return
     }
     await startup()

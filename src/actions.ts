@@ -155,7 +155,9 @@ export const actions = {
     }
     const existing = app.store.spaces.get(spaceId)
     if (existing != null) return await enterSpace(app, existing)
-    await app.replica.markJoining(spaceId)
+    // Want the space and start pulling it from every connected peer in the same tick, so a peer that
+    // pushes it to us meanwhile finds our session running and leaves the transfer to it.
+    app.replica.want(spaceId)
     app.topics.subscribe(spaceId)
     const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
     const peers = app.connectedPeers()

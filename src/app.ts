@@ -64,6 +64,11 @@ export interface AppEvents {
 /** Discovered peers are dialed while fewer than this many peers are connected. */
 export const DISCOVERY_DIAL_BELOW = 16
 
+/** How long after a peer subscribes to a space topic we reconcile with it (if nothing else did), ms. */
+export const SUBSCRIBER_SYNC_DELAY_MS = 300
+/** A session the subscriber opened this long before its subscription arrived still counts, ms. */
+export const SUBSCRIBER_SYNC_WINDOW_MS = 2000
+
 /** How long a causal gap may stay open before it is repaired by a sync, ms. */
 export const GAP_SYNC_DELAY_MS = 500
 
@@ -201,14 +206,21 @@ export class App extends EventEmitter<AppEvents> {
     this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })
     this.relays.on('change', () => { this.emit('change') })
     // A peer that subscribes to a space's topic missed whatever was published before: reconcile
-    // that space with it (one side per pair; always us towards our relays, which never initiate).
+    // that space with it (one side per pair; always us towards our relays, which never initiate) -
+    // unless it opened a session with us on that space around then (a joiner pulls the history by
+    // itself; pushing it too would send it twice).
     this.node.services.pubsub.addEventListener('subscription-change', (evt) => {
       const peer = evt.detail.peerId.toString()
       if (!(this.relays.isRelay(peer) || this.node.peerId.toString() < peer)) return
+      const seen = Date.now()
       for (const { topic, subscribe } of evt.detail.subscriptions) {
         const spaceId = spaceIdOfTopic(topic)
         if (!subscribe || spaceId == null || !this.store.spaces.has(spaceId)) continue
-        this.sync.syncWith(peer, spaceId).catch(err => { log('sync of %s with new subscriber %s failed: %s', spaceId, peer, (err as Error).message) })
+        const timer = setTimeout(() => {
+          if (this.sync.openedBySince(peer, spaceId, seen - SUBSCRIBER_SYNC_WINDOW_MS)) return
+          this.sync.syncWith(peer, spaceId).catch(err => { log('sync of %s with new subscriber %s failed: %s', spaceId, peer, (err as Error).message) })
+        }, SUBSCRIBER_SYNC_DELAY_MS)
+        timer.unref()
       }
     })
     this.replica.on('gap', (spaceId, source) => {

@@ -98,6 +98,8 @@ function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: nu
 export class SyncService extends EventEmitter<SyncServiceEvents> {
   private readonly running = new Map<string, Promise<SyncStats>>()
   private readonly followUps = new Map<string, Promise<SyncStats>>()
+  /** When a peer last opened a session with us on a space, ms since the epoch. */
+  private readonly lastInbound = new Map<string, number>()
   private readonly shutdown = new AbortController()
   /** Sessions served and started, and their bytes (for `network` and metrics). */
   readonly totals = { served: 0, initiated: 0, failed: 0, bytesSent: 0, bytesReceived: 0 }
@@ -107,12 +109,12 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   }
 
   /** A SyncHost for one session with `peer`, reporting progress when ops arrive. */
-  private host (peer: string): { host: SyncHost, finish: (stats: SyncStats) => void } {
+  private host (peer: string, role: 'initiator' | 'responder'): { host: SyncHost, finish: (stats: SyncStats) => void } {
     const start = Date.now()
     let received = 0
     let lastReport = 0
     let spaceOf = ''
-    const host = replicaSyncHost(this.replica, peer, this.options.onUnknownSpace, (spaceId, n) => {
+    const base = replicaSyncHost(this.replica, peer, this.options.onUnknownSpace, (spaceId, n) => {
       spaceOf = spaceId
       if (received === 0) this.emit('progress', { phase: 'started', peerId: peer, spaceId, received: 0, ms: Date.now() - start })
       received += n
@@ -121,6 +123,18 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
         this.emit('progress', { phase: 'progress', peerId: peer, spaceId, received, ms: Date.now() - start })
       }
     })
+    const host: SyncHost = {
+      ...base,
+      keys: (spaceId) => {
+        if (role === 'responder') {
+          this.lastInbound.set(`${peer}/${spaceId}`, start)
+          // We are pulling this space from this very peer right now (joining it): its push would
+          // send the whole history a second time. Our own session covers both directions.
+          if (!this.replica.store.spaces.has(spaceId) && this.running.has(`${peer}/${spaceId}`)) return null
+        }
+        return base.keys(spaceId)
+      }
+    }
     const finish = (stats: SyncStats): void => {
       if (received > 0) this.emit('progress', { phase: 'done', peerId: peer, spaceId: spaceOf, received, sent: stats.opsSent, ms: Date.now() - start })
     }
@@ -132,6 +146,14 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
       this.serve(stream, connection).catch(() => {})
     }, { maxInboundStreams: 64, maxOutboundStreams: 64, runOnLimitedConnection: true })
+  }
+
+  /**
+   * True if `peer` opened a session with us on `spaceId` at or after `since` (ms since the epoch):
+   * it is pulling the space itself, so we need not push it.
+   */
+  openedBySince (peer: string, spaceId: string, since: number): boolean {
+    return (this.lastInbound.get(`${peer}/${spaceId}`) ?? 0) >= since
   }
 
   /** Aborts every session. */
@@ -150,7 +172,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const peer = connection.remotePeer.toString()
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)])
     try {
-      const { host, finish } = this.host(peer)
+      const { host, finish } = this.host(peer, 'responder')
       const stats = await syncAsResponder(streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES), host)
       this.totals.served++
       if (stats != null) {
@@ -202,7 +224,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const signal = AbortSignal.any(signals)
     const stream = await this.node.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
     try {
-      const { host, finish } = this.host(peer)
+      const { host, finish } = this.host(peer, 'initiator')
       const stats = await syncAsInitiator(streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES), host, spaceId)
       finish(stats)
       this.totals.initiated++
