@@ -2,60 +2,22 @@
  * `join <space id>` as users see it, on 20 spaceway processes (each its own event loop): the joiner
  * knows one bootstrap peer that is not a member. Reported beside the in-process DHT figures.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process'
-import type { Readable, Writable } from 'node:stream'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { percentile } from '../src/dht/stats.js'
+import { LineClient } from './line-client.js'
 
 type Report = (name: string, value: string) => void
-const CLIENT = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
-
-class Peer {
-  readonly child: ChildProcessByStdio<Writable, Readable, null>
-  private readonly waiting: Array<(l: any) => boolean> = []
-  readonly ready: Promise<any>
-  constructor (account: string, bootstrap: string[]) {
-    this.child = spawn(process.execPath, [CLIENT, '--json', '--no-mdns', '--host', '127.0.0.1', '--account', account, '--relay', '/ip4/127.0.0.1/tcp/1', ...bootstrap.flatMap(b => ['--bootstrap', b])], { stdio: ['pipe', 'pipe', 'ignore'] })
-    createInterface({ input: this.child.stdout }).on('line', (text) => {
-      const l = JSON.parse(text)
-      for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i](l)) this.waiting.splice(i--, 1)
-    })
-    this.ready = this.next(l => l.type === 'ready')
-  }
-
-  async next (pred: (l: any) => boolean): Promise<any> {
-    return await new Promise(resolve => this.waiting.push(l => { if (pred(l)) { resolve(l); return true } return false }))
-  }
-
-  async run (line: string): Promise<any> {
-    const p = this.next(l => l.type === 'result')
-    this.child.stdin.write(line + '\n')
-    return await p
-  }
-
-  /** Re-runs `network` until `pred` holds (bounded). */
-  async until (pred: (net: any) => boolean, ms = 20_000): Promise<void> {
-    const end = Date.now() + ms
-    while (!pred((await this.run('network')).data)) {
-      if (Date.now() > end) throw new Error('bench condition not met in time')
-      await new Promise(resolve => setTimeout(resolve, 100))
-    }
-  }
-
-  async stop (): Promise<void> {
-    this.child.stdin.end()
-    await new Promise(resolve => this.child.on('exit', resolve))
-  }
+/** A client that bootstraps from `bootstrap` and does not look for the default relay. */
+function peer (account: string, bootstrap: string[]): LineClient {
+  return new LineClient(['--account', account, '--relay', '/ip4/127.0.0.1/tcp/1', ...bootstrap.flatMap(b => ['--bootstrap', b])])
 }
 
 export async function dhtProcessBench (dir: string, report: Report): Promise<void> {
-  const peers: Peer[] = []
+  const peers: LineClient[] = []
   try {
     for (let i = 0; i < 20; i++) {
       const boot = i === 0 ? [] : [(await peers[Math.floor(Math.random() * i)].ready).addrs[0]]
-      const p = new Peer(join(dir, `proc-dht-${i}.key`), boot)
+      const p = peer(join(dir, `proc-dht-${i}.key`), boot)
       peers.push(p)
       await p.ready
     }
@@ -64,7 +26,7 @@ export async function dhtProcessBench (dir: string, report: Report): Promise<voi
       const owner = peers[1 + k * 3]
       const { data } = await owner.run(`space create "procs ${k}"`)
       await owner.until(net => net.announcements.some((a: any) => a.spaceId === data.spaceId && a.status === 'done'))
-      const joiner = new Peer(join(dir, `proc-joiner-${k}.key`), [(await peers[0].ready).addrs[0]])
+      const joiner = peer(join(dir, `proc-joiner-${k}.key`), [(await peers[0].ready).addrs[0]])
       peers.push(joiner)
       await joiner.ready
       await joiner.until(net => net.dht.routingTableSize > 0)

@@ -4,12 +4,9 @@
  * 2x a bare GossipSub publish->receive; 10,000-op catch-up <= 3 s; start-up <= 1.5 s.
  */
 import '../src/polyfill.js'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { App } from '../src/app.js'
 import { actions } from '../src/actions.js'
@@ -17,9 +14,9 @@ import { idFromString } from '../src/core/ids.js'
 import { createNode } from '../src/net/node.js'
 import { dhtBench } from './dht.js'
 import { relayBench } from './relay.js'
+import { LineClient } from './line-client.js'
 import { dhtProcessBench } from './dht-procs.js'
 
-const BIN = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
@@ -43,18 +40,16 @@ async function startup (): Promise<void> {
   let rss = 0
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now()
-    const child = spawn(process.execPath, [BIN, '--json', '--no-mdns', '--host', '127.0.0.1', '--account', join(dir, `s${i}.key`)], { stdio: ['pipe', 'pipe', 'inherit'] })
-    const rl = createInterface({ input: child.stdout })
-    await new Promise<void>(resolve => rl.once('line', () => resolve()))
+    const client = new LineClient(['--account', join(dir, `s${i}.key`)])
+    await client.ready
     times.push(performance.now() - t0)
     if (i === 4) {
       // idle: give it a moment of nothing, bounded, then read its resident set size
       await new Promise(resolve => setTimeout(resolve, 1000))
-      const status = await readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '')
+      const status = await readFile(`/proc/${client.child.pid}/status`, 'utf8').catch(() => '')
       rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024
     }
-    child.stdin.end()
-    await new Promise(resolve => child.on('exit', resolve))
+    await client.stop()
   }
   report('start-up to ready (process, p50 / max of 5)', `${ms(pct(times, 50))} / ${ms(Math.max(...times))}`)
   report('idle RSS (process)', `${rss.toFixed(0)} MiB`)
@@ -169,45 +164,17 @@ async function catchUp (): Promise<void> {
   void stats
 }
 
-/** A spaceway process in --json mode, for figures measured across real processes. */
-class Proc {
-  readonly child
-  private readonly waiting: Array<(l: any) => boolean> = []
-  constructor (name: string) {
-    this.child = spawn(process.execPath, [...(name === 'proc-b' && process.env.BENCH_PROF != null ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []), BIN, '--json', '--no-mdns', '--host', '127.0.0.1', '--account', join(dir, `${name}.key`)], { stdio: ['pipe', 'pipe', 'inherit'] })
-    createInterface({ input: this.child.stdout }).on('line', (text) => {
-      const l = JSON.parse(text)
-      for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i](l)) this.waiting.splice(i--, 1)
-    })
-  }
-
-  async next (pred: (l: any) => boolean): Promise<any> {
-    return await new Promise(resolve => this.waiting.push(l => { if (pred(l)) { resolve(l); return true } return false }))
-  }
-
-  async run (line: string): Promise<any> {
-    const p = this.next(l => l.type === 'result')
-    this.child.stdin.write(line + '\n')
-    return await p
-  }
-
-  async stop (): Promise<void> {
-    this.child.stdin.end()
-    await new Promise(resolve => this.child.on('exit', resolve))
-  }
-}
-
 async function catchUpProcesses (): Promise<void> {
-  const a = new Proc('proc-a')
-  const ready = await a.next(l => l.type === 'ready')
+  const a = new LineClient(['--account', join(dir, 'proc-a.key')])
+  const ready = await a.ready
   const { data } = await a.run('space create big')
   const N = 10_000
   let left = N
   const all = a.next(l => l.type === 'result' && --left === 0)
-  a.child.stdin.write(Array.from({ length: N }, (_, i) => `send message number ${i} with some ordinary chat text`).join('\n') + '\n')
+  a.write(Array.from({ length: N }, (_, i) => `send message number ${i} with some ordinary chat text`).join('\n'))
   await all
-  const b = new Proc('proc-b')
-  await b.next(l => l.type === 'ready')
+  const b = new LineClient(['--account', join(dir, 'proc-b.key')])
+  await b.ready
   await b.run(`connect ${ready.addrs[0]}`)
   const t0 = performance.now()
   const joined = await b.run(`join ${data.spaceId}`)

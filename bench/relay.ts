@@ -13,6 +13,7 @@ import { App } from '../src/app.js'
 import { actions } from '../src/actions.js'
 import { idFromString } from '../src/core/ids.js'
 import { createNode, type SpacewayNode } from '../src/net/node.js'
+import { LineClient } from './line-client.js'
 
 type Report = (name: string, value: string) => void
 const RELAY = fileURLToPath(new URL('../relay/main.js', import.meta.url))
@@ -37,40 +38,6 @@ async function until (check: () => Promise<boolean>, ms: number): Promise<void> 
   while (!(await check())) {
     if (Date.now() > end) throw new Error('bench condition not met in time')
     await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
-const CLIENT = fileURLToPath(new URL('../../bin/spaceway.js', import.meta.url))
-
-/** A spaceway client process in --json line mode. */
-class LineClient {
-  private readonly child
-  private readonly waiting: Array<(l: any) => boolean> = []
-  constructor (account: string, relay: string) {
-    this.child = spawn(process.execPath, [CLIENT, '--json', '--no-mdns', '--host', '127.0.0.1', '--account', account, '--relay', relay], { stdio: ['pipe', 'pipe', 'inherit'] })
-    createInterface({ input: this.child.stdout }).on('line', (text) => {
-      const l = JSON.parse(text)
-      for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i](l)) this.waiting.splice(i--, 1)
-    })
-  }
-
-  async next (pred: (l: any) => boolean): Promise<any> {
-    return await new Promise(resolve => this.waiting.push(l => { if (pred(l)) { resolve(l); return true } return false }))
-  }
-
-  write (lines: string): void {
-    this.child.stdin.write(lines + '\n')
-  }
-
-  async run (line: string): Promise<any> {
-    const p = this.next(l => l.type === 'result')
-    this.write(line)
-    return await p
-  }
-
-  async stop (): Promise<void> {
-    this.child.stdin.end()
-    await new Promise(resolve => this.child.on('exit', resolve))
   }
 }
 
@@ -116,8 +83,8 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
     for (const a of apps.splice(0)) await a.stop()
     // 10 publishing clients in one space, each its own process (so the figure is the relay's, not
     // one bench process validating everybody's gossip)
-    const clients = Array.from({ length: 10 }, (_, i) => new LineClient(join(dir, `pub-${i}.key`), relay.addr))
-    await Promise.all(clients.map(async c => await c.next(l => l.type === 'ready')))
+    const clients = Array.from({ length: 10 }, (_, i) => new LineClient(['--account', join(dir, `pub-${i}.key`), '--relay', relay.addr]))
+    await Promise.all(clients.map(async c => await c.ready))
     const created = await clients[0].run('space create busy')
     for (const c of clients.slice(1)) await c.run(`join ${created.data.spaceId as string}`)
     const before = (await relay.health()).ops

@@ -120,7 +120,7 @@ export class RelayServer {
             return false
           }
           log('holding space %s for %s', spaceId, peer)
-          replica.want(spaceId)
+          void replica.want(spaceId)
           topics.subscribe(spaceId)
           return true
         }

@@ -157,7 +157,7 @@ export const actions = {
     if (existing != null) return await enterSpace(app, existing)
     // Want the space and start pulling it from every connected peer in the same tick, so a peer that
     // pushes it to us meanwhile finds our session running and leaves the transfer to it.
-    app.replica.want(spaceId)
+    void app.replica.want(spaceId)
     app.topics.subscribe(spaceId)
     const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
     const peers = app.connectedPeers()

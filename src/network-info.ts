@@ -53,6 +53,7 @@ export function networkInfo (app: App) {
     spaces,
     joining: app.replica.joiningSpaces(),
     heldOps: app.replica.heldCount,
+    evictedOps: app.replica.evictedCount,
     rejectedOps: Object.fromEntries(app.replica.rejectedByReason),
     sync: { ...app.sync.totals },
     dataDir: app.dataDir

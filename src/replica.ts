@@ -103,21 +103,15 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     await this.verifier.close()
   }
 
-  /** Marks a space as wanted (persisted), so ops for it are accepted before its `space.create`. */
-  async markJoining (spaceId: string): Promise<void> {
-    if (this.store.spaces.has(spaceId)) return
-    this.joining.add(spaceId)
-    await this.store.setMeta(`joining!${spaceId}`, true)
-  }
-
   /**
-   * Starts wanting a space at once (in memory; persisted in the background). Used where the decision
-   * must be synchronous, e.g. the relay accepting a space in the middle of a sync.
+   * Starts wanting a space, so its ops are accepted before its `space.create` arrives. Takes effect
+   * at once (callers such as `join` and the relay decide synchronously); the returned promise
+   * resolves once it is persisted (failures are logged, never thrown).
    */
-  want (spaceId: string): void {
+  async want (spaceId: string): Promise<void> {
     if (this.store.spaces.has(spaceId) || this.joining.has(spaceId)) return
     this.joining.add(spaceId)
-    this.store.setMeta(`joining!${spaceId}`, true).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
+    await this.store.setMeta(`joining!${spaceId}`, true).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
   }
 
   /** Number of spaces held or being joined. */
@@ -139,6 +133,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /** True if ops of `spaceId` are held back for deps that have not arrived. */
   hasGap (spaceId: string): boolean {
     return this.holdback.missingFor(spaceId).length > 0
+  }
+
+  /** Held ops dropped because the holdback was full (sync fetches them again). */
+  get evictedCount (): number {
+    return this.holdback.evicted
   }
 
   /** Number of ops held back for missing deps. */

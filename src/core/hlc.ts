@@ -4,7 +4,7 @@
  *
  * A timestamp is `{wall, counter}`: `wall` is milliseconds since the Unix epoch (the largest physical
  * time seen), `counter` breaks ties among events with the same `wall`. Timestamps are totally ordered
- * by (wall, counter); the op id breaks the remaining ties (see `compareOps` in order.ts).
+ * by (wall, counter); the op id breaks the remaining ties (see `orderKey` in order.ts).
  */
 
 /** An HLC timestamp. `wall`: ms since the epoch; `counter`: non-negative integer. */

@@ -13,10 +13,3 @@ export function orderKey (hlc: Hlc, id: string): string {
 export function splitOrderKey (key: string): { hlcKey: string, id: string } {
   return { hlcKey: key.slice(0, 20), id: key.slice(20) }
 }
-
-/** Compares two `{hlc, id}` by the total order. */
-export function compareOps (a: { hlc: Hlc, id: string }, b: { hlc: Hlc, id: string }): number {
-  const ka = orderKey(a.hlc, a.id)
-  const kb = orderKey(b.hlc, b.id)
-  return ka < kb ? -1 : ka > kb ? 1 : 0
-}

@@ -79,7 +79,7 @@ describe('replica', () => {
     const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
     const m1 = makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [create.id], { channel: idFromString(create.id), text: 'one' })
     const m2 = makeOp(s, 'message.post', create.id, { wall: 3, counter: 0 }, [m1.id], { channel: idFromString(create.id), text: 'two' })
-    await r.markJoining(create.id)
+    await r.want(create.id)
     expect((await r.ingest([m2.bytes]))[0].status).toBe('held')
     expect((await r.ingest([m1.bytes]))[0].status).toBe('held')
     expect(r.heldCount).toBe(2)
@@ -94,7 +94,7 @@ describe('replica', () => {
     const s = await newSigner()
     const r = await replica(s)
     const create = makeOp(s, 'space.create', null, { wall: 50, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
-    await r.markJoining(create.id)
+    await r.want(create.id)
     await r.ingest([create.bytes])
     const early = makeOp(s, 'message.post', create.id, { wall: 10, counter: 0 }, [create.id], { channel: idFromString(create.id), text: 'x' })
     expect(await r.ingest([early.bytes])).toEqual([{ status: 'rejected', reason: 'bad_hlc' }])
@@ -130,7 +130,7 @@ describe('replica', () => {
         const hashes: string[] = []
         for (const seed of seeds) {
           const r = await replica(authors[0])
-          await r.markJoining(ops[0].id)
+          await r.want(ops[0].id)
           // a seeded shuffle, with a few duplicates
           const order = ops.map((op, i) => ({ op, k: Math.sin(seed * 7919 + i * 104729) })).sort((a, b) => a.k - b.k).map(x => x.op)
           const batch = [...order, ...order.slice(0, 3)]
