@@ -24,7 +24,7 @@ export async function dhtProcessBench (dir: string, report: Report): Promise<voi
     const joins: number[] = []
     for (let k = 0; k < 5; k++) {
       const owner = peers[1 + k * 3]
-      const { data } = await owner.run(`space create "procs ${k}"`)
+      const { data } = await owner.run(`space create "procs ${k}" --public`)
       await owner.until(net => net.announcements.some((a: any) => a.spaceId === data.spaceId && a.status === 'done'))
       const joiner = peer(join(dir, `proc-joiner-${k}.key`), [(await peers[0].ready).addrs[0]])
       peers.push(joiner)

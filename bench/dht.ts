@@ -60,7 +60,7 @@ export async function dhtBench (dir: string, report: Report): Promise<void> {
     const spaces: string[] = []
     for (let i = 0; i < 20; i++) {
       const owner = nodes[i % nodes.length]
-      const { spaceId } = await actions.spaceCreate(owner, `bench ${i}`)
+      const { spaceId } = await actions.spaceCreate(owner, `bench ${i}`, true)
       spaces.push(spaceId)
       const create = decodeOp((await owner.store.getBytes(spaceId)) as Uint8Array) as Op<'space.create'>
       let t0 = performance.now()
@@ -86,7 +86,7 @@ export async function dhtBench (dir: string, report: Report): Promise<void> {
     const joins: number[] = []
     for (let i = 0; i < 5; i++) {
       const owner = nodes[(i * 3) % nodes.length]
-      const { spaceId } = await actions.spaceCreate(owner, `join ${i}`)
+      const { spaceId } = await actions.spaceCreate(owner, `join ${i}`, true)
       await new Promise<void>(resolve => {
         const check = (): void => { if (owner.announcer.list().some(s => s.spaceId === spaceId && s.status === 'done')) { owner.announcer.off('change', check); resolve() } }
         owner.announcer.on('change', check)

@@ -60,7 +60,7 @@ async function spaceCreate (): Promise<void> {
   const lat: number[] = []
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now()
-    await actions.spaceCreate(a, `s${i}`)
+    await actions.spaceCreate(a, `s${i}`, true)
     lat.push(performance.now() - t0)
   }
   report('space create, alone (p50 / p99, n=200)', `${ms(pct(lat, 50))} / ${ms(pct(lat, 99))}`)
@@ -71,7 +71,7 @@ async function spaceCreate (): Promise<void> {
   const lat2: number[] = []
   for (let i = 0; i < 200; i++) {
     const t0 = performance.now()
-    await actions.spaceCreate(c, `t${i}`)
+    await actions.spaceCreate(c, `t${i}`, true)
     lat2.push(performance.now() - t0)
   }
   report('space create, one peer connected (p50 / p99)', `${ms(pct(lat2, 50))} / ${ms(pct(lat2, 99))}`)
@@ -115,7 +115,7 @@ async function bareGossip (n: number): Promise<number[]> {
 async function delivery (): Promise<void> {
   const a = await app('sender')
   const b = await app('receiver')
-  const { spaceId } = await actions.spaceCreate(a, 'latency')
+  const { spaceId } = await actions.spaceCreate(a, 'latency', true)
   await actions.connect(b, a.addresses()[0])
   await actions.join(b, spaceId)
   await new Promise<void>(resolve => {
@@ -139,7 +139,7 @@ async function delivery (): Promise<void> {
 
 async function catchUp (): Promise<void> {
   const a = await app('history')
-  const { spaceId } = await actions.spaceCreate(a, 'big')
+  const { spaceId } = await actions.spaceCreate(a, 'big', true)
   const channel = idFromString(spaceId)
   const N = 10_000
   const t0 = performance.now()
@@ -167,7 +167,7 @@ async function catchUp (): Promise<void> {
 async function catchUpProcesses (): Promise<void> {
   const a = new LineClient(['--account', join(dir, 'proc-a.key')])
   const ready = await a.ready
-  const { data } = await a.run('space create big')
+  const { data } = await a.run('space create big --public')
   const N = 10_000
   let left = N
   const all = a.next(l => l.type === 'result' && --left === 0)

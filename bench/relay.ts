@@ -55,7 +55,7 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
     for (const n of [1000, 10_000]) {
       const base = (await relay.health()).ops
       const author = await app(`relay-author-${n}`)
-      const { spaceId } = await actions.spaceCreate(author, `catch-up ${n}`)
+      const { spaceId } = await actions.spaceCreate(author, `catch-up ${n}`, true)
       const channel = idFromString(spaceId)
       for (let i = 0; i < n; i++) await author.replica.author('message.post', spaceId, { channel, text: `message number ${i} with some ordinary chat text` })
       await author.sync.syncWith(author.relays.connectedRelays()[0], spaceId)
@@ -85,7 +85,7 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
     // one bench process validating everybody's gossip)
     const clients = Array.from({ length: 10 }, (_, i) => new LineClient(['--account', join(dir, `pub-${i}.key`), '--relay', relay.addr]))
     await Promise.all(clients.map(async c => await c.ready))
-    const created = await clients[0].run('space create busy')
+    const created = await clients[0].run('space create busy --public')
     for (const c of clients.slice(1)) await c.run(`join ${created.data.spaceId as string}`)
     const before = (await relay.health()).ops
     const perClient = 300

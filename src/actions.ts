@@ -4,7 +4,9 @@
  */
 import { saveAccountName } from './account.js'
 import type { App } from './app.js'
-import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, SpacewayError } from './errors.js'
+import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError, SpacewayError } from './errors.js'
+import { decodeToken, inviteProof, isToken, type InviteToken } from './core/invite.js'
+import { authorIn } from './member-actions.js'
 import { spaceCid } from './dht/records.js'
 import { isIdString, idFromString } from './core/ids.js'
 import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS, type Op } from './core/op.js'
@@ -48,11 +50,35 @@ function pick<T> (items: T[], query: string, idOf: (t: T) => string, nameOf: (t:
   throw new NotFoundError(`no ${what} matches ${JSON.stringify(q)}`)
 }
 
-/** Authors a `profile.set` in a space if our name there differs from the account's. */
+/** Authors a `profile.set` in a space we are a member of, if our name there differs from the account's. */
 async function ensureProfile (app: App, spaceId: string): Promise<void> {
   const state = app.store.spaces.get(spaceId)
-  if (state == null || state.nameOf(app.account.userId) === app.account.name) return
+  if (state == null || state.members.roleOf(app.account.userId) == null || state.nameOf(app.account.userId) === app.account.name) return
   await app.replica.author('profile.set', spaceId, { name: app.account.name }, publish(app))
+}
+
+/** Spaces this user is a member of (left and removed ones stay stored but are not listed). */
+function memberSpaces (app: App): SpaceState[] {
+  return [...app.store.spaces.values()].filter(s => s.members.roleOf(app.account.userId) != null)
+}
+
+/**
+ * Becomes a member of a space held here: with the invite of `token`, or (public space) without.
+ * Already a member: nothing to do.
+ * @throws PermissionError (FORBIDDEN for an invite-only space without an invite, BANNED, INVITE_*)
+ * @throws NotFoundError if the token's invite has not arrived
+ */
+async function becomeMember (app: App, state: SpaceState, token: InviteToken | null): Promise<void> {
+  const self = app.account.userId
+  if (state.members.roleOf(self) != null) return
+  if (token == null) {
+    if (!state.members.isPublic) throw new PermissionError('FORBIDDEN', 'forbidden', `"${sanitizeText(state.info.name)}" is invite-only: ask a member for an invite (\`invite create\`) and \`join <invite>\``)
+    await app.replica.author('member.join', state.info.spaceId, { invite: null, proof: null }, publish(app))
+    return
+  }
+  if (!state.byId.has(token.inviteId)) throw new NotFoundError('the peers reached do not know this invite yet (it may be newer than what they hold); try again in a moment')
+  const proof = inviteProof(token.seed, state.info.spaceId, idFromString(self))
+  await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof }, publish(app))
 }
 
 /**
@@ -95,6 +121,14 @@ function publish (app: App): (op: Op) => void {
   return (op) => { void app.topics.publish(op) }
 }
 
+/** After a join: announce, hand the space to relays, set our name, and switch to it. */
+async function enterJoined (app: App, state: SpaceState): Promise<{ spaceId: string, name: string }> {
+  app.announcer.announce(state.info.spaceId)
+  app.syncRelays(state.info.spaceId)
+  await ensureProfile(app, state.info.spaceId)
+  return await enterSpace(app, state)
+}
+
 async function enterSpace (app: App, state: SpaceState): Promise<{ spaceId: string, name: string }> {
   await app.setContext({ spaceId: state.info.spaceId, channelId: state.info.spaceId })
   return spaceView(state)
@@ -121,9 +155,10 @@ export const actions = {
     return { peers }
   },
 
-  async spaceCreate (app: App, name: string | undefined) {
+  /** `space create <name> [--public]`: invite-only unless `isPublic` (joined by id then). */
+  async spaceCreate (app: App, name: string | undefined, isPublic = false) {
     const n = checkName(name, 'space name')
-    const op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce() })
+    const op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce(), public: isPublic })
     app.topics.subscribe(op.spaceId)
     const state = app.store.spaces.get(op.spaceId) as SpaceState
     app.announcer.announce(op.spaceId)
@@ -133,34 +168,45 @@ export const actions = {
   },
 
   spaces (app: App) {
-    return { spaces: [...app.store.spaces.values()].sort((a, b) => a.info.createdAt - b.info.createdAt).map(spaceView) }
+    return {
+      spaces: memberSpaces(app).sort((a, b) => a.info.createdAt - b.info.createdAt)
+        .map(s => ({ ...spaceView(s), role: s.members.roleOf(app.account.userId), public: s.members.isPublic }))
+    }
   },
 
   async spaceSwitch (app: App, query: string | undefined) {
-    const state = pick([...app.store.spaces.values()], query ?? '', s => s.info.spaceId, s => s.info.name, 'space')
+    const state = pick(memberSpaces(app), query ?? '', s => s.info.spaceId, s => s.info.name, 'space')
     return await enterSpace(app, state)
   },
 
   /**
-   * Joins a space by id: asks every connected peer for it (sync) and waits up to JOIN_TIMEOUT_MS.
-   * @throws NotFoundError if no connected peer holds it
+   * Joins a space by invite token or (public space) by id: dials the token's addresses, asks every
+   * connected peer for the space (sync), falls back to the DHT, waits up to JOIN_TIMEOUT_MS, then
+   * authors the `member.join` every peer validates.
+   * @throws NotFoundError if no peer holds it; PermissionError if the space's rules refuse the join
    */
-  async join (app: App, id: string | undefined) {
-    const spaceId = (id ?? '').trim().toLowerCase()
-    if (spaceId === '') throw new BadArgumentError('usage: join <space id>')
-    if (!isIdString(spaceId)) {
-      const held = [...app.store.spaces.values()].filter(s => s.info.spaceId.startsWith(spaceId))
+  async join (app: App, arg: string | undefined) {
+    const text = (arg ?? '').trim()
+    if (text === '') throw new BadArgumentError('usage: join <invite or space id>')
+    const token = isToken(text) ? decodeToken(text) : null
+    const spaceId = token?.spaceId ?? text.toLowerCase()
+    if (token == null && !isIdString(spaceId)) {
+      const held = memberSpaces(app).filter(s => s.info.spaceId.startsWith(spaceId))
       if (held.length === 1) return await enterSpace(app, held[0])
-      throw new BadArgumentError(`${JSON.stringify(spaceId.slice(0, 60))} is not a space id (52 characters, a-z and 2-7)`)
+      throw new BadArgumentError(`${JSON.stringify(text.slice(0, 60))} is neither an invite (sw1z...) nor a space id (52 characters, a-z and 2-7)`)
     }
+    const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
     const existing = app.store.spaces.get(spaceId)
-    if (existing != null) return await enterSpace(app, existing)
+    if (existing != null && (existing.members.roleOf(app.account.userId) != null || token == null || existing.byId.has(token.inviteId))) {
+      await becomeMember(app, existing, token)
+      return await enterJoined(app, existing)
+    }
     // Want the space and start pulling it from every connected peer in the same tick, so a peer that
     // pushes it to us meanwhile finds our session running and leaves the transfer to it.
     void app.replica.want(spaceId)
     app.topics.subscribe(spaceId)
-    const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
-    const peers = app.connectedPeers()
+    const dialed = await Promise.allSettled((token?.addrs ?? []).map(async a => await dialAddress(app.node, a, signal)))
+    const peers = [...new Set([...app.connectedPeers(), ...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : [])])]
     await Promise.allSettled(peers.map(async p => await app.sync.syncWith(p, spaceId, { signal })))
     let state = app.store.spaces.get(spaceId)
     let dhtError: unknown
@@ -180,17 +226,15 @@ export const actions = {
       const why = dhtError instanceof Error ? dhtError.message : 'no member answered'
       throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
     }
-    app.announcer.announce(spaceId)
-    app.syncRelays(spaceId)
-    await ensureProfile(app, spaceId)
-    return await enterSpace(app, state)
+    await becomeMember(app, state, token)
+    return await enterJoined(app, state)
   },
 
   async channelCreate (app: App, name: string | undefined) {
     const state = currentSpace(app)
     const n = normalizeChannelName(checkName(name, 'channel name'))
     if ([...state.channels.values()].some(c => c.name === n)) throw new BadArgumentError(`channel #${n} already exists in this space`)
-    const op = await app.replica.author('channel.create', state.info.spaceId, { name: n }, publish(app))
+    const op = await authorIn(app, state, 'channel.create', { name: n })
     await app.setContext({ spaceId: state.info.spaceId, channelId: op.id })
     return { channelId: op.id, name: n }
   },
@@ -214,7 +258,7 @@ export const actions = {
     if (body === '') throw new BadArgumentError('usage: send <text>')
     if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
     const channelId = app.context.channelId ?? state.info.spaceId
-    const op = await app.replica.author('message.post', state.info.spaceId, { channel: idFromString(channelId), text: body }, publish(app))
+    const op = await authorIn(app, state, 'message.post', { channel: idFromString(channelId), text: body })
     return { id: op.id, ts: op.hlc.wall, text: sanitizeText(body, true) }
   },
 

@@ -21,7 +21,8 @@ import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
 import { Bootstrapper } from './dht/bootstrapper.js'
 import { DhtService } from './dht/dht-service.js'
 import { Announcer } from './dht/announcer.js'
-import { messageView, type MessageView } from './views.js'
+import type { MessageView } from './views.js'
+import { eventsOf, type SpaceEventMap } from './space-events.js'
 
 const log = logger('spaceway:app')
 
@@ -53,6 +54,14 @@ export interface AppOptions {
 export interface AppEvents {
   /** A message from another author was accepted. */
   message: [MessageView]
+  /** Edits, deletions and membership changes (space-events.ts). */
+  'message:edit': [SpaceEventMap['message:edit']]
+  'message:delete': [SpaceEventMap['message:delete']]
+  'member:join': [SpaceEventMap['member:join']]
+  'member:leave': [SpaceEventMap['member:leave']]
+  'member:role': [SpaceEventMap['member:role']]
+  /** An op from a peer was rejected (`reason`: a stable tag such as bad_signature or not_member). */
+  'op:rejected': [{ reason: string, peerId: string | null, message: string }]
   'peer:connect': [peerId: string]
   'peer:disconnect': [peerId: string]
   /** Something the status line shows changed (peers, spaces, context, relays). */
@@ -202,6 +211,7 @@ export class App extends EventEmitter<AppEvents> {
         .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
     })
     this.replica.on('op', (op, local) => { this.onOp(op, local) })
+    this.replica.on('rejected', (reason, source, message) => { this.emit('op:rejected', { reason, peerId: source ?? null, message }) })
     this.sync.on('progress', (p) => { this.emit('sync', p) })
     this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })
     this.relays.on('change', () => { this.emit('change') })
@@ -242,11 +252,14 @@ export class App extends EventEmitter<AppEvents> {
   }
 
   private onOp (op: Op, local: boolean): void {
-    if (op.type === 'message.post' && !local && op.author !== this.account.userId) {
-      this.emit('message', messageView(op as Op<'message.post'>, this.store.spaces.get(op.spaceId)))
-    }
-    if (op.type === 'space.create' || op.type === 'channel.create') this.emit('change')
+    const state = this.store.spaces.get(op.spaceId)
+    if (state == null) return
+    // A removed user keeps the space as its context: what it tries next fails with FORBIDDEN and
+    // says who removed it.
+    for (const e of eventsOf(op, state, this.account.userId, local)) (this.emit as (name: string, data: unknown) => boolean)(e.name, e.data)
+    if (op.type !== 'message.post' && op.type !== 'message.edit' && op.type !== 'message.delete' && op.type !== 'profile.set') this.emit('change')
   }
+
 
   /**
    * A relay (re)connected: it becomes a bootstrap peer, and every space is reconciled with it (which

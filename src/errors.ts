@@ -96,6 +96,20 @@ export class InvalidOpError extends SpacewayError {
   }
 }
 
+/**
+ * The space's rules do not allow what was asked (by this user, or an op from a peer). `code` is
+ * one of FORBIDDEN, BANNED, INVITE_EXHAUSTED, INVITE_EXPIRED, INVITE_REVOKED, NOT_FOUND,
+ * BAD_ARGUMENT (see `REASON_CODES` in core/auth.ts); `reason` is the op rejection reason.
+ */
+export class PermissionError extends SpacewayError {
+  static name = 'PermissionError'
+  readonly reason: string
+  constructor (code: string, reason: string, message: string) {
+    super(code, message)
+    this.reason = reason
+  }
+}
+
 /** A sync peer sent bytes that break the sync protocol; that stream is reset, nothing else. */
 export class SyncProtocolError extends SpacewayError {
   static name = 'SyncProtocolError'

@@ -3,7 +3,8 @@
  * applied state. Every op passes the same checks, in this order:
  *
  *   decode + shape/size checks (op.ts) -> duplicate? -> signature -> space known (or being joined)?
- *   -> deps present? (else held back) -> each dep's HLC < the op's HLC -> stage -> commit batch
+ *   -> deps present? (else held back) -> each dep's HLC < the op's HLC -> permission in the
+ *   membership state of the op's causal history (core/auth.ts) -> stage -> commit batch
  *   -> release held ops whose deps are now all present (in causal order) -> emit `op` events.
  *
  * All work runs through one queue, so heads and indexes never race.
@@ -11,10 +12,11 @@
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { logger } from '@libp2p/logger'
-import { InvalidOpError, NotFoundError } from './errors.js'
+import { InvalidOpError, NotFoundError, PermissionError } from './errors.js'
+import { REASON_CODES } from './core/auth.js'
 import { HybridClock, hlcKey, type Hlc } from './core/hlc.js'
 import { Holdback } from './core/holdback.js'
-import { idFromString } from './core/ids.js'
+import { idFromString, idToString } from './core/ids.js'
 import { createOp, decodeOp, verifyOp, type Op, type OpType, type Payloads } from './core/op.js'
 import { splitOrderKey } from './core/order.js'
 import type { Signer } from './core/signing.js'
@@ -42,8 +44,18 @@ export interface ReplicaEvents {
   op: [op: Op, local: boolean]
   /** An op was held back for missing deps; the network layer asks `source` for them. */
   gap: [spaceId: string, source: string | undefined]
-  /** An op from the network was rejected. */
-  rejected: [reason: string, source: string | undefined]
+  /** An op from the network was rejected (`message` says which op and why). */
+  rejected: [reason: string, source: string | undefined, message: string]
+}
+
+/** Ids of the ops a payload names (message, invite, reply), which must also be deps. */
+function payloadRefs (payload: object): string[] {
+  const refs: string[] = []
+  for (const field of ['message', 'reply', 'invite'] as const) {
+    const v = (payload as Record<string, unknown>)[field]
+    if (v instanceof Uint8Array && v.length === 32) refs.push(idToString(v))
+  }
+  return refs
 }
 
 function parseHlcKey (k: string): Hlc {
@@ -214,13 +226,13 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /** Counts a rejection decided outside the replica (e.g. a rate limit), with the same event. */
   countRejected (reason: string, source?: string): void {
     this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
-    this.emit('rejected', reason, source)
+    this.emit('rejected', reason, source, reason)
   }
 
   private reject (reason: string, source: string | undefined, err: unknown): IngestResult {
     this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
     log('rejected op from %s: %s (%s)', source ?? 'local', reason, (err as Error).message)
-    this.emit('rejected', reason, source)
+    this.emit('rejected', reason, source, (err as Error).message)
     return { status: 'rejected', reason }
   }
 
@@ -272,6 +284,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         if (op === first) firstResult = r
         continue
       }
+      const denied = state?.authorize(op)
+      if (denied != null) {
+        const r = this.reject(denied.reason, source, new Error(`op ${op.id} (${op.type} by ${op.author}): ${denied.message}`))
+        if (op === first) firstResult = r
+        continue
+      }
       const s = this.store.stage(op)
       if (s == null) continue
       staged.push(s)
@@ -282,11 +300,14 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Authors an op here: deps = the space's current heads, HLC after every dep, signed, stored,
-   * applied. Returns the op once it is durable. `onStaged` is called with the signed op as soon as it
-   * is applied in memory, before the write completes (callers publish it there, so the network
-   * does not wait on the disk).
+   * Authors an op here: deps = the space's current heads plus any op its payload names (edit,
+   * delete, reply, join's invite), HLC after every dep, signed, checked by the same `authorize` every
+   * peer applies, stored, applied. Returns the op once it is durable. `onStaged` is called with the
+   * signed op as soon as it is applied in memory, before the write completes (callers publish it
+   * there, so the network does not wait on the disk).
    * @throws NotFoundError if the space is not held here
+   * @throws PermissionError (FORBIDDEN, BANNED, INVITE_*...) if the space's rules refuse the op;
+   *   nothing is stored or sent then
    */
   async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T], onStaged?: (op: Op<T>) => void): Promise<Op<T>> {
     return await this.run(async () => {
@@ -294,13 +315,15 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       if (spaceId != null) {
         const state = this.store.spaces.get(spaceId)
         if (state == null) throw new NotFoundError(`space ${spaceId} is not held here`)
-        deps = [...state.heads]
+        deps = [...new Set([...state.heads, ...payloadRefs(payload)])]
         for (const d of deps) {
           const k = state.byId.get(d)
           if (k != null) this.clock.observe(parseHlcKey(k), true)
         }
       }
       const op = createOp({ type, space: spaceId == null ? null : idFromString(spaceId), hlc: this.clock.tick(), deps: deps.map(idFromString), payload }, this.signer)
+      const denied = spaceId == null ? null : this.store.spaces.get(spaceId)?.authorize(op)
+      if (denied != null) throw new PermissionError(REASON_CODES[denied.reason] ?? 'FORBIDDEN', denied.reason, denied.message)
       const s = this.store.stage(op)
       onStaged?.(op)
       return { op, committed: this.commit(s == null ? [] : [{ ...s, local: true }]) }

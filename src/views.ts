@@ -7,7 +7,11 @@ import type { Op } from './core/op.js'
 import { sanitizeText } from './core/sanitize.js'
 import type { SpaceState } from './core/space-state.js'
 
-/** A message as shown: `ts` in ms since the epoch (the op's HLC wall time). */
+/**
+ * A message as shown: `ts` in ms since the epoch (the op's HLC wall time). `text` is the latest
+ * edit by its author (`edited` true), or '' once deleted (`deleted` true); `replyTo` is the id of
+ * the message replied to, or null.
+ */
 export interface MessageView {
   id: string
   spaceId: string
@@ -15,6 +19,9 @@ export interface MessageView {
   author: { userId: string, name: string }
   text: string
   ts: number
+  edited: boolean
+  deleted: boolean
+  replyTo: string | null
 }
 
 /** Short form of an id for people (first 8 characters). */
@@ -28,17 +35,25 @@ export function displayName (state: SpaceState | undefined, userId: string): str
   return name != null ? sanitizeText(name) : `user-${shortId(userId)}`
 }
 
-/** The view of a `message.post` op. */
+/** The view of a `message.post` op, with its edits and deletion in `state`. */
 export function messageView (op: Op<'message.post'>, state: SpaceState | undefined): MessageView {
+  const edit = state?.edits.get(op.id)
+  const deleted = state?.deleted.has(op.id) === true
   return {
     id: op.id,
     spaceId: op.spaceId,
     channelId: idToString(op.payload.channel),
     author: { userId: op.author, name: displayName(state, op.author) },
-    text: sanitizeText(op.payload.text, true),
-    ts: op.hlc.wall
+    text: deleted ? '' : sanitizeText(edit?.text ?? op.payload.text, true),
+    ts: op.hlc.wall,
+    edited: edit != null && !deleted,
+    deleted,
+    replyTo: op.payload.reply == null ? null : idToString(op.payload.reply)
   }
 }
+
+/** A member as `members` shows it. */
+export interface MemberView { userId: string, name: string, role: string, online: boolean }
 
 /** `{spaceId, name}` of a space, sanitized. */
 export function spaceView (state: SpaceState): { spaceId: string, name: string } {

@@ -5,6 +5,7 @@
  */
 import type { App } from '../app.js'
 import { actions } from '../actions.js'
+import { memberActions, options } from '../member-actions.js'
 import { dhtTable, networkInfo } from '../network-info.js'
 import { BadArgumentError, UnknownCommandError } from '../errors.js'
 import { editDistance, splitWords } from './parse.js'
@@ -31,14 +32,31 @@ export const COMMANDS: Command[] = [
   { name: 'dht', usage: 'dht', help: 'the Kademlia routing table by bucket, and DHT query figures', run: (app) => ({ ...dhtTable(app), queries: app.dht.stats.summary(), lastBootstrap: app.bootstrapper.last }) },
   { name: 'connect', usage: 'connect <multiaddr>', help: 'connect to a peer, e.g. connect /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...', run: async (app, a) => await actions.connect(app, one(a, 'connect <multiaddr>')) },
   { name: 'peers', usage: 'peers', help: 'connected peers', run: (app) => actions.peers(app) },
-  { name: 'space create', usage: 'space create <name>', help: 'create a space (with a #general channel) and switch to it', run: async (app, a) => await actions.spaceCreate(app, rest(a)) },
+  {
+    name: 'space create',
+    usage: 'space create <name> [--public]',
+    help: 'create a space (with a #general channel) and switch to it; invite-only unless --public',
+    run: async (app, a) => { const { rest: words, opts } = options(a, [], ['public']); return await actions.spaceCreate(app, rest(words), opts.public === 'true') }
+  },
   { name: 'spaces', aliases: ['space list'], usage: 'spaces', help: 'list your spaces', run: (app) => actions.spaces(app) },
   { name: 'space', usage: 'space <name or id prefix>', help: 'switch to a space', run: async (app, a) => await actions.spaceSwitch(app, rest(a)) },
-  { name: 'join', usage: 'join <space id>', help: 'join a space held by a connected peer and switch to it', run: async (app, a) => await actions.join(app, one(a, 'join <space id>')) },
+  { name: 'join', usage: 'join <invite or space id>', help: 'join a space with an invite (or a public space by id) and switch to it', run: async (app, a) => await actions.join(app, one(a, 'join <invite or space id>')) },
+  { name: 'invite create', usage: 'invite create [--max-uses N] [--expires 24h]', help: 'make an invite token for the current space (default: unlimited uses, expires in 7d)', run: async (app, a) => await memberActions.inviteCreate(app, a) },
+  { name: 'invites', aliases: ['invite list'], usage: 'invites', help: 'invites of the current space, with uses left', run: async (app) => await memberActions.invites(app) },
+  { name: 'invite revoke', usage: 'invite revoke <invite id>', help: 'revoke an invite', run: async (app, a) => await memberActions.inviteRevoke(app, one(a, 'invite revoke <invite id>')) },
+  { name: 'members', usage: 'members', help: 'members of the current space: user id, name, role, online', run: (app) => memberActions.members(app) },
+  { name: 'role', usage: 'role <user> <admin|moderator|member>', help: 'give a member a role below your own', run: async (app, a) => await memberActions.role(app, a) },
+  { name: 'kick', usage: 'kick <user>', help: 'remove a member (an invite lets them back)', run: async (app, a) => await memberActions.removeUser(app, 'member.kick', one(a, 'kick <user>')) },
+  { name: 'ban', usage: 'ban <user>', help: 'remove a user for good: no invite lets them back until unbanned', run: async (app, a) => await memberActions.removeUser(app, 'member.ban', one(a, 'ban <user>')) },
+  { name: 'unban', usage: 'unban <user>', help: 'lift a ban (they still need an invite)', run: async (app, a) => await memberActions.removeUser(app, 'member.unban', one(a, 'unban <user>')) },
+  { name: 'leave', usage: 'leave', help: 'leave the current space', run: async (app) => await memberActions.leave(app) },
   { name: 'channel create', usage: 'channel create <name>', help: 'create a channel in the current space and switch to it', run: async (app, a) => await actions.channelCreate(app, rest(a)) },
   { name: 'channels', aliases: ['channel list'], usage: 'channels', help: 'list the channels of the current space', run: (app) => actions.channels(app) },
   { name: 'channel', usage: 'channel <name or id prefix>', help: 'switch to a channel of the current space', run: async (app, a) => await actions.channelSwitch(app, rest(a)) },
   { name: 'send', usage: 'send <text>', help: 'post a message to the current channel (in the UI, just type)', run: async (app, a) => await actions.send(app, rest(a)) },
+  { name: 'edit', usage: 'edit <message id> <text>', help: 'edit one of your messages (id: the characters after it, 4+)', run: async (app, a) => await memberActions.edit(app, a) },
+  { name: 'delete', usage: 'delete <message id>', help: 'delete your message (moderators: anyone\'s)', run: async (app, a) => await memberActions.delete(app, one(a, 'delete <message id>')) },
+  { name: 'reply', usage: 'reply <message id> <text>', help: 'reply to a message', run: async (app, a) => await memberActions.reply(app, a) },
   { name: 'messages', usage: 'messages [n]', help: 'the last n messages of the current channel (default 50)', run: async (app, a) => await actions.messages(app, one(a, 'messages [n]')) },
   { name: 'context', usage: 'context', help: 'the current space and channel', run: (app) => actions.context(app) },
   { name: 'nick', usage: 'nick <name>', help: 'change your display name (in every space)', run: async (app, a) => await actions.nick(app, rest(a)) },

@@ -11,9 +11,29 @@ export function clock (ts: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
 }
 
-/** One message line: `[12:03] alice: hello`. */
-export function formatMessage (m: MessageView): string {
-  return `[${clock(m.ts)}] ${m.author.name}: ${m.text}`
+/**
+ * One message line: `[12:03] alice: hello  (ab12cd34)` - the short id is what `edit`, `delete` and
+ * `reply` take. Edited, deleted and reply messages say so.
+ */
+export function formatMessage (m: Pick<MessageView, 'id' | 'author' | 'text' | 'ts'> & Partial<MessageView>): string {
+  const body = m.deleted === true ? '(message deleted)' : `${m.text}${m.edited === true ? ' (edited)' : ''}`
+  const reply = m.replyTo != null ? `re ${shortId(m.replyTo)}: ` : ''
+  return `[${clock(m.ts)}] ${m.author.name}: ${reply}${body}  (${shortId(m.id)})`
+}
+
+/** Human text for the space events (space-events.ts), or '' for none. */
+export function formatEvent (name: string, d: Data): string {
+  switch (name) {
+    case 'message:edit': return `* ${d.author.name} edited ${shortId(d.messageId)}: ${d.text}`
+    case 'message:delete': return `* ${d.by.name} deleted message ${shortId(d.messageId)}`
+    case 'member:join': return `* ${d.user.name} joined`
+    case 'member:role': return `* ${d.by.name} made ${d.user.name} ${d.role}`
+    case 'member:leave':
+      if (d.you === true) return d.reason === 'leave' ? `you left "${d.spaceName}"` : `you were removed from "${d.spaceName}" by ${d.by.name} (${d.reason})`
+      return d.reason === 'leave' ? `* ${d.user.name} left` : `* ${d.user.name} was ${d.reason === 'ban' ? 'banned' : 'kicked'} by ${d.by.name}`
+    case 'op:rejected': return `rejected an op from ${d.peerId ?? 'a peer'}: ${d.reason}`
+    default: return ''
+  }
 }
 
 type Data = Record<string, any>
@@ -75,6 +95,29 @@ export function formatResult (cmd: string, data: Data): string {
       return data.messages.length === 0 ? '(no messages yet)' : (data.messages as MessageView[]).map(formatMessage).join('\n')
     case 'context':
       return data.spaceId == null ? 'no current space' : `space "${data.spaceName}" (${data.spaceId}), channel #${data.channelName}`
+    case 'invite create':
+      return `invite ${shortId(data.inviteId)} (${data.maxUses == null ? 'unlimited uses' : `${data.maxUses} use(s)`}, ${data.expiresAt == null ? 'never expires' : `expires ${new Date(data.expiresAt).toLocaleString()}`}); others join with:\n  join ${data.invite}`
+    case 'invites':
+      return data.invites.length === 0 ? 'no invites yet: `invite create`' : (data.invites as Data[]).map(i => `  ${shortId(i.inviteId)}  ${String(i.status).padEnd(8)} ${i.uses}/${i.maxUses ?? '∞'} used, by ${i.createdBy.name}${i.expiresAt != null ? `, expires ${new Date(i.expiresAt).toLocaleString()}` : ''}${i.invite != null ? `\n    join ${i.invite}` : ''}`).join('\n')
+    case 'invite revoke':
+      return `revoked invite ${shortId(data.inviteId)}`
+    case 'members':
+      return (data.members as Data[]).map(m => `  ${String(m.role).padEnd(10)} ${m.name}  ${m.userId}${m.online === true ? '  (online)' : ''}`).join('\n')
+    case 'role':
+      return `${data.name} is now ${data.role}`
+    case 'kick':
+      return `kicked ${data.name}`
+    case 'ban':
+      return `banned ${data.name}`
+    case 'unban':
+      return `unbanned ${data.name}`
+    case 'leave':
+      return 'you left the space (an invite lets you back in)'
+    case 'edit':
+    case 'delete':
+      return ''
+    case 'reply':
+      return ''
     case 'nick':
       return `you are now ${data.name}`
     case 'quit':

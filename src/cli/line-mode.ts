@@ -6,7 +6,10 @@
 import { createInterface } from 'node:readline'
 import type { App } from '../app.js'
 import { execute } from './execute.js'
-import { formatMessage, formatResult } from './format.js'
+import { formatEvent, formatMessage, formatResult } from './format.js'
+
+/** Events passed through as they are (`--json`) or as text. */
+export const SPACE_EVENTS = ['message:edit', 'message:delete', 'member:join', 'member:leave', 'member:role', 'op:rejected'] as const
 
 export interface LineModeOptions {
   json: boolean
@@ -35,6 +38,12 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
   app.on('peer:disconnect', (peerId) => {
     if (json) emit({ type: 'event', event: 'peer:disconnect', data: { peerId } })
   })
+  for (const event of SPACE_EVENTS) {
+    app.on(event, (data: unknown) => {
+      if (json) emit({ type: 'event', event, data })
+      else if (event !== 'op:rejected') write(formatEvent(event, data as Record<string, unknown>))
+    })
+  }
 
   const rl = createInterface({ input: options.input ?? process.stdin, terminal: false, crlfDelay: Infinity })
   for await (const line of rl) {

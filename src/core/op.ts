@@ -28,15 +28,51 @@ export const MAX_NAME_CHARS = 64
 /** Most causal dependencies one op may list. */
 export const MAX_DEPS = 64
 
-/** Payloads by op type. Channel ids and nonces are raw bytes on the wire. */
+/** Roles a `role.set` may assign (the owner is the space's creator and is never assigned). */
+export const ASSIGNABLE_ROLES = ['admin', 'moderator', 'member'] as const
+export type AssignableRole = typeof ASSIGNABLE_ROLES[number]
+
+/** Largest `maxUses` of an invite. */
+export const MAX_INVITE_USES = 1_000_000
+
+/**
+ * Payloads by op type. Ids, keys, nonces and proofs are raw bytes on the wire. Where a payload names
+ * another op (an invite, a message), that op must also be one of the op's `deps`, so it is always
+ * in the op's causal history and validity never depends on arrival order.
+ */
 export interface Payloads {
-  'space.create': { name: string, nonce: Uint8Array }
+  /** `public` absent: a space made before membership existed (every signer counts as a member). */
+  'space.create': { name: string, nonce: Uint8Array, public?: boolean }
   'channel.create': { name: string }
-  'message.post': { channel: Uint8Array, text: string }
+  /** `reply`: id of the message replied to (also a dep). */
+  'message.post': { channel: Uint8Array, text: string, reply?: Uint8Array }
   'profile.set': { name: string }
+  /** `message`: id of the author's own `message.post` (also a dep). */
+  'message.edit': { message: Uint8Array, text: string }
+  /** `message`: id of the `message.post` deleted (also a dep). */
+  'message.delete': { message: Uint8Array }
+  /**
+   * `key`: 32-byte Ed25519 public key of the invite (its private seed travels in the token only);
+   * `maxUses`: 0 = unlimited; `expiresAt`: ms since the epoch, 0 = never.
+   */
+  'invite.create': { key: Uint8Array, maxUses: number, expiresAt: number }
+  'invite.revoke': { invite: Uint8Array }
+  /**
+   * Joins as the op's author. `invite`: id of the `invite.create` (also a dep), or null in a public
+   * space; `proof`: Ed25519 signature by the invite key over INVITE_CONTEXT || space id || author key.
+   */
+  'member.join': { invite: Uint8Array | null, proof: Uint8Array | null }
+  'member.leave': Record<string, never>
+  'member.kick': { user: Uint8Array }
+  'member.ban': { user: Uint8Array }
+  'member.unban': { user: Uint8Array }
+  'role.set': { user: Uint8Array, role: AssignableRole }
 }
 export type OpType = keyof Payloads
-export const OP_TYPES: readonly OpType[] = ['space.create', 'channel.create', 'message.post', 'profile.set']
+export const OP_TYPES: readonly OpType[] = [
+  'space.create', 'channel.create', 'message.post', 'profile.set', 'message.edit', 'message.delete',
+  'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set'
+]
 
 /** An op as the rest of the program sees it: decoded, verified, with text ids. */
 export interface Op<T extends OpType = OpType> {
@@ -114,26 +150,85 @@ function checkName (v: unknown, what: string): string {
   return v
 }
 
-function checkPayload (type: OpType, p: unknown): void {
+function checkText (v: unknown): void {
+  if (typeof v !== 'string' || v.trim().length === 0) fail('bad_payload', 'text must be a non-empty string')
+  if (v.length > MAX_MESSAGE_CHARS) fail('too_large', `text is longer than ${MAX_MESSAGE_CHARS} characters`)
+}
+
+function checkUint (v: unknown, max: number, what: string): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max) fail('bad_payload', `${what} must be an integer from 0 to ${max}`)
+}
+
+/** Checks that the payload field `field` is a 32-byte op id that is also listed in `deps`. */
+function checkRef (o: Record<string, unknown>, field: string, deps: Uint8Array[]): void {
+  const ref = o[field]
+  if (!isBytes(ref, 32)) fail('bad_payload', `${field} must be a 32-byte id`)
+  if (!deps.some(d => compareBytes(d, ref) === 0)) fail('bad_deps', `${field} must also be a dep`)
+}
+
+function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
   if (p == null || typeof p !== 'object' || Array.isArray(p) || p instanceof Uint8Array) fail('bad_payload', 'payload must be a map')
   const o = p as Record<string, unknown>
   const keys = Object.keys(o).sort().join(',')
+  const shape = (...allowed: string[]): void => {
+    if (!allowed.includes(keys)) fail('bad_payload', `${type} payload must be {${allowed[0].split(',').join(', ')}}`)
+  }
   switch (type) {
     case 'space.create':
-      if (keys !== 'name,nonce') fail('bad_payload', 'space.create payload must be {name, nonce}')
+      shape('name,nonce,public', 'name,nonce')
       checkName(o.name, 'space name')
       if (!isBytes(o.nonce, 16)) fail('bad_payload', 'nonce must be 16 bytes')
+      if (keys.includes('public') && typeof o.public !== 'boolean') fail('bad_payload', 'public must be a boolean')
       return
     case 'channel.create':
     case 'profile.set':
-      if (keys !== 'name') fail('bad_payload', `${type} payload must be {name}`)
+      shape('name')
       checkName(o.name, 'name')
       return
     case 'message.post':
-      if (keys !== 'channel,text') fail('bad_payload', 'message.post payload must be {channel, text}')
+      shape('channel,text', 'channel,reply,text')
       if (!isBytes(o.channel, 32)) fail('bad_payload', 'channel must be a 32-byte id')
-      if (typeof o.text !== 'string' || o.text.trim().length === 0) fail('bad_payload', 'text must be a non-empty string')
-      if (o.text.length > MAX_MESSAGE_CHARS) fail('too_large', `text is longer than ${MAX_MESSAGE_CHARS} characters`)
+      checkText(o.text)
+      if (keys.includes('reply')) checkRef(o, 'reply', deps)
+      return
+    case 'message.edit':
+      shape('message,text')
+      checkRef(o, 'message', deps)
+      checkText(o.text)
+      return
+    case 'message.delete':
+      shape('message')
+      checkRef(o, 'message', deps)
+      return
+    case 'invite.create':
+      shape('expiresAt,key,maxUses')
+      if (!isBytes(o.key, 32)) fail('bad_payload', 'invite key must be 32 bytes')
+      checkUint(o.maxUses, MAX_INVITE_USES, 'maxUses')
+      checkUint(o.expiresAt, Number.MAX_SAFE_INTEGER, 'expiresAt')
+      return
+    case 'invite.revoke':
+      shape('invite')
+      if (!isBytes(o.invite, 32)) fail('bad_payload', 'invite must be a 32-byte id')
+      return
+    case 'member.join':
+      shape('invite,proof')
+      if (o.invite === null && o.proof === null) return
+      checkRef(o, 'invite', deps)
+      if (!isBytes(o.proof, 64)) fail('bad_payload', 'proof must be a 64-byte signature')
+      return
+    case 'member.leave':
+      shape('')
+      return
+    case 'member.kick':
+    case 'member.ban':
+    case 'member.unban':
+      shape('user')
+      if (!isBytes(o.user, 32)) fail('bad_payload', 'user must be a 32-byte public key')
+      return
+    case 'role.set':
+      shape('role,user')
+      if (!isBytes(o.user, 32)) fail('bad_payload', 'user must be a 32-byte public key')
+      if (!(ASSIGNABLE_ROLES as readonly unknown[]).includes(o.role)) fail('bad_payload', `role must be one of ${ASSIGNABLE_ROLES.join(', ')}`)
   }
 }
 
@@ -208,7 +303,7 @@ export function decodeOp (bytes: Uint8Array, options: { verify?: boolean } = {})
     if (!isBytes(m.space, 32)) fail('bad_shape', 'space must be a 32-byte id')
     if (deps.length === 0) fail('bad_deps', `${type} must depend on at least one op of its space`)
   }
-  checkPayload(type, m.payload)
+  checkPayload(type, m.payload, deps as Uint8Array[])
   // Canonical form: re-encoding must give the same bytes, so the id is a function of the content.
   const { sig, ...unsigned } = m
   const reencoded = encode(m)

@@ -23,6 +23,14 @@ export class Signer {
     this.publicKey = publicKey
   }
 
+  /** A signer for the 32-byte Ed25519 `seed`, deriving its public key. */
+  static fromSeed (seed: Uint8Array): Signer {
+    if (seed.length !== 32) throw new Error('Ed25519 seed must be 32 bytes')
+    const priv = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
+    const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' })
+    return new Signer(seed, new Uint8Array(spki.subarray(SPKI_PREFIX.length)))
+  }
+
   /** 64-byte Ed25519 signature over `data`. */
   sign (data: Uint8Array): Uint8Array {
     return new Uint8Array(sign(null, data, this.key))

@@ -1,11 +1,14 @@
 /**
- * The materialized state of one space: its name, channels, display names (profiles), heads and the
- * sorted list of its ops' order keys (what sync reconciles). A pure function of the set of ops
- * applied in any causal order: `apply` is deterministic and idempotent per op.
+ * The materialized state of one space: its name, channels, display names (profiles), membership
+ * (auth-graph.ts), message edits and deletions, heads and the sorted list of its ops' order keys
+ * (what sync reconciles). A pure function of the set of ops applied in any causal order: `apply` is
+ * deterministic and idempotent per op, and `authorize` decides validity from an op's deps alone.
  *
  * `apply` also returns the LevelDB index rows that persist the same change, so the store writes the
  * op and its views in one atomic batch.
  */
+import { AuthGraph } from './auth-graph.js'
+import { MEMBERSHIP_TYPES, type MembershipState, type MessageLookup, type Rejection } from './auth.js'
 import { compareHlc, type Hlc } from './hlc.js'
 import { idToString } from './ids.js'
 import type { Op } from './op.js'
@@ -15,6 +18,12 @@ import { orderKey } from './order.js'
 export interface ChannelView { channelId: string, name: string, createdAt: number, key: string }
 /** A display name with the order key of the `profile.set` that set it (last writer wins). */
 export interface ProfileView { name: string, key: string }
+/** The latest edit of a message (`key`: order key of the edit op). */
+export interface EditView { text: string, key: string }
+/** A deletion: who deleted the message, and the order key of the delete op. */
+export interface DeleteView { by: string, key: string }
+/** Value of a `t!` index row: op size in bytes and the op's membership heads key (auth-graph.ts). */
+export type ItemRow = [size: number, headsKey: string]
 /** A space's summary. `createdAt`: ms since the epoch. */
 export interface SpaceInfo { spaceId: string, name: string, creator: string, createdAt: number }
 
@@ -31,7 +40,10 @@ export const keys = {
   item: (s: string, k: string) => `t!${s}!${k}`,
   channel: (s: string, c: string) => `ch!${s}!${c}`,
   message: (s: string, c: string, k: string) => `msg!${s}!${c}!${k}`,
-  profile: (s: string, u: string) => `prof!${s}!${u}`
+  profile: (s: string, u: string) => `prof!${s}!${u}`,
+  membership: (s: string, k: string) => `auth!${s}!${k}`,
+  edit: (s: string, m: string) => `edit!${s}!${m}`,
+  deleted: (s: string, m: string) => `del!${s}!${m}`
 }
 
 /** Inserts `key` into the sorted array `arr` (binary search); no-op if present. Returns true if inserted. */
@@ -48,7 +60,7 @@ export function insertSorted (arr: string[], key: string): boolean {
   return true
 }
 
-export class SpaceState {
+export class SpaceState implements MessageLookup {
   info: SpaceInfo
   readonly channels = new Map<string, ChannelView>()
   readonly profiles = new Map<string, ProfileView>()
@@ -61,6 +73,14 @@ export class SpaceState {
   bytes = 0
   /** Largest HLC of any op applied. */
   maxHlc: Hlc = { wall: 0, counter: 0 }
+  /** Membership heads of every op, and the membership state at any of them. */
+  readonly auth = new AuthGraph()
+  /** Author of every `message.post`, by message id. */
+  readonly messageAuthors = new Map<string, string>()
+  /** Latest edit of each edited message, by message id. */
+  readonly edits = new Map<string, EditView>()
+  /** Deleted messages, by message id. */
+  readonly deleted = new Map<string, DeleteView>()
 
   constructor (info: SpaceInfo) {
     this.info = info
@@ -71,9 +91,42 @@ export class SpaceState {
     return this.items.length
   }
 
+  /** The membership state of everything applied (members, roles, bans, invites). */
+  get members (): MembershipState {
+    return this.auth.current
+  }
+
+  /** Author of the message `id`, or undefined if it is not a message of this space. */
+  messageAuthor (id: string): string | undefined {
+    return this.messageAuthors.get(id)
+  }
+
   /**
-   * Applies an op whose deps are all applied already (the caller guarantees causal order).
-   * Returns the index rows to persist. Applying an op twice returns no rows the second time.
+   * Decides whether `op` (deps all applied) is allowed: its author needs the permission in the
+   * membership state of the op's causal history (core/auth.ts). Pure; never throws.
+   * @returns null if allowed, else the rejection
+   */
+  authorize (op: Op): Rejection | null {
+    if (op.type === 'space.create') return null
+    return this.auth.stateAt(this.auth.headsKeyFor(op.deps)).check(op, this)
+  }
+
+  /**
+   * True if a message by `author` with order key `key` is shown: its author is a member now, or was
+   * removed by an op ordered after the message. So what a removed member's client sends after its
+   * removal (even ops that ignore the removal in their deps) is shown by nobody.
+   */
+  visible (author: string, key: string): boolean {
+    const m = this.auth.current
+    if (m.roleOf(author) != null) return true
+    const removal = m.removed.get(author)
+    return removal != null && key < removal.key
+  }
+
+  /**
+   * Applies an op whose deps are all applied already and that `authorize` allowed (the caller
+   * guarantees both). Returns the index rows to persist. Applying an op twice returns no rows the
+   * second time.
    */
   apply (op: Op): IndexRow[] {
     const s = this.info.spaceId
@@ -81,7 +134,11 @@ export class SpaceState {
     if (this.byId.has(op.id) || !insertSorted(this.items, key)) return []
     this.byId.set(op.id, key)
     this.bytes += op.bytes.length
-    const rows: IndexRow[] = [[keys.item(s, key), op.bytes.length]]
+    const headsKey = op.type === 'space.create' ? '' : this.auth.headsKeyFor(op.deps)
+    this.auth.add(op, key, headsKey)
+    const item: ItemRow = [op.bytes.length, headsKey]
+    const rows: IndexRow[] = [[keys.item(s, key), item]]
+    if (MEMBERSHIP_TYPES.has(op.type)) rows.push([keys.membership(s, key), op.id])
     if (compareHlc(op.hlc, this.maxHlc) > 0) this.maxHlc = op.hlc
     for (const d of op.deps) {
       if (this.heads.delete(d)) rows.push([keys.head(s, d), null])
@@ -103,7 +160,29 @@ export class SpaceState {
       }
       case 'message.post': {
         const p = op.payload as Op<'message.post'>['payload']
-        rows.push([keys.message(s, idToString(p.channel), key), 1])
+        this.messageAuthors.set(op.id, op.author)
+        rows.push([keys.message(s, idToString(p.channel), key), op.author])
+        break
+      }
+      case 'message.edit': {
+        const p = op.payload as Op<'message.edit'>['payload']
+        const target = idToString(p.message)
+        const current = this.edits.get(target)
+        if (current == null || current.key < key) {
+          const view = { text: p.text, key }
+          this.edits.set(target, view)
+          rows.push([keys.edit(s, target), view])
+        }
+        break
+      }
+      case 'message.delete': {
+        const target = idToString((op.payload as Op<'message.delete'>['payload']).message)
+        const current = this.deleted.get(target)
+        if (current == null || current.key > key) {
+          const view = { by: op.author, key }
+          this.deleted.set(target, view)
+          rows.push([keys.deleted(s, target), view])
+        }
         break
       }
       case 'profile.set': {

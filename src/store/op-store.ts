@@ -4,20 +4,32 @@
  *   ops  sublevel   <opId>                      -> signed op bytes
  *   idx  sublevel   space!<s>                   -> SpaceInfo
  *                   head!<s>!<opId>             -> 1           (the space's heads)
- *                   t!<s>!<orderKey>            -> op size in bytes (ops by HLC; sync reconciles these)
+ *                   t!<s>!<orderKey>            -> [size in bytes, membership heads key] (ops by HLC; sync reconciles these)
  *                   ch!<s>!<channelId>          -> ChannelView
- *                   msg!<s>!<channelId>!<orderKey> -> 1        (messages of a channel, in order)
+ *                   msg!<s>!<channelId>!<orderKey> -> author user id (messages of a channel, in order)
  *                   prof!<s>!<userId>           -> ProfileView
- *   meta sublevel   context, joining!<s>        -> JSON
+ *                   auth!<s>!<orderKey>         -> op id   (membership ops, replayed at load)
+ *                   edit!<s>!<messageId>        -> EditView
+ *                   del!<s>!<messageId>         -> DeleteView
+ *   meta sublevel   schema, context, joining!<s>, invite!<inviteId> -> JSON
+ *
+ * The index is derived from the ops: when SCHEMA changes, `open` rebuilds it by replaying every
+ * stored op through the same authorization (ops no longer valid are dropped and logged).
  *
  * Each op and all of its index rows are written in one batch, so a kill between two ops loses
  * nothing that was acknowledged and never leaves a half-applied op.
  */
 import { Level } from 'level'
+import { logger } from '@libp2p/logger'
 import { DataDirLockedError, SpacewayError } from '../errors.js'
 import { decodeOp, type Op } from '../core/op.js'
-import { SpaceState, type ChannelView, type IndexRow, type ProfileView, type SpaceInfo } from '../core/space-state.js'
-import { splitOrderKey } from '../core/order.js'
+import { SpaceState, type ChannelView, type DeleteView, type EditView, type IndexRow, type ItemRow, type ProfileView, type SpaceInfo } from '../core/space-state.js'
+import { orderKey, splitOrderKey } from '../core/order.js'
+
+const log = logger('spaceway:store')
+
+/** Version of the index layout; a store written with another one is rebuilt from its ops. */
+export const SCHEMA = 2
 
 /** An op applied in memory, waiting to be written by `commit`. */
 export interface StagedOp { op: Op, rows: IndexRow[], isNew: boolean, local?: boolean }
@@ -30,6 +42,7 @@ export interface Sub<V> {
   del: (key: string) => Promise<void>
   iterator: (options: { gte?: string, lt?: string, reverse?: boolean, limit?: number }) => AsyncIterable<[string, V]>
   keys: (options: { gte?: string, lt?: string, reverse?: boolean, limit?: number }) => AsyncIterable<string>
+  clear: () => Promise<void>
 }
 
 export class OpStore {
@@ -64,8 +77,42 @@ export class OpStore {
       throw new SpacewayError('STORE_FAILED', `cannot open the database in ${dir}: ${(err as Error).message}`, { cause: err })
     }
     const store = new OpStore(db)
-    await store.load()
+    if (await store.meta.get('schema') === SCHEMA) await store.load()
+    else await store.rebuild()
     return store
+  }
+
+  /**
+   * Rebuilds the index from the stored ops: every op, in (HLC, id) order (a linear extension of
+   * causal order, since an op's HLC is above its deps'), through `authorize` and `apply`.
+   */
+  private async rebuild (): Promise<void> {
+    const ops: Array<{ op: Op, key: string }> = []
+    for await (const [id, bytes] of this.ops.iterator({})) {
+      try {
+        const op = decodeOp(bytes, { verify: false })
+        ops.push({ op, key: orderKey(op.hlc, op.id) })
+      } catch (err) {
+        log.error('dropping undecodable stored op %s: %s', id, (err as Error).message)
+      }
+    }
+    if (ops.length > 0) log('rebuilding the index of %d op(s) for schema %d', ops.length, SCHEMA)
+    ops.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    await this.idx.clear()
+    this.spaces.clear()
+    const staged: StagedOp[] = []
+    const dropped: string[] = []
+    for (const { op } of ops) {
+      const state = this.spaces.get(op.spaceId)
+      const ok = op.type === 'space.create' || (state != null && op.deps.every(d => state.byId.has(d)) && state.authorize(op) == null)
+      const s = ok ? this.stage(op) : null
+      if (s != null) staged.push(s)
+      else if (!ok) dropped.push(op.id)
+    }
+    if (dropped.length > 0) log.error('rebuild dropped %d stored op(s) that are not valid under the current rules', dropped.length)
+    await this.commit(staged)
+    await this.db.batch(dropped.map(key => ({ type: 'del', key, sublevel: this.ops })) as never)
+    await this.meta.put('schema', SCHEMA)
   }
 
   private async load (): Promise<void> {
@@ -75,12 +122,23 @@ export class OpStore {
     for (const [s, state] of this.spaces) {
       for await (const [k, v] of this.range<ChannelView>(`ch!${s}!`)) state.channels.set(k, v)
       for await (const [k, v] of this.range<ProfileView>(`prof!${s}!`)) state.profiles.set(k, v)
+      for await (const [k, v] of this.range<EditView>(`edit!${s}!`)) state.edits.set(k, v)
+      for await (const [k, v] of this.range<DeleteView>(`del!${s}!`)) state.deleted.set(k, v)
       for await (const [k] of this.range(`head!${s}!`)) state.heads.add(k)
-      for await (const [k, size] of this.range<number>(`t!${s}!`)) {
+      for await (const [k, row] of this.range<ItemRow>(`t!${s}!`)) {
+        const id = splitOrderKey(k).id
         state.items.push(k)
-        state.bytes += typeof size === 'number' ? size : 0
-        state.byId.set(splitOrderKey(k).id, k)
+        state.bytes += row[0]
+        state.byId.set(id, k)
+        state.auth.restore(id, row[1])
       }
+      for await (const [k, author] of this.range<string>(`msg!${s}!`)) state.messageAuthors.set(splitOrderKey(k.slice(k.indexOf('!') + 1)).id, author)
+      const membership: string[] = []
+      const membershipKeys: string[] = []
+      for await (const [k, id] of this.range<string>(`auth!${s}!`)) { membership.push(id); membershipKeys.push(k) }
+      const bytes = await this.getManyBytes(membership)
+      bytes.forEach((b, i) => { if (b != null) state.auth.restoreMembershipOp(decodeOp(b, { verify: false }), membershipKeys[i]) })
+      state.auth.restoreDone()
       const last = state.items.at(-1)
       if (last != null) {
         const { hlcKey } = splitOrderKey(last)
@@ -146,13 +204,18 @@ export class OpStore {
   }
 
   /**
-   * The last `limit` messages of a channel, oldest first, decoded (signature checked when stored).
+   * The last `limit` messages of a channel that `SpaceState.visible` shows, oldest first, decoded
+   * (signature checked when stored).
    */
   async messages (spaceId: string, channelId: string, limit: number): Promise<Op<'message.post'>[]> {
     const prefix = `msg!${spaceId}!${channelId}!`
+    const state = this.spaces.get(spaceId)
     const ids: string[] = []
-    for await (const k of this.idx.keys({ gte: prefix, lt: prefix + '\xff', reverse: true, limit })) {
-      ids.push(splitOrderKey(k.slice(prefix.length)).id)
+    for await (const [k, author] of this.idx.iterator({ gte: prefix, lt: prefix + '\xff', reverse: true }) as AsyncIterable<[string, string]>) {
+      const key = k.slice(prefix.length)
+      if (state != null && !state.visible(author, key)) continue
+      ids.push(splitOrderKey(key).id)
+      if (ids.length >= limit) break
     }
     ids.reverse()
     const bytes = await this.getManyBytes(ids)

@@ -11,7 +11,8 @@ import { actions } from '../actions.js'
 import { routingTableSize } from '../network-info.js'
 import { parseLine } from '../cli/commands.js'
 import { execute } from '../cli/execute.js'
-import { formatMessage, formatResult } from '../cli/format.js'
+import { formatEvent, formatMessage, formatResult } from '../cli/format.js'
+import { SPACE_EVENTS } from '../cli/line-mode.js'
 import type { MessageView } from '../views.js'
 
 /** One line of scrollback. `kind` picks its colour. */
@@ -35,6 +36,10 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     super()
     app.on('message', (m) => { this.onMessage(m) })
     app.on('change', () => this.emit('update'))
+    for (const event of SPACE_EVENTS) {
+      if (event === 'op:rejected') continue
+      app.on(event, (data: unknown) => { this.push('info', formatEvent(event, data as Record<string, unknown>)) })
+    }
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
     app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })
     app.on('sync', (p) => {
@@ -96,10 +101,10 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
       this.push('error', `${result.error.code}: ${result.error.message}`)
       return
     }
-    if (result.cmd === 'send') {
+    if (result.cmd === 'send' || result.cmd === 'reply') {
       const me = this.app.account
-      const sent = result.data as { id: string, ts: number, text: string }
-      this.push('message', formatMessage({ id: sent.id, spaceId: '', channelId: '', author: { userId: me.userId, name: me.name }, text: sent.text, ts: sent.ts }))
+      const sent = result.data as { id: string, ts: number, text: string, replyTo?: string }
+      this.push('message', formatMessage({ id: sent.id, author: { userId: me.userId, name: me.name }, text: sent.text, ts: sent.ts, replyTo: sent.replyTo ?? null }))
       return
     }
     if (result.cmd === 'quit') {

@@ -12,7 +12,7 @@ describe('two peers', () => {
     const bob = start('bob')
     const aReady = await alice.ready()
     await bob.ready()
-    const { spaceId } = await alice.ok('space create "Test Space"')
+    const { spaceId } = await alice.ok('space create "Test Space" --public')
     expect((await bob.ok(`connect ${aReady.addrs[0]}`)).peerId).toBe(aReady.peerId)
     expect(await bob.ok(`join ${spaceId}`)).toEqual({ spaceId, name: 'Test Space' })
 
@@ -38,7 +38,7 @@ describe('two peers', () => {
   it('--bootstrap dials at start, and a nick change reaches the other peer', async () => {
     const alice = start('alice')
     const aReady = await alice.ready()
-    const { spaceId } = await alice.ok('space create Nicks')
+    const { spaceId } = await alice.ok('space create Nicks --public')
     const bob = start('bob', ['--bootstrap', aReady.addrs[0]])
     await bob.ready()
     await bob.waitFor(l => l.type === 'event' && l.event === 'peer:connect' && l.data.peerId === aReady.peerId)

@@ -23,7 +23,7 @@ describe('relay', () => {
     const bob = start('bob', ['--relay', raddr])
     await alice.ready()
     await bob.ready()
-    const { spaceId } = await alice.ok('space create "Relayed"')
+    const { spaceId } = await alice.ok('space create "Relayed" --public')
     await alice.ok('send first')
     // space.create, alice's profile.set, the message
     await eventually(async () => (await r.health()).ops >= 3, 10_000, 50, 'relay holds the new space')
@@ -70,7 +70,7 @@ describe('relay', () => {
     for (const a of ready.addrs) expect(a).toContain('/p2p-circuit/')
     const erin = start('erin', ['--relay', raddr])
     await erin.ready()
-    const { spaceId } = await erin.ok('space create Hidden')
+    const { spaceId } = await erin.ok('space create Hidden --public')
     await erin.ok(`connect ${ready.addrs[0]}`)
     await dave.ok(`join ${spaceId}`)
     await dave.ok('send from behind the relay')
@@ -91,7 +91,7 @@ describe('relay', () => {
     const port = first.addrs[0].split('/tcp/')[1].split('/')[0]
     const alice = start('alice', ['--relay', first.addrs[0]])
     await alice.ready()
-    const { spaceId } = await alice.ok('space create Big')
+    const { spaceId } = await alice.ok('space create Big --public')
     await eventually(async () => (await r.health()).spaces === 1)
     // a burst of ops for the relay to store while it is killed
     const lines = Array.from({ length: 1500 }, (_, i) => `send bulk ${i}`)

@@ -40,7 +40,7 @@ describe('DHT', () => {
     expect(await code(a.dht.put(descriptorKey('a'.repeat(52)), new Uint8Array([1]), 'x'))).toBe('NO_DHT_PEERS')
     expect(Date.now() - t0).toBeLessThan(1000)
     const t1 = Date.now()
-    const { spaceId } = await actions.spaceCreate(a, 'Offline')
+    const { spaceId } = await actions.spaceCreate(a, 'Offline', true)
     expect(Date.now() - t1).toBeLessThan(200)
     await until(() => a.announcer.list().some(s => s.spaceId === spaceId && s.status === 'failed'), [[a.announcer, ['change']]], 5000, 'announcement to fail')
     const net = (await execute(a, 'network'))?.ok === true
@@ -57,7 +57,7 @@ describe('DHT', () => {
     expect(b.bootstrapper.last?.ok).toBe(false)
     const a = await start('a', { port })
     expect(tableSize(b.node)).toBe(0)
-    const { spaceId } = await actions.spaceCreate(a, 'S')
+    const { spaceId } = await actions.spaceCreate(a, 'S', true)
     void spaceId
     const stored = await b.dht.put(descriptorKey(spaceId), (await import('../../src/dht/records.js')).encodeDescriptor((await import('../../src/core/op.js')).decodeOp((await a.store.getBytes(spaceId))!) as any), 'descriptor')
     expect(stored).toBeGreaterThan(0)
@@ -123,7 +123,7 @@ describe('DHT', () => {
     const b = await start('b', { bootstrap: [a.addresses()[0]] })
     const c = await start('c', { bootstrap: [a.addresses()[0]] })
     await tableFilled([a, b, c], 5000)
-    const { spaceId } = await actions.spaceCreate(c, 'Found via DHT')
+    const { spaceId } = await actions.spaceCreate(c, 'Found via DHT', true)
     await actions.send(c, 'hello from c')
     await announced(c, spaceId)
     // Kademlia refreshes may have connected b and c directly: cut that, so only the DHT can lead b to c
@@ -162,7 +162,7 @@ describe('DHT, 10 nodes in a line', () => {
       if (i > 0) await tableFilled([n], 2000)
       nodes.push(n)
     }
-    const { spaceId } = await actions.spaceCreate(nodes[0], 'Far')
+    const { spaceId } = await actions.spaceCreate(nodes[0], 'Far', true)
     await actions.send(nodes[0], 'from the other end')
     await announced(nodes[0], spaceId)
     const far = nodes[9]

@@ -42,7 +42,7 @@ describe('network', () => {
     const a = await node('a')
     const b = await node('b')
     const c = await node('c')
-    const { spaceId } = await actions.spaceCreate(a, 'S')
+    const { spaceId } = await actions.spaceCreate(a, 'S', true)
     await actions.connect(b, a.addresses()[0])
     await actions.join(b, spaceId)
     await actions.connect(c, b.addresses()[0])
@@ -70,7 +70,7 @@ describe('network', () => {
   it('a peer that missed ops while disconnected catches up through sync when it reconnects', async () => {
     const a = await node('a')
     const b = await node('b')
-    const { spaceId } = await actions.spaceCreate(a, 'S')
+    const { spaceId } = await actions.spaceCreate(a, 'S', true)
     await actions.connect(b, a.addresses()[0])
     await actions.join(b, spaceId)
     await b.node.hangUp(a.node.peerId)
@@ -85,7 +85,7 @@ describe('network', () => {
   it('garbage and truncated messages on the sync protocol reset that stream only', async () => {
     const a = await node('a')
     const b = await node('b')
-    const { spaceId } = await actions.spaceCreate(a, 'S')
+    const { spaceId } = await actions.spaceCreate(a, 'S', true)
     await actions.send(a, 'still served')
     await actions.connect(b, a.addresses()[0])
     for (const junk of [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]), new Uint8Array([5, 1, 2]), new TextEncoder().encode('\u0010hello, not cbor!')]) {

@@ -39,7 +39,7 @@ describe('relay under hostile input', () => {
   it('garbage, truncated and oversized sync messages and forged ops are rejected and counted; the relay keeps serving', async () => {
     const r = await relay({ maxMessageBytes: 64 * 1024 })
     const alice = await start('alice', { relays: [r.addresses()[0]] })
-    const { spaceId } = await actions.spaceCreate(alice, 'S')
+    const { spaceId } = await actions.spaceCreate(alice, 'S', true)
     await actions.send(alice, 'genuine')
     await until(() => r.replica.committed >= 3, [[r.replica, ['op']]], 5000, 'relay holds the space')
 
@@ -76,9 +76,9 @@ describe('relay under hostile input', () => {
     const r = await relay({ maxSpaces: 1, limits: { maxOpsPerSpace: 3, maxBytesPerSpace: 1e9 } })
     const alice = await start('alice', { relays: [r.addresses()[0]] })
     await until(() => alice.relays.connectedRelays().length === 1, [[alice, ['change']]], 5000, 'connected to the relay')
-    const one = await actions.spaceCreate(alice, 'one')
+    const one = await actions.spaceCreate(alice, 'one', true)
     await until(() => r.store.spaces.has(one.spaceId), [[r.replica, ['op']]], 5000, 'relay holds space one')
-    await actions.spaceCreate(alice, 'two')
+    await actions.spaceCreate(alice, 'two', true)
     await actions.spaceSwitch(alice, 'one')
     for (let i = 0; i < 3; i++) await actions.send(alice, `m${i}`)
     await until(() => (r.replica.rejectedByReason.get('space_full') ?? 0) >= 1, [[r.replica, ['rejected']]], 5000, 'space_full')

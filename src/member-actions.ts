@@ -1,0 +1,257 @@
+/**
+ * Membership commands: invites, members, roles, kick, ban, unban, leave, and message edits,
+ * deletions and replies. Each authors one op through `Replica.author`, which applies the same
+ * permission check as every peer (core/auth.ts), so a refused command stores and sends nothing
+ * and fails with FORBIDDEN, BANNED, INVITE_* or NOT_FOUND.
+ */
+import { randomBytes } from 'node:crypto'
+import { publicKeyFromRaw } from '@libp2p/crypto/keys'
+import { peerIdFromPublicKey } from '@libp2p/peer-id'
+import type { App } from './app.js'
+import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError } from './errors.js'
+import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_MESSAGE_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
+import { idFromString } from './core/ids.js'
+import { encodeToken } from './core/invite.js'
+import { Signer } from './core/signing.js'
+import type { SpaceState } from './core/space-state.js'
+import { displayName } from './views.js'
+import { sanitizeText } from './core/sanitize.js'
+
+/** Default lifetime of an invite, ms (7 days, as Discord's default). */
+export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 3600_000
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
+
+/**
+ * Parses a duration such as `30m`, `24h`, `7d` into ms; `never` gives 0.
+ * @throws BadArgumentError for anything else
+ */
+export function parseDuration (text: string): number {
+  if (text === 'never') return 0
+  const m = /^(\d{1,6})([smhd])$/.exec(text.trim())
+  if (m == null) throw new BadArgumentError(`${JSON.stringify(text)} is not a duration; use e.g. 30m, 24h, 7d or never`)
+  const ms = Number(m[1]) * UNITS[m[2]]
+  if (ms <= 0) throw new BadArgumentError('the duration must be positive')
+  return ms
+}
+
+/** Splits `--flag value` options off command words. Flags without a value map to 'true'. */
+export function options (args: string[], withValue: string[], bare: string[] = []): { rest: string[], opts: Record<string, string> } {
+  const rest: string[] = []
+  const opts: Record<string, string> = {}
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (!a.startsWith('--')) { rest.push(a); continue }
+    const name = a.slice(2)
+    if (bare.includes(name)) opts[name] = 'true'
+    else if (withValue.includes(name)) {
+      const v = args[++i]
+      if (v == null) throw new BadArgumentError(`--${name} needs a value`)
+      opts[name] = v
+    } else throw new BadArgumentError(`unknown option ${a}`)
+  }
+  return { rest, opts }
+}
+
+function space (app: App): SpaceState {
+  const id = app.context.spaceId
+  const state = id == null ? undefined : app.store.spaces.get(id)
+  if (state == null) throw new NoCurrentSpaceError()
+  return state
+}
+
+/**
+ * Authors an op in a space; a refusal because this user is no longer a member says so plainly.
+ * @throws PermissionError and the errors of `Replica.author`
+ */
+export async function authorIn<T extends OpType> (app: App, state: SpaceState, type: T, payload: Payloads[T]): Promise<Op<T>> {
+  try {
+    return await app.replica.author(type, state.info.spaceId, payload, (op) => { void app.topics.publish(op) })
+  } catch (err) {
+    const removal = state.members.removed.get(app.account.userId)
+    if (err instanceof PermissionError && err.reason === 'not_member' && removal != null) {
+      throw new PermissionError(removal.reason === 'ban' ? 'BANNED' : 'FORBIDDEN', 'not_member',
+        removal.reason === 'leave' ? 'you left this space; ask a member for an invite to rejoin' : `you were removed from this space by ${displayName(state, removal.by)} (${removal.reason})`)
+    }
+    throw err
+  }
+}
+
+/** Every user the space knows of: members, removed and banned users, and anyone with a profile. */
+function knownUsers (state: SpaceState): string[] {
+  const m = state.members
+  return [...new Set([...m.roles.keys(), ...m.removed.keys(), ...m.banned, ...state.profiles.keys()])]
+}
+
+/**
+ * Resolves `<user>`: a full user id, a unique prefix of 8+ characters, or a unique display name.
+ * @throws NotFoundError, AmbiguousError, BadArgumentError
+ */
+export function pickUser (state: SpaceState, query: string | undefined): string {
+  const q = (query ?? '').trim()
+  if (q === '') throw new BadArgumentError('the user is missing: give a user id, 8+ characters of one, or a display name')
+  const users = knownUsers(state)
+  if (users.includes(q.toLowerCase())) return q.toLowerCase()
+  const byName = users.filter(u => state.nameOf(u)?.toLowerCase() === q.toLowerCase())
+  if (byName.length === 1) return byName[0]
+  if (byName.length > 1) throw new AmbiguousError(`${byName.length} users are called ${JSON.stringify(q)}; give 8+ characters of the user id (see \`members\`)`)
+  if (q.length >= 8) {
+    const byPrefix = users.filter(u => u.startsWith(q.toLowerCase()))
+    if (byPrefix.length === 1) return byPrefix[0]
+    if (byPrefix.length > 1) throw new AmbiguousError(`${JSON.stringify(q)} matches ${byPrefix.length} users; give more of the id`)
+  }
+  throw new NotFoundError(`no user in this space matches ${JSON.stringify(q)}`)
+}
+
+/** Finds a message of the space by id prefix (4+ characters). */
+function pickMessage (state: SpaceState, query: string | undefined): string {
+  const q = (query ?? '').trim().toLowerCase()
+  if (q.length < 4) throw new BadArgumentError('give at least 4 characters of the message id (shown after each message)')
+  const ids = [...state.messageAuthors.keys()].filter(id => id.startsWith(q))
+  if (ids.length === 1) return ids[0]
+  if (ids.length > 1) throw new AmbiguousError(`${JSON.stringify(q)} matches ${ids.length} messages; give more of the id`)
+  throw new NotFoundError(`no message in this space has an id starting with ${JSON.stringify(q)}`)
+}
+
+function checkText (text: string | undefined, usage: string): string {
+  const body = (text ?? '').trim()
+  if (body === '') throw new BadArgumentError(`usage: ${usage}`)
+  if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
+  return body
+}
+
+/** Addresses a token carries: two direct ones, one relay circuit, and a connected relay. */
+function tokenAddrs (app: App): string[] {
+  const mine = app.addresses()
+  const direct = mine.filter(a => !a.includes('/p2p-circuit'))
+  const circuit = mine.filter(a => a.includes('/p2p-circuit'))
+  const relays = app.relays.list().filter(r => r.connected).map(r => r.addr)
+  return [...direct.slice(0, 2), ...circuit.slice(0, 1), ...relays.slice(0, 1)]
+}
+
+/** PeerId string of a user id (the same Ed25519 key), for `online`. */
+function peerIdOf (userId: string): string {
+  return peerIdFromPublicKey(publicKeyFromRaw(idFromString(userId))).toString()
+}
+
+export const memberActions = {
+  /** `invite create [--max-uses N] [--expires 24h|never]` */
+  async inviteCreate (app: App, args: string[]) {
+    const state = space(app)
+    const { rest, opts } = options(args, ['max-uses', 'expires'])
+    if (rest.length > 0) throw new BadArgumentError('usage: invite create [--max-uses N] [--expires 24h|7d|never]')
+    const maxUses = opts['max-uses'] == null ? 0 : Number(opts['max-uses'])
+    if (opts['max-uses'] != null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_INVITE_USES)) {
+      throw new BadArgumentError(`--max-uses must be a whole number from 1 to ${MAX_INVITE_USES}`)
+    }
+    const ttl = opts.expires == null ? DEFAULT_INVITE_TTL_MS : parseDuration(opts.expires)
+    const seed = new Uint8Array(randomBytes(32))
+    const expiresAt = ttl === 0 ? 0 : Date.now() + ttl
+    const op = await authorIn(app, state, 'invite.create', { key: Signer.fromSeed(seed).publicKey, maxUses, expiresAt })
+    const invite = encodeToken({ spaceId: state.info.spaceId, inviteId: op.id, seed, addrs: tokenAddrs(app) })
+    await app.store.setMeta(`invite!${op.id}`, invite)
+    return { invite, inviteId: op.id, maxUses: maxUses === 0 ? null : maxUses, expiresAt: expiresAt === 0 ? null : expiresAt }
+  },
+
+  /** `invites`: every invite of the current space, with uses left. */
+  async invites (app: App) {
+    const state = space(app)
+    const now = Date.now()
+    const list = await Promise.all([...state.members.invites.values()].sort((a, b) => a.createdAt - b.createdAt).map(async i => ({
+      inviteId: i.inviteId,
+      createdBy: { userId: i.createdBy, name: displayName(state, i.createdBy) },
+      maxUses: i.maxUses === 0 ? null : i.maxUses,
+      uses: i.uses,
+      usesLeft: i.maxUses === 0 ? null : Math.max(0, i.maxUses - i.uses),
+      expiresAt: i.expiresAt === 0 ? null : i.expiresAt,
+      status: i.revoked ? 'revoked' : i.expiresAt !== 0 && now >= i.expiresAt ? 'expired' : i.maxUses !== 0 && i.uses >= i.maxUses ? 'used up' : 'active',
+      invite: await app.store.getMeta<string>(`invite!${i.inviteId}`) ?? null
+    })))
+    return { invites: list }
+  },
+
+  /** `invite revoke <id prefix>` */
+  async inviteRevoke (app: App, query: string | undefined) {
+    const state = space(app)
+    const q = (query ?? '').trim().toLowerCase()
+    if (q === '') throw new BadArgumentError('usage: invite revoke <invite id>')
+    const ids = [...state.members.invites.keys()].filter(id => id.startsWith(q))
+    if (ids.length === 0) throw new NotFoundError(`no invite of this space has an id starting with ${JSON.stringify(q)}`)
+    if (ids.length > 1) throw new AmbiguousError(`${JSON.stringify(q)} matches ${ids.length} invites; give more of the id`)
+    await authorIn(app, state, 'invite.revoke', { invite: idFromString(ids[0]) })
+    return { inviteId: ids[0] }
+  },
+
+  /** `members`: user id, name, role, online. */
+  members (app: App) {
+    const state = space(app)
+    const online = new Set(app.connectedPeers())
+    return {
+      members: state.members.memberList().map(m => ({
+        userId: m.userId,
+        name: displayName(state, m.userId),
+        role: m.role,
+        online: m.userId === app.account.userId || online.has(peerIdOf(m.userId))
+      }))
+    }
+  },
+
+  /** `role <user> <role>` */
+  async role (app: App, args: string[]) {
+    const state = space(app)
+    if (args.length !== 2) throw new BadArgumentError(`usage: role <user> <${ASSIGNABLE_ROLES.join('|')}>`)
+    const role = args[1].toLowerCase()
+    if (role === 'owner') throw new BadArgumentError('ownership cannot be given away; the owner is the space\'s creator')
+    if (!(ASSIGNABLE_ROLES as readonly string[]).includes(role)) throw new BadArgumentError(`unknown role ${JSON.stringify(args[1])}; roles: ${ASSIGNABLE_ROLES.join(', ')}`)
+    const userId = pickUser(state, args[0])
+    await authorIn(app, state, 'role.set', { user: idFromString(userId), role: role as AssignableRole })
+    return { userId, name: displayName(state, userId), role }
+  },
+
+  /** `kick <user>`, `ban <user>`, `unban <user>` */
+  async removeUser (app: App, type: 'member.kick' | 'member.ban' | 'member.unban', query: string | undefined) {
+    const state = space(app)
+    const userId = pickUser(state, query)
+    if (userId === app.account.userId && type !== 'member.unban') throw new BadArgumentError('to leave a space use `leave`')
+    await authorIn(app, state, type, { user: idFromString(userId) })
+    return { userId, name: displayName(state, userId) }
+  },
+
+  /** `leave`: leaves the current space (its data stays; an invite lets you back in). */
+  async leave (app: App) {
+    const state = space(app)
+    await authorIn(app, state, 'member.leave', {})
+    await app.setContext({ spaceId: null, channelId: null })
+    return { spaceId: state.info.spaceId }
+  },
+
+  /** `edit <message id prefix> <text>` */
+  async edit (app: App, args: string[]) {
+    const state = space(app)
+    const messageId = pickMessage(state, args[0])
+    const text = checkText(args.slice(1).join(' '), 'edit <message id> <text>')
+    if (state.deleted.has(messageId)) throw new BadArgumentError('that message was deleted')
+    await authorIn(app, state, 'message.edit', { message: idFromString(messageId), text })
+    return { messageId, text: sanitizeText(text, true) }
+  },
+
+  /** `delete <message id prefix>` */
+  async delete (app: App, query: string | undefined) {
+    const state = space(app)
+    const messageId = pickMessage(state, query)
+    await authorIn(app, state, 'message.delete', { message: idFromString(messageId) })
+    return { messageId }
+  },
+
+  /** `reply <message id prefix> <text>`: posts to the replied message's channel. */
+  async reply (app: App, args: string[]) {
+    const state = space(app)
+    const messageId = pickMessage(state, args[0])
+    const text = checkText(args.slice(1).join(' '), 'reply <message id> <text>')
+    const bytes = await app.store.getBytes(messageId)
+    if (bytes == null) throw new NotFoundError('that message is not stored here')
+    const target = decodeOp(bytes, { verify: false }) as Op<'message.post'>
+    const op = await authorIn(app, state, 'message.post', { channel: target.payload.channel, text, reply: idFromString(messageId) })
+    return { id: op.id, ts: op.hlc.wall, text: sanitizeText(text, true), replyTo: messageId }
+  }
+}

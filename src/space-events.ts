@@ -1,0 +1,70 @@
+/**
+ * What an applied op means to the user, as events (docs/cli-json.md "Events"): `message`,
+ * `message:edit`, `message:delete`, `member:join`, `member:leave`, `member:role`. Built after the op
+ * is applied, from the state it produced; all text from peers is sanitized by views.ts.
+ */
+import { idToString } from './core/ids.js'
+import type { Op } from './core/op.js'
+import { orderKey } from './core/order.js'
+import type { SpaceState } from './core/space-state.js'
+import { sanitizeText } from './core/sanitize.js'
+import { displayName, messageView, spaceView, type MessageView } from './views.js'
+
+/** A user as events name it. */
+export interface UserRef { userId: string, name: string }
+
+export interface SpaceEventMap {
+  message: MessageView
+  'message:edit': { spaceId: string, messageId: string, text: string, author: UserRef }
+  'message:delete': { spaceId: string, messageId: string, by: UserRef }
+  'member:join': { spaceId: string, user: UserRef }
+  /** `you`: the user removed is this client's own user. */
+  'member:leave': { spaceId: string, spaceName: string, user: UserRef, reason: 'kick' | 'ban' | 'leave', by: UserRef, you: boolean }
+  'member:role': { spaceId: string, user: UserRef, role: string, by: UserRef }
+}
+export type SpaceEvent = { [K in keyof SpaceEventMap]: { name: K, data: SpaceEventMap[K] } }[keyof SpaceEventMap]
+
+/**
+ * Events for op `op` just applied to `state`. `local`: authored here (messages, edits and deletes
+ * authored here are not echoed; membership changes always are). Membership ops that the replay in
+ * (HLC, id) order left without effect produce nothing.
+ */
+export function eventsOf (op: Op, state: SpaceState, self: string, local: boolean): SpaceEvent[] {
+  const spaceId = op.spaceId
+  const ref = (userId: string): UserRef => ({ userId, name: displayName(state, userId) })
+  const key = orderKey(op.hlc, op.id)
+  const members = state.members
+  switch (op.type) {
+    case 'message.post':
+      if (local || op.author === self || !state.visible(op.author, key)) return []
+      return [{ name: 'message', data: messageView(op as Op<'message.post'>, state) }]
+    case 'message.edit': {
+      const messageId = idToString((op as Op<'message.edit'>).payload.message)
+      if (local || state.edits.get(messageId)?.key !== key || state.deleted.has(messageId)) return []
+      const text = sanitizeText((op as Op<'message.edit'>).payload.text, true)
+      return [{ name: 'message:edit', data: { spaceId, messageId, text, author: ref(op.author) } }]
+    }
+    case 'message.delete': {
+      const messageId = idToString((op as Op<'message.delete'>).payload.message)
+      if (local || state.deleted.get(messageId)?.key !== key) return []
+      return [{ name: 'message:delete', data: { spaceId, messageId, by: ref(op.author) } }]
+    }
+    case 'member.join':
+      return members.roleOf(op.author) == null ? [] : [{ name: 'member:join', data: { spaceId, user: ref(op.author) } }]
+    case 'member.leave':
+    case 'member.kick':
+    case 'member.ban': {
+      const userId = op.type === 'member.leave' ? op.author : idToString((op as Op<'member.kick'>).payload.user)
+      const removal = members.removed.get(userId)
+      if (removal == null || removal.key !== key) return []
+      return [{ name: 'member:leave', data: { spaceId, spaceName: spaceView(state).name, user: ref(userId), reason: removal.reason, by: ref(op.author), you: userId === self } }]
+    }
+    case 'role.set': {
+      const p = (op as Op<'role.set'>).payload
+      const userId = idToString(p.user)
+      if (members.roleOf(userId) !== p.role) return []
+      return [{ name: 'member:role', data: { spaceId, user: ref(userId), role: p.role, by: ref(op.author) } }]
+    }
+  }
+  return []
+}
