@@ -9,6 +9,9 @@ import { encode, decode } from 'cborg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RelayServer, RELAY_DEFAULTS } from '../../relay/relay.js'
 import { actions } from '../../src/actions.js'
+import { memberActions } from '../../src/member-actions.js'
+import { createOp } from '../../src/core/op.js'
+import { idFromString } from '../../src/core/ids.js'
 import { spaceTopic } from '../../src/net/topics.js'
 import { SYNC_PROTOCOL } from '../../src/sync/messages.js'
 import { appFixture } from '../helpers/apps.js'
@@ -70,6 +73,34 @@ describe('relay under hostile input', () => {
     const health = r.health()
     expect(health).toMatchObject({ healthy: true, spaces: 1 })
     expect(await metric(r, 'libp2p_')).toBeGreaterThan(0)
+  })
+
+  it('a kicked member\'s ops are refused by the relay and by members, with the reason in an op:rejected event', async () => {
+    const r = await relay()
+    const alice = await start('alice', { relays: [r.addresses()[0]] })
+    const bob = await start('bob', { relays: [r.addresses()[0]] })
+    await until(() => alice.relays.connectedRelays().length === 1, [[alice, ['change']]], 5000, 'alice connected to the relay')
+    const { spaceId } = await actions.spaceCreate(alice, 'Private')
+    const { invite } = await memberActions.inviteCreate(alice, ['--max-uses', '1'])
+    await actions.join(bob, invite)
+    await until(() => r.store.spaces.get(spaceId)?.members.roleOf(bob.account.userId) === 'member', [[r.replica, ['op']]], 5000, 'relay knows bob joined')
+    await until(() => alice.store.spaces.get(spaceId)?.members.roleOf(bob.account.userId) === 'member', [[alice.replica, ['op']]], 5000, 'alice knows bob joined')
+    await memberActions.removeUser(alice, 'member.kick', bob.account.userId)
+    const kicked = (a: typeof bob): boolean => a.store.spaces.get(spaceId)?.members.roleOf(bob.account.userId) === null
+    await until(() => kicked(bob), [[bob.replica, ['op']]], 5000, 'bob sees the kick')
+    await until(() => r.store.spaces.get(spaceId)?.members.removed.has(bob.account.userId) === true, [[r.replica, ['op']]], 5000, 'relay sees the kick')
+
+    // Bob's client refuses; a modified client signs the post anyway and publishes it.
+    await expect(actions.send(bob, 'after the kick')).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    const state = bob.store.spaces.get(spaceId)!
+    const forged = createOp({ type: 'message.post', space: idFromString(spaceId), hlc: bob.replica.clock.tick(), deps: [...state.heads].map(idFromString), payload: { channel: idFromString(spaceId), text: 'after the kick' } }, bob.account.signer)
+    const rejected = new Promise<{ reason: string }>(resolve => alice.once('op:rejected', resolve))
+    await bob.node.services.pubsub.publish(spaceTopic(spaceId), forged.bytes)
+    expect((await rejected).reason).toBe('not_member')
+    await until(() => (r.replica.rejectedByReason.get('not_member') ?? 0) >= 1, [[r.replica, ['rejected']]], 5000, 'relay rejected it')
+    expect(await metric(r, 'spaceway_relay_ops_rejected_total{reason="not_member"}')).toBe(1)
+    expect(r.store.spaces.get(spaceId)!.byId.has(forged.id)).toBe(false)
+    expect(alice.store.spaces.get(spaceId)!.byId.has(forged.id)).toBe(false)
   })
 
   it('limits: a relay at its max spaces refuses more, and a space at its op limit takes no more', async () => {
