@@ -16,6 +16,7 @@ import { dhtBench } from './dht.js'
 import { relayBench } from './relay.js'
 import { LineClient } from './line-client.js'
 import { dhtProcessBench } from './dht-procs.js'
+import { membersBench } from './members.js'
 
 
 function pct (xs: number[], p: number): number {
@@ -189,8 +190,8 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  if (only === 'dht' || only === 'relay' || only === 'dht-procs') {
-    try { await ({ dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench })[only](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+  if (only === 'dht' || only === 'relay' || only === 'dht-procs' || only === 'members') {
+    try { await ({ dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench })[only](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     return
   }
   try {
@@ -209,6 +210,7 @@ async function main (): Promise<void> {
     await dhtBench(dir, report)
     await dhtProcessBench(dir, report)
     await relayBench(dir, report)
+    await membersBench(dir, report)
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })

@@ -98,6 +98,23 @@ export interface MessageLookup {
 
 const NO_MESSAGES: MessageLookup = { messageAuthor: () => undefined }
 
+/**
+ * Join ops whose invite proof verified, by op id. The op id covers the invite id, and the invite id
+ * covers the invite key, so a result never changes; caching it keeps replays of the membership ops
+ * (which re-check every join) free of signature checks. Bounded; cleared when full.
+ */
+const verifiedProofs = new Set<string>()
+const VERIFIED_MAX = 100_000
+
+function proofOk (info: InviteInfo, op: Op<'member.join'>, spaceId: string): boolean {
+  if (verifiedProofs.has(op.id)) return true
+  const proof = op.payload.proof
+  if (proof == null || !verifyInviteProof(info.key, spaceId, op.authorKey, proof)) return false
+  if (verifiedProofs.size >= VERIFIED_MAX) verifiedProofs.clear()
+  verifiedProofs.add(op.id)
+  return true
+}
+
 const no = (reason: string, message: string): Rejection => ({ reason, message })
 
 /** Membership state of a space at some set of ops. Mutated only by `step` (on a fresh or cloned state). */
@@ -210,7 +227,7 @@ export class MembershipState {
     if (this.roleOf(op.author) != null) return no('already_member', 'already a member')
     if (invite == null) return this.isPublic ? null : no('forbidden', 'this space is invite-only')
     const info = this.invites.get(idToString(invite))
-    if (info == null || proof == null || !verifyInviteProof(info.key, this.spaceId, op.authorKey, proof)) return no('bad_invite', 'the invite secret does not match')
+    if (info == null || proof == null || !proofOk(info, op, this.spaceId)) return no('bad_invite', 'the invite secret does not match')
     if (info.revoked) return no('invite_revoked', 'this invite was revoked')
     if (info.expiresAt !== 0 && op.hlc.wall >= info.expiresAt) return no('invite_expired', `this invite expired at ${new Date(info.expiresAt).toISOString()}`)
     if (info.maxUses !== 0 && info.uses >= info.maxUses) return no('invite_exhausted', `this invite was used ${info.uses} time(s) of ${info.maxUses}`)
