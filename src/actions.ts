@@ -164,7 +164,7 @@ export const actions = {
     app.announcer.announce(op.spaceId)
     app.syncRelays(op.spaceId)
     await ensureProfile(app, op.spaceId)
-    return await enterSpace(app, state)
+    return { ...await enterSpace(app, state), public: isPublic }
   },
 
   spaces (app: App) {

@@ -40,7 +40,7 @@ export const COMMANDS: Command[] = [
   },
   { name: 'spaces', aliases: ['space list'], usage: 'spaces', help: 'list your spaces', run: (app) => actions.spaces(app) },
   { name: 'space', usage: 'space <name or id prefix>', help: 'switch to a space', run: async (app, a) => await actions.spaceSwitch(app, rest(a)) },
-  { name: 'join', usage: 'join <invite or space id>', help: 'join a space with an invite (or a public space by id) and switch to it', run: async (app, a) => await actions.join(app, one(a, 'join <invite or space id>')) },
+  { name: 'join', usage: 'join <invite or space id>', help: 'join a space with an invite (or a public space by id) and switch to it', run: async (app, a) => await actions.join(app, a[0]?.startsWith('sw1') === true ? a.join('') : one(a, 'join <invite or space id>')) },
   { name: 'invite create', usage: 'invite create [--max-uses N] [--expires 24h]', help: 'make an invite token for the current space (default: unlimited uses, expires in 7d)', run: async (app, a) => await memberActions.inviteCreate(app, a) },
   { name: 'invites', aliases: ['invite list'], usage: 'invites', help: 'invites of the current space, with uses left', run: async (app) => await memberActions.invites(app) },
   { name: 'invite revoke', usage: 'invite revoke <invite id>', help: 'revoke an invite', run: async (app, a) => await memberActions.inviteRevoke(app, one(a, 'invite revoke <invite id>')) },

@@ -78,12 +78,12 @@ export function formatResult (cmd: string, data: Data): string {
     case 'peers':
       return data.peers.length === 0 ? 'no peers connected' : (data.peers as Data[]).map(p => `  ${p.peerId}  ${p.addrs[0] ?? ''}`).join('\n')
     case 'space create':
-      return `created space "${data.name}"\nspace id: ${data.spaceId}\n(others join with: join ${data.spaceId})`
+      return `created space "${data.name}"\nspace id: ${data.spaceId}\n${data.public === true ? `(public: others join with  join ${data.spaceId})` : '(invite-only: `invite create` makes a token others join with)'}`
     case 'space':
     case 'join':
       return `now in space "${data.name}" (${data.spaceId}), channel #general`
     case 'spaces':
-      return data.spaces.length === 0 ? 'no spaces yet: `space create <name>` or `join <space id>`' : (data.spaces as Data[]).map(s => `  ${s.name}  ${s.spaceId}`).join('\n')
+      return data.spaces.length === 0 ? 'no spaces yet: `space create <name>`, or `join <invite>` with a token from a member' : (data.spaces as Data[]).map(s => `  ${s.name}  ${s.spaceId}`).join('\n')
     case 'channel create':
     case 'channel':
       return `now in #${data.name}`

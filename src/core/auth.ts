@@ -51,6 +51,23 @@ export const PERMISSIONS = {
   assignRoles: 'admin'
 } as const satisfies Record<string, Role>
 
+/** What each action is called in messages to people. */
+const ACTION_TEXT: Record<keyof typeof PERMISSIONS, string> = {
+  post: 'posting',
+  editOwn: 'editing',
+  deleteOwn: 'deleting',
+  setProfile: 'setting a name',
+  leave: 'leaving',
+  createInvite: 'creating invites',
+  revokeInvite: 'revoking invites',
+  deleteOthers: 'deleting others\' messages',
+  kick: 'kicking',
+  manageChannels: 'creating channels',
+  ban: 'banning',
+  unban: 'unbanning',
+  assignRoles: 'assigning roles'
+}
+
 /** Why a member left the member list. */
 export type RemovalReason = 'kick' | 'ban' | 'leave'
 
@@ -161,11 +178,11 @@ export class MembershipState {
     const needs = (action: keyof typeof PERMISSIONS): Rejection | null => rank(role) >= rank(PERMISSIONS[action])
       ? null
       : role == null
-        ? no(this.banned.has(author) ? 'banned' : 'not_member', `${author} is not a member of the space`)
-        : no('forbidden', `${action} needs the ${PERMISSIONS[action]} role; ${author} is ${role}`)
+        ? no(this.banned.has(author) ? 'banned' : 'not_member', `the author is not a member of the space (${author})`)
+        : no('forbidden', `${ACTION_TEXT[action]} needs the ${PERMISSIONS[action]} role or higher; the author is ${role}`)
     const overTarget = (target: string, action: string): Rejection | null => {
       if (target === this.owner) return no('forbidden', `the owner cannot be the target of ${action}`)
-      return rank(role) > rank(this.roleOf(target)) ? null : no('forbidden', `${action} needs a role above the target's (${this.roleOf(target) ?? 'none'})`)
+      return rank(role) > rank(this.roleOf(target)) ? null : no('forbidden', `${action} needs a role above the target's; the target is ${this.roleOf(target) ?? 'not a member'}, the author ${role ?? 'not a member'}`)
     }
     switch (op.type) {
       case 'message.post': {
@@ -215,7 +232,7 @@ export class MembershipState {
         const target = idToString(p.user)
         if (this.roleOf(target) == null) return no('not_found', `${target} is not a member`)
         return needs('assignRoles') ?? overTarget(target, 'role') ??
-          (rank(role) > rank(p.role) ? null : no('forbidden', `a ${role ?? 'non-member'} can only assign roles below its own`))
+          (rank(role) > rank(p.role) ? null : no('forbidden', `roles can only be assigned below one's own; the author is ${role ?? 'not a member'}`))
       }
     }
     return null

@@ -6,9 +6,10 @@
  * (The same idea as Keybase's "Seitan tokens" and local-first-auth's invitations.)
  *
  * Token: `sw1` + base58btc (multibase, `z...`) of canonical CBOR
- *   { v: 1, s: space id (32 bytes), i: invite op id (32 bytes), k: invite seed (32 bytes), a: [multiaddr strings] }
+ *   { v: 1, s: space id (32 bytes), i: invite op id (32 bytes), k: invite seed (32 bytes), a: [multiaddr bytes] }
  */
 import { decode, encode } from 'cborg'
+import { multiaddr } from '@multiformats/multiaddr'
 import { base58btc } from 'multiformats/bases/base58'
 import { BadArgumentError } from '../errors.js'
 import { idFromString, idToString } from './ids.js'
@@ -20,8 +21,8 @@ export const INVITE_CONTEXT = new TextEncoder().encode('spaceway/invite/v1\n')
 export const TOKEN_PREFIX = 'sw1'
 /** Most addresses a token carries. */
 export const MAX_TOKEN_ADDRS = 4
-/** Longest multiaddr string a token may carry, characters. */
-const MAX_ADDR_CHARS = 300
+/** Longest multiaddr a token may carry, bytes. */
+const MAX_ADDR_BYTES = 300
 
 /** What an invite token carries. Ids are base32 strings; `seed` is the invite's 32-byte private seed. */
 export interface InviteToken { spaceId: string, inviteId: string, seed: Uint8Array, addrs: string[] }
@@ -45,9 +46,9 @@ export function verifyInviteProof (key: Uint8Array, spaceId: string, author: Uin
   return verifySignature(key, proofBytes(spaceId, author), proof)
 }
 
-/** Encodes a token (at most MAX_TOKEN_ADDRS addresses are kept). */
+/** Encodes a token (at most MAX_TOKEN_ADDRS addresses are kept, in binary multiaddr form). */
 export function encodeToken (t: InviteToken): string {
-  const body = encode({ v: 1, s: idFromString(t.spaceId), i: idFromString(t.inviteId), k: t.seed, a: t.addrs.slice(0, MAX_TOKEN_ADDRS) })
+  const body = encode({ v: 1, s: idFromString(t.spaceId), i: idFromString(t.inviteId), k: t.seed, a: t.addrs.slice(0, MAX_TOKEN_ADDRS).map(a => multiaddr(a).bytes) })
   return TOKEN_PREFIX + base58btc.encode(body)
 }
 
@@ -74,6 +75,10 @@ export function decodeToken (text: string): InviteToken {
   const m = raw as Record<string, unknown>
   if (m == null || typeof m !== 'object' || m.v !== 1) bad('unknown version')
   if (!bytes32(m.s) || !bytes32(m.i) || !bytes32(m.k)) bad('missing fields')
-  const addrs = Array.isArray(m.a) ? m.a.filter((a): a is string => typeof a === 'string' && a.length <= MAX_ADDR_CHARS).slice(0, MAX_TOKEN_ADDRS) : []
+  const addrs: string[] = []
+  for (const a of Array.isArray(m.a) ? m.a.slice(0, MAX_TOKEN_ADDRS) : []) {
+    if (!(a instanceof Uint8Array) || a.length > MAX_ADDR_BYTES) continue
+    try { addrs.push(multiaddr(a).toString()) } catch { /* an address we cannot read is skipped; others may work */ }
+  }
   return { spaceId: idToString(m.s as Uint8Array), inviteId: idToString(m.i as Uint8Array), seed: m.k as Uint8Array, addrs }
 }

@@ -30,7 +30,22 @@ export function StatusLine ({ status }: { status: Status }): React.JSX.Element {
 export function InputLine ({ onSubmit, recall }: { onSubmit: (v: string) => void, recall: (direction: -1 | 1) => string }): React.JSX.Element {
   const [value, setValue] = useState('')
   const latest = useRef('')
-  const set = (v: string): void => { latest.current = v; setValue(v) }
+  // Text and Enter that arrive in one chunk (a paste, or a terminal multiplexer sending keys at once)
+  // reach us as one change containing line breaks. A chunk is one line: inner breaks become spaces
+  // (a long invite token copied from a wrapped terminal line stays one argument), and a break at
+  // its end submits it.
+  const set = (v: string): void => {
+    if (!/[\r\n]/.test(v)) {
+      latest.current = v
+      setValue(v)
+      return
+    }
+    const submitNow = /[\r\n]$/.test(v)
+    const line = v.replace(/[\r\n]+$/, '').replace(/[\r\n]+/g, ' ')
+    latest.current = submitNow ? '' : line
+    setValue(latest.current)
+    if (submitNow) onSubmit(line)
+  }
   useInput((_, key) => {
     if (key.upArrow) set(recall(-1))
     else if (key.downArrow) set(recall(1))
@@ -72,8 +87,10 @@ export function ChatApp ({ controller }: { controller: ChatController }): React.
     controller.on('quit', quit)
     return () => { controller.off('update', update); controller.off('quit', quit) }
   }, [controller, exit])
+  // Lines run one after another, in the order they were entered (a paste may submit several at once).
+  const queue = useRef<Promise<void>>(Promise.resolve())
   const submit = (value: string): void => {
-    controller.submit(value).catch(err => { controller.push('error', String(err)) })
+    queue.current = queue.current.then(async () => { await controller.submit(value) }).catch(err => { controller.push('error', String(err)) })
   }
   return <ChatView lines={[...controller.lines]} status={controller.status()} onSubmit={submit} recall={(d) => controller.recall(d)} />
 }

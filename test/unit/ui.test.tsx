@@ -32,6 +32,20 @@ describe('ink UI', () => {
     ui.unmount()
   })
 
+  it('text and Enter arriving in one chunk submit it; a pasted wrapped line stays one line', async () => {
+    const submitted: string[] = []
+    const ui = render(<ChatView lines={[]} status={status} onSubmit={(v) => submitted.push(v)} recall={() => ''} />)
+    for (let i = 0; i < 100 && ui.stdin.listenerCount('readable') + ui.stdin.listenerCount('data') === 0; i++) await tick()
+    ui.stdin.write('space create "Test Space"\r')
+    for (let i = 0; i < 100 && submitted.length === 0; i++) await tick()
+    expect(submitted).toEqual(['space create "Test Space"'])
+    ui.stdin.write('join sw1zAAA\nBBB')
+    for (let i = 0; i < 100 && !(ui.lastFrame() ?? '').includes('> join sw1zAAA BBB'); i++) await tick()
+    expect(ui.lastFrame()).toContain('> join sw1zAAA BBB')
+    expect(submitted).toHaveLength(1)
+    ui.unmount()
+  })
+
   it('says offline with no peers and no space', () => {
     const ui = render(<ChatView lines={[]} status={{ ...status, peers: 0, routingTable: 0, space: null, channel: null }} onSubmit={() => {}} recall={() => ''} />)
     expect(ui.lastFrame()).toContain('0 peers | DHT 0 | offline | no space')
