@@ -226,7 +226,13 @@ export const actions = {
       const why = dhtError instanceof Error ? dhtError.message : 'no member answered'
       throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
     }
-    await becomeMember(app, state, token)
+    try {
+      await becomeMember(app, state, token)
+    } catch (err) {
+      // Refused: keep what was fetched (an invite may let us in later), but stop following its topic.
+      app.topics.unsubscribe(spaceId)
+      throw err
+    }
     return await enterJoined(app, state)
   },
 

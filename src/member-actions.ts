@@ -189,8 +189,13 @@ export const memberActions = {
   members (app: App) {
     const state = space(app)
     const online = new Set(app.connectedPeers())
+    const list = state.members.memberList()
+    // A legacy open space (made before membership) has implicit members: everyone who set a name.
+    if (state.members.legacy) {
+      for (const u of state.profiles.keys()) if (!list.some(m => m.userId === u) && state.members.roleOf(u) != null) list.push({ userId: u, role: 'member' })
+    }
     return {
-      members: state.members.memberList().map(m => ({
+      members: list.map(m => ({
         userId: m.userId,
         name: displayName(state, m.userId),
         role: m.role,

@@ -37,7 +37,9 @@ export function displayName (state: SpaceState | undefined, userId: string): str
 
 /** The view of a `message.post` op, with its edits and deletion in `state`. */
 export function messageView (op: Op<'message.post'>, state: SpaceState | undefined): MessageView {
-  const edit = state?.edits.get(op.id)
+  // An edit its author signed after being removed (ignoring the removal) is not shown, like a message.
+  const latest = state?.edits.get(op.id)
+  const edit = latest != null && state?.visible(op.author, latest.key) === true ? latest : undefined
   const deleted = state?.deleted.has(op.id) === true
   return {
     id: op.id,
