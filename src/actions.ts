@@ -226,13 +226,9 @@ export const actions = {
       const why = dhtError instanceof Error ? dhtError.message : 'no member answered'
       throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
     }
-    try {
-      await becomeMember(app, state, token)
-    } catch (err) {
-      // Refused: keep what was fetched (an invite may let us in later), but stop following its topic.
-      app.topics.unsubscribe(spaceId)
-      throw err
-    }
+    // A refused join keeps what was fetched and stays subscribed: an invite may let us in later, and
+    // leaving the topic would put this peer under GossipSub's prune backoff (60 s) on a retry.
+    await becomeMember(app, state, token)
     return await enterJoined(app, state)
   },
 

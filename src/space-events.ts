@@ -17,7 +17,7 @@ export interface SpaceEventMap {
   message: MessageView
   'message:edit': { spaceId: string, messageId: string, text: string, author: UserRef }
   'message:delete': { spaceId: string, messageId: string, by: UserRef }
-  'member:join': { spaceId: string, user: UserRef }
+  'member:join': { spaceId: string, user: UserRef, you: boolean }
   /** `you`: the user removed is this client's own user. */
   'member:leave': { spaceId: string, spaceName: string, user: UserRef, reason: 'kick' | 'ban' | 'leave', by: UserRef, you: boolean }
   'member:role': { spaceId: string, user: UserRef, role: string, by: UserRef }
@@ -50,7 +50,7 @@ export function eventsOf (op: Op, state: SpaceState, self: string, local: boolea
       return [{ name: 'message:delete', data: { spaceId, messageId, by: ref(op.author) } }]
     }
     case 'member.join':
-      return members.roleOf(op.author) == null ? [] : [{ name: 'member:join', data: { spaceId, user: ref(op.author) } }]
+      return members.roleOf(op.author) == null ? [] : [{ name: 'member:join', data: { spaceId, user: ref(op.author), you: op.author === self } }]
     case 'member.leave':
     case 'member.kick':
     case 'member.ban': {

@@ -26,7 +26,7 @@ export function formatEvent (name: string, d: Data): string {
   switch (name) {
     case 'message:edit': return `* ${d.author.name} edited ${shortId(d.messageId)}: ${d.text}`
     case 'message:delete': return `* ${d.by.name} deleted message ${shortId(d.messageId)}`
-    case 'member:join': return `* ${d.user.name} joined`
+    case 'member:join': return d.you === true ? '' : `* ${d.user.name} joined`
     case 'member:role': return `* ${d.by.name} made ${d.user.name} ${d.role}`
     case 'member:leave':
       if (d.you === true) return d.reason === 'leave' ? `you left "${d.spaceName}"` : `you were removed from "${d.spaceName}" by ${d.by.name} (${d.reason})`

@@ -41,7 +41,10 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
   for (const event of SPACE_EVENTS) {
     app.on(event, (data: unknown) => {
       if (json) emit({ type: 'event', event, data })
-      else if (event !== 'op:rejected') write(formatEvent(event, data as Record<string, unknown>))
+      else if (event !== 'op:rejected') {
+        const text = formatEvent(event, data as Record<string, unknown>)
+        if (text !== '') write(text)
+      }
     })
   }
 

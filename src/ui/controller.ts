@@ -38,7 +38,10 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     app.on('change', () => this.emit('update'))
     for (const event of SPACE_EVENTS) {
       if (event === 'op:rejected') continue
-      app.on(event, (data: unknown) => { this.push('info', formatEvent(event, data as Record<string, unknown>)) })
+      app.on(event, (data: unknown) => {
+        const text = formatEvent(event, data as Record<string, unknown>)
+        if (text !== '') this.push('info', text)
+      })
     }
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
     app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })

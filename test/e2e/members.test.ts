@@ -69,8 +69,16 @@ describe('members', () => {
     expect(refused.error.message).toMatch(/removed/)
     await alice.waitFor(event('member:leave', d => d.user.userId === bobId && d.reason === 'kick'))
     await dave.waitFor(event('member:leave', d => d.user.userId === bobId))
-    await dave.ok('send "still chatting"')
+    const still = await dave.ok('send "still chatting"')
     await carol.waitFor(event('message', d => d.text === 'still chatting'))
+    // Edits and replies.
+    await dave.ok(`edit ${(still.id as string).slice(0, 6)} "still chatting!"`)
+    await carol.waitFor(event('message:edit', d => d.messageId === still.id && d.text === 'still chatting!'))
+    expect(await code(carol, `edit ${(still.id as string).slice(0, 6)} hijacked`)).toBe('FORBIDDEN')
+    const reply = await carol.ok(`reply ${(still.id as string).slice(0, 6)} "me too"`)
+    expect(reply.replyTo).toBe(still.id)
+    await dave.waitFor(event('message', d => d.id === reply.id && d.replyTo === still.id))
+    expect((await dave.ok('messages')).messages.find((m: any) => m.id === still.id)).toMatchObject({ text: 'still chatting!', edited: true })
     for (const p of [alice, carol, dave]) {
       expect((await p.ok('messages')).messages.map((m: any) => m.text)).not.toContain('am I still here?')
     }
