@@ -2,6 +2,7 @@
  * What each user command does, on a running App. Returns the `data` of the scripting contract
  * (docs/cli-json.md); throws SpacewayError subclasses with stable codes.
  */
+import { logger } from '@libp2p/logger'
 import { saveAccountName } from './account.js'
 import type { App } from './app.js'
 import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError, SpacewayError } from './errors.js'
@@ -15,6 +16,8 @@ import { Replica } from './replica.js'
 import { dialAddress } from './net/dial.js'
 import { type MessageView, messageView, normalizeChannelName, spaceView } from './views.js'
 import { sanitizeText } from './core/sanitize.js'
+
+const log = logger('spaceway:actions')
 
 /** How long `join` waits for connected peers to hand over a space, ms. */
 export const JOIN_TIMEOUT_MS = 10_000
@@ -121,11 +124,20 @@ function publish (app: App): (op: Op) => void {
   return (op) => { void app.topics.publish(op) }
 }
 
-/** After a join: announce, hand the space to relays, set our name, and switch to it. */
-async function enterJoined (app: App, state: SpaceState): Promise<{ spaceId: string, name: string }> {
-  app.announcer.announce(state.info.spaceId)
-  app.syncRelays(state.info.spaceId)
-  await ensureProfile(app, state.info.spaceId)
+/**
+ * After a join: announce, set our name, hand our new ops to relays and to the peers the space came
+ * from (in the background: a `member.join` gossiped before those peers learnt of our subscription
+ * would otherwise wait for anti-entropy), and switch to the space.
+ */
+async function enterJoined (app: App, state: SpaceState, peers: string[]): Promise<{ spaceId: string, name: string }> {
+  const spaceId = state.info.spaceId
+  app.announcer.announce(spaceId)
+  await ensureProfile(app, spaceId)
+  app.syncRelays(spaceId)
+  for (const p of peers) {
+    if (app.relays.isRelay(p)) continue
+    app.sync.syncWith(p, spaceId).catch(err => { log('push of %s to %s after join failed: %s', spaceId, p, (err as Error).message) })
+  }
   return await enterSpace(app, state)
 }
 
@@ -199,7 +211,7 @@ export const actions = {
     const existing = app.store.spaces.get(spaceId)
     if (existing != null && (existing.members.roleOf(app.account.userId) != null || token == null || existing.byId.has(token.inviteId))) {
       await becomeMember(app, existing, token)
-      return await enterJoined(app, existing)
+      return await enterJoined(app, existing, app.connectedPeers())
     }
     // Want the space and start pulling it from every connected peer in the same tick, so a peer that
     // pushes it to us meanwhile finds our session running and leaves the transfer to it.
@@ -229,7 +241,7 @@ export const actions = {
     // A refused join keeps what was fetched and stays subscribed: an invite may let us in later, and
     // leaving the topic would put this peer under GossipSub's prune backoff (60 s) on a retry.
     await becomeMember(app, state, token)
-    return await enterJoined(app, state)
+    return await enterJoined(app, state, app.connectedPeers())
   },
 
   async channelCreate (app: App, name: string | undefined) {

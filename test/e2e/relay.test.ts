@@ -106,4 +106,30 @@ describe('relay', () => {
     const total = (await alice.ok('network')).spaces.find((s: any) => s.spaceId === spaceId).ops
     await eventually(async () => (await r2.health()).ops === total, 30_000)
   })
+
+  it('an invite token works while its inviter is offline: the relay named in it hands over the space and stores the join', async () => {
+    const r = relay()
+    const raddr = (await r.ready).addrs[0]
+    const alice = start('alice', ['--relay', raddr])
+    await alice.ready()
+    await eventually(async () => (await alice.ok('network')).relays[0].connected === true, 10_000, 50, 'alice connects to the relay')
+    const { spaceId } = await alice.ok('space create Private')
+    await alice.ok('send "before you came"')
+    const { invite } = await alice.ok('invite create --max-uses 1')
+    await eventually(async () => (await r.health()).ops >= 4, 10_000, 50, 'relay holds the space and the invite')
+    expect(await alice.quit()).toBe(0)
+
+    const bob = start('bob') // knows nothing but the token
+    await bob.ready()
+    expect(await bob.ok(`join ${invite}`)).toEqual({ spaceId, name: 'Private' })
+    expect(texts(await bob.ok('messages'))).toEqual(['before you came'])
+    await bob.ok('send "hello, anyone?"')
+    await eventually(async () => (await r.health()).ops >= 7, 10_000, 50, 'relay stores bob\'s join, profile and message')
+
+    // Alice comes back and learns of the join from the relay.
+    const alice2 = start('alice', ['--relay', raddr])
+    await alice2.ready()
+    await alice2.waitFor(l => l.event === 'message' && l.data.text === 'hello, anyone?', 10_000)
+    expect((await alice2.ok('members')).members.map((m: any) => m.name).sort()).toEqual(['alice', 'bob'])
+  })
 })
