@@ -21,6 +21,8 @@ export const INVITE_CONTEXT = new TextEncoder().encode('spaceway/invite/v1\n')
 export const TOKEN_PREFIX = 'sw1'
 /** Most addresses a token carries. */
 export const MAX_TOKEN_ADDRS = 4
+/** Longest token accepted, characters (base58 decoding is quadratic: bound it before decoding). */
+export const MAX_TOKEN_CHARS = 2000
 /** Longest multiaddr a token may carry, bytes. */
 const MAX_ADDR_BYTES = 300
 
@@ -66,6 +68,7 @@ const bytes32 = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.le
 export function decodeToken (text: string): InviteToken {
   const bad = (why: string): never => { throw new BadArgumentError(`this invite token is not valid (${why}); copy the whole token again`) }
   if (!isToken(text)) bad(`it must start with ${TOKEN_PREFIX}z`)
+  if (text.length > MAX_TOKEN_CHARS) bad(`it is longer than ${MAX_TOKEN_CHARS} characters`)
   let raw: unknown
   try {
     raw = decode(base58btc.decode(text.slice(TOKEN_PREFIX.length)), { strict: true })
