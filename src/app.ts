@@ -23,6 +23,7 @@ import { DhtService } from './dht/dht-service.js'
 import { Announcer } from './dht/announcer.js'
 import type { MessageView } from './views.js'
 import { eventsOf, type SpaceEventMap } from './space-events.js'
+import { MEMBERSHIP_TYPES } from './core/auth.js'
 
 const log = logger('spaceway:app')
 
@@ -57,6 +58,7 @@ export interface AppEvents {
   /** Edits, deletions and membership changes (space-events.ts). */
   'message:edit': [SpaceEventMap['message:edit']]
   'message:delete': [SpaceEventMap['message:delete']]
+  'message:react': [SpaceEventMap['message:react']]
   'member:join': [SpaceEventMap['member:join']]
   'member:leave': [SpaceEventMap['member:leave']]
   'member:role': [SpaceEventMap['member:role']]
@@ -257,7 +259,7 @@ export class App extends EventEmitter<AppEvents> {
     // A removed user keeps the space as its context: what it tries next fails with FORBIDDEN and
     // says who removed it.
     for (const e of eventsOf(op, state, this.account.userId, local)) (this.emit as (name: string, data: unknown) => boolean)(e.name, e.data)
-    if (op.type !== 'message.post' && op.type !== 'message.edit' && op.type !== 'message.delete' && op.type !== 'profile.set') this.emit('change')
+    if (MEMBERSHIP_TYPES.has(op.type) || op.type === 'channel.create') this.emit('change')
   }
 
 

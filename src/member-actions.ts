@@ -9,7 +9,7 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { App } from './app.js'
 import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError } from './errors.js'
-import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_MESSAGE_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
+import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_MESSAGE_CHARS, MAX_REACTION_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
 import { idFromString } from './core/ids.js'
 import { encodeToken } from './core/invite.js'
 import { Signer } from './core/signing.js'
@@ -241,6 +241,19 @@ export const memberActions = {
     if (state.deleted.has(messageId)) throw new BadArgumentError('that message was deleted')
     await authorIn(app, state, 'message.edit', { message: idFromString(messageId), text })
     return { messageId, text: sanitizeText(text, true) }
+  },
+
+  /** `react <message id prefix> <emoji>`: adds the reaction, or takes it back if it is there. */
+  async react (app: App, args: string[]) {
+    const state = space(app)
+    if (args.length !== 2) throw new BadArgumentError('usage: react <message id> <emoji>, e.g. react 3fq2 👍')
+    const messageId = pickMessage(state, args[0])
+    const emoji = args[1]
+    if (emoji.length > MAX_REACTION_CHARS) throw new BadArgumentError(`a reaction is at most ${MAX_REACTION_CHARS} characters`)
+    if (state.deleted.has(messageId)) throw new BadArgumentError('that message was deleted')
+    const on = state.reactions.get(messageId)?.get(`${app.account.userId}!${emoji}`)?.on !== true
+    await authorIn(app, state, 'message.react', { message: idFromString(messageId), emoji, on })
+    return { messageId, emoji: sanitizeText(emoji), on }
   },
 
   /** `delete <message id prefix>` */

@@ -17,6 +17,7 @@ export interface SpaceEventMap {
   message: MessageView
   'message:edit': { spaceId: string, messageId: string, text: string, author: UserRef }
   'message:delete': { spaceId: string, messageId: string, by: UserRef }
+  'message:react': { spaceId: string, messageId: string, emoji: string, on: boolean, user: UserRef }
   'member:join': { spaceId: string, user: UserRef, you: boolean }
   /** `you`: the user removed is this client's own user. */
   'member:leave': { spaceId: string, spaceName: string, user: UserRef, reason: 'kick' | 'ban' | 'leave', by: UserRef, you: boolean }
@@ -43,6 +44,12 @@ export function eventsOf (op: Op, state: SpaceState, self: string, local: boolea
       if (local || state.edits.get(messageId)?.key !== key || state.deleted.has(messageId)) return []
       const text = sanitizeText((op as Op<'message.edit'>).payload.text, true)
       return [{ name: 'message:edit', data: { spaceId, messageId, text, author: ref(op.author) } }]
+    }
+    case 'message.react': {
+      const p = (op as Op<'message.react'>).payload
+      const messageId = idToString(p.message)
+      if (local || state.reactions.get(messageId)?.get(`${op.author}!${p.emoji}`)?.key !== key || !state.visible(op.author, key)) return []
+      return [{ name: 'message:react', data: { spaceId, messageId, emoji: sanitizeText(p.emoji), on: p.on, user: ref(op.author) } }]
     }
     case 'message.delete': {
       const messageId = idToString((op as Op<'message.delete'>).payload.message)

@@ -22,6 +22,8 @@ export interface MessageView {
   edited: boolean
   deleted: boolean
   replyTo: string | null
+  /** Reactions: each emoji with the users who reacted with it, first reacted first. */
+  reactions: Array<{ emoji: string, count: number, users: string[] }>
 }
 
 /** Short form of an id for people (first 8 characters). */
@@ -50,7 +52,8 @@ export function messageView (op: Op<'message.post'>, state: SpaceState | undefin
     ts: op.hlc.wall,
     edited: edit != null && !deleted,
     deleted,
-    replyTo: op.payload.reply == null ? null : idToString(op.payload.reply)
+    replyTo: op.payload.reply == null ? null : idToString(op.payload.reply),
+    reactions: deleted || state == null ? [] : state.reactionsOf(op.id).map(r => ({ emoji: sanitizeText(r.emoji), count: r.users.length, users: r.users }))
   }
 }
 

@@ -56,6 +56,7 @@ export const COMMANDS: Command[] = [
   { name: 'send', usage: 'send <text>', help: 'post a message to the current channel (in the UI, just type)', run: async (app, a) => await actions.send(app, rest(a)) },
   { name: 'edit', usage: 'edit <message id> <text>', help: 'edit one of your messages (id: the characters after it, 4+)', run: async (app, a) => await memberActions.edit(app, a) },
   { name: 'delete', usage: 'delete <message id>', help: 'delete your message (moderators: anyone\'s)', run: async (app, a) => await memberActions.delete(app, one(a, 'delete <message id>')) },
+  { name: 'react', usage: 'react <message id> <emoji>', help: 'react to a message (again: take it back)', run: async (app, a) => await memberActions.react(app, a) },
   { name: 'reply', usage: 'reply <message id> <text>', help: 'reply to a message', run: async (app, a) => await memberActions.reply(app, a) },
   { name: 'messages', usage: 'messages [n]', help: 'the last n messages of the current channel (default 50)', run: async (app, a) => await actions.messages(app, one(a, 'messages [n]')) },
   { name: 'context', usage: 'context', help: 'the current space and channel', run: (app) => actions.context(app) },

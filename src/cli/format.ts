@@ -18,7 +18,8 @@ export function clock (ts: number): string {
 export function formatMessage (m: Pick<MessageView, 'id' | 'author' | 'text' | 'ts'> & Partial<MessageView>): string {
   const body = m.deleted === true ? '(message deleted)' : `${m.text}${m.edited === true ? ' (edited)' : ''}`
   const reply = m.replyTo != null ? `re ${shortId(m.replyTo)}: ` : ''
-  return `[${clock(m.ts)}] ${m.author.name}: ${reply}${body}  (${shortId(m.id)})`
+  const reactions = (m.reactions ?? []).length === 0 ? '' : `  [${(m.reactions ?? []).map(r => `${r.emoji} ${r.count}`).join(', ')}]`
+  return `[${clock(m.ts)}] ${m.author.name}: ${reply}${body}${reactions}  (${shortId(m.id)})`
 }
 
 /** Human text for the space events (space-events.ts), or '' for none. */
@@ -26,6 +27,7 @@ export function formatEvent (name: string, d: Data): string {
   switch (name) {
     case 'message:edit': return `* ${d.author.name} edited ${shortId(d.messageId)}: ${d.text}`
     case 'message:delete': return `* ${d.by.name} deleted message ${shortId(d.messageId)}`
+    case 'message:react': return `* ${d.user.name} ${d.on === true ? 'reacted' : 'took back'} ${d.emoji} on ${shortId(d.messageId)}`
     case 'member:join': return d.you === true ? '' : `* ${d.user.name} joined`
     case 'member:role': return `* ${d.by.name} made ${d.user.name} ${d.role}`
     case 'member:leave':
@@ -116,6 +118,8 @@ export function formatResult (cmd: string, data: Data): string {
     case 'edit':
     case 'delete':
       return ''
+    case 'react':
+      return `${data.on === true ? 'reacted' : 'took back'} ${data.emoji} on ${shortId(data.messageId)}`
     case 'reply':
       return ''
     case 'nick':

@@ -9,7 +9,7 @@ import { execute } from './execute.js'
 import { formatEvent, formatMessage, formatResult } from './format.js'
 
 /** Events passed through as they are (`--json`) or as text. */
-export const SPACE_EVENTS = ['message:edit', 'message:delete', 'member:join', 'member:leave', 'member:role', 'op:rejected'] as const
+export const SPACE_EVENTS = ['message:edit', 'message:delete', 'message:react', 'member:join', 'member:leave', 'member:role', 'op:rejected'] as const
 
 export interface LineModeOptions {
   json: boolean

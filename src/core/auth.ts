@@ -37,6 +37,7 @@ export function rank (role: Role | null): number {
  */
 export const PERMISSIONS = {
   post: 'member',
+  react: 'member',
   editOwn: 'member',
   deleteOwn: 'member',
   setProfile: 'member',
@@ -54,6 +55,7 @@ export const PERMISSIONS = {
 /** What each action is called in messages to people. */
 const ACTION_TEXT: Record<keyof typeof PERMISSIONS, string> = {
   post: 'posting',
+  react: 'reacting',
   editOwn: 'editing',
   deleteOwn: 'deleting',
   setProfile: 'setting a name',
@@ -198,6 +200,9 @@ export class MembershipState {
         if (target !== author) return no('forbidden', 'only the author of a message can edit it')
         return needs('editOwn')
       }
+      case 'message.react':
+        if (messages.messageAuthor(idToString((op.payload as Op<'message.react'>['payload']).message)) == null) return no('bad_payload', 'reaction target is not a message')
+        return needs('react')
       case 'message.delete': {
         const target = messages.messageAuthor(idToString((op.payload as Op<'message.delete'>['payload']).message))
         if (target == null) return no('bad_payload', 'delete target is not a message')

@@ -32,6 +32,9 @@ export const MAX_DEPS = 64
 export const ASSIGNABLE_ROLES = ['admin', 'moderator', 'member'] as const
 export type AssignableRole = typeof ASSIGNABLE_ROLES[number]
 
+/** Longest reaction, in characters (an emoji sequence or a short word). */
+export const MAX_REACTION_CHARS = 16
+
 /** Largest `maxUses` of an invite. */
 export const MAX_INVITE_USES = 1_000_000
 
@@ -51,6 +54,8 @@ export interface Payloads {
   'message.edit': { message: Uint8Array, text: string }
   /** `message`: id of the `message.post` deleted (also a dep). */
   'message.delete': { message: Uint8Array }
+  /** Adds (`on`) or removes a reaction `emoji` (1-16 chars) by the author to `message` (also a dep). */
+  'message.react': { message: Uint8Array, emoji: string, on: boolean }
   /**
    * `key`: 32-byte Ed25519 public key of the invite (its private seed travels in the token only);
    * `maxUses`: 0 = unlimited; `expiresAt`: ms since the epoch, 0 = never.
@@ -70,7 +75,7 @@ export interface Payloads {
 }
 export type OpType = keyof Payloads
 export const OP_TYPES: readonly OpType[] = [
-  'space.create', 'channel.create', 'message.post', 'profile.set', 'message.edit', 'message.delete',
+  'space.create', 'channel.create', 'message.post', 'profile.set', 'message.edit', 'message.delete', 'message.react',
   'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set'
 ]
 
@@ -199,6 +204,13 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
     case 'message.delete':
       shape('message')
       checkRef(o, 'message', deps)
+      return
+    case 'message.react':
+      shape('emoji,message,on')
+      checkRef(o, 'message', deps)
+      if (typeof o.emoji !== 'string' || o.emoji.trim() === '' || /\s/.test(o.emoji)) fail('bad_payload', 'emoji must be a non-empty string without spaces')
+      if (o.emoji.length > MAX_REACTION_CHARS) fail('too_large', `emoji is longer than ${MAX_REACTION_CHARS} characters`)
+      if (typeof o.on !== 'boolean') fail('bad_payload', 'on must be a boolean')
       return
     case 'invite.create':
       shape('expiresAt,key,maxUses')

@@ -20,6 +20,8 @@ export interface ChannelView { channelId: string, name: string, createdAt: numbe
 export interface ProfileView { name: string, key: string }
 /** The latest edit of a message (`key`: order key of the edit op). */
 export interface EditView { text: string, key: string }
+/** One user's latest reaction op for one (message, emoji): on or off, and its order key. */
+export interface ReactionView { on: boolean, key: string }
 /** A deletion: who deleted the message, and the order key of the delete op. */
 export interface DeleteView { by: string, key: string }
 /** Value of a `t!` index row: op size in bytes and the op's membership heads key (auth-graph.ts). */
@@ -43,7 +45,8 @@ export const keys = {
   profile: (s: string, u: string) => `prof!${s}!${u}`,
   membership: (s: string, k: string) => `auth!${s}!${k}`,
   edit: (s: string, m: string) => `edit!${s}!${m}`,
-  deleted: (s: string, m: string) => `del!${s}!${m}`
+  deleted: (s: string, m: string) => `del!${s}!${m}`,
+  reaction: (s: string, m: string, u: string, e: string) => `react!${s}!${m}!${u}!${e}`
 }
 
 /** Inserts `key` into the sorted array `arr` (binary search); no-op if present. Returns true if inserted. */
@@ -81,6 +84,8 @@ export class SpaceState implements MessageLookup {
   readonly edits = new Map<string, EditView>()
   /** Deleted messages, by message id. */
   readonly deleted = new Map<string, DeleteView>()
+  /** Reactions: message id -> `${userId}!${emoji}` -> latest reaction op (last writer wins). */
+  readonly reactions = new Map<string, Map<string, ReactionView>>()
 
   constructor (info: SpaceInfo) {
     this.info = info
@@ -175,6 +180,13 @@ export class SpaceState implements MessageLookup {
         }
         break
       }
+      case 'message.react': {
+        const p = op.payload as Op<'message.react'>['payload']
+        const target = idToString(p.message)
+        const view = { on: p.on, key }
+        if (this.setReaction(target, op.author, p.emoji, view)) rows.push([keys.reaction(s, target, op.author, p.emoji), view])
+        break
+      }
       case 'message.delete': {
         const target = idToString((op.payload as Op<'message.delete'>['payload']).message)
         const current = this.deleted.get(target)
@@ -202,6 +214,35 @@ export class SpaceState implements MessageLookup {
   private addChannel (view: ChannelView): IndexRow[] {
     this.channels.set(view.channelId, view)
     return [[keys.channel(this.info.spaceId, view.channelId), view]]
+  }
+
+  /** Records a reaction if it is newer than the one held for (message, user, emoji); true if it was. */
+  setReaction (messageId: string, userId: string, emoji: string, view: ReactionView): boolean {
+    let m = this.reactions.get(messageId)
+    if (m == null) { m = new Map(); this.reactions.set(messageId, m) }
+    const current = m.get(`${userId}!${emoji}`)
+    if (current != null && current.key >= view.key) return false
+    m.set(`${userId}!${emoji}`, view)
+    return true
+  }
+
+  /**
+   * Reactions shown on a message: emoji -> the users whose latest reaction is on (and shown by the
+   * same rule as messages, `visible`), in first-reaction order.
+   */
+  reactionsOf (messageId: string): Array<{ emoji: string, users: string[] }> {
+    const out = new Map<string, Array<{ user: string, key: string }>>()
+    for (const [k, v] of this.reactions.get(messageId) ?? []) {
+      const cut = k.indexOf('!')
+      const user = k.slice(0, cut)
+      const emoji = k.slice(cut + 1)
+      if (!v.on || !this.visible(user, v.key)) continue
+      const list = out.get(emoji) ?? []
+      list.push({ user, key: v.key })
+      out.set(emoji, list)
+    }
+    return [...out].map(([emoji, l]) => ({ emoji, users: l.sort((a, b) => a.key < b.key ? -1 : 1).map(x => x.user), first: l[0].key }))
+      .sort((a, b) => a.first < b.first ? -1 : 1).map(({ emoji, users }) => ({ emoji, users }))
   }
 
   /** Channels sorted by creation order (the default channel first). */

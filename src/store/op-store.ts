@@ -11,6 +11,7 @@
  *                   auth!<s>!<orderKey>         -> op id   (membership ops, replayed at load)
  *                   edit!<s>!<messageId>        -> EditView
  *                   del!<s>!<messageId>         -> DeleteView
+ *                   react!<s>!<messageId>!<userId>!<emoji> -> ReactionView
  *   meta sublevel   schema, context, joining!<s>, invite!<inviteId> -> JSON
  *
  * The index is derived from the ops: when SCHEMA changes, `open` rebuilds it by replaying every
@@ -23,7 +24,7 @@ import { Level } from 'level'
 import { logger } from '@libp2p/logger'
 import { DataDirLockedError, SpacewayError } from '../errors.js'
 import { decodeOp, type Op } from '../core/op.js'
-import { SpaceState, type ChannelView, type DeleteView, type EditView, type IndexRow, type ItemRow, type ProfileView, type SpaceInfo } from '../core/space-state.js'
+import { SpaceState, type ChannelView, type DeleteView, type EditView, type ReactionView, type IndexRow, type ItemRow, type ProfileView, type SpaceInfo } from '../core/space-state.js'
 import { orderKey, splitOrderKey } from '../core/order.js'
 
 const log = logger('spaceway:store')
@@ -124,6 +125,10 @@ export class OpStore {
       for await (const [k, v] of this.range<ProfileView>(`prof!${s}!`)) state.profiles.set(k, v)
       for await (const [k, v] of this.range<EditView>(`edit!${s}!`)) state.edits.set(k, v)
       for await (const [k, v] of this.range<DeleteView>(`del!${s}!`)) state.deleted.set(k, v)
+      for await (const [k, v] of this.range<ReactionView>(`react!${s}!`)) {
+        const [messageId, userId, ...emoji] = k.split('!')
+        state.setReaction(messageId, userId, emoji.join('!'), v)
+      }
       for await (const [k] of this.range(`head!${s}!`)) state.heads.add(k)
       for await (const [k, row] of this.range<ItemRow>(`t!${s}!`)) {
         const id = splitOrderKey(k).id

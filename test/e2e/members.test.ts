@@ -78,7 +78,9 @@ describe('members', () => {
     const reply = await carol.ok(`reply ${(still.id as string).slice(0, 6)} "me too"`)
     expect(reply.replyTo).toBe(still.id)
     await dave.waitFor(event('message', d => d.id === reply.id && d.replyTo === still.id))
-    expect((await dave.ok('messages')).messages.find((m: any) => m.id === still.id)).toMatchObject({ text: 'still chatting!', edited: true })
+    expect(await carol.ok(`react ${(still.id as string).slice(0, 6)} 👍`)).toMatchObject({ emoji: '👍', on: true })
+    await dave.waitFor(event('message:react', d => d.messageId === still.id && d.emoji === '👍' && d.on === true))
+    expect((await dave.ok('messages')).messages.find((m: any) => m.id === still.id)).toMatchObject({ text: 'still chatting!', edited: true, reactions: [{ emoji: '👍', count: 1, users: [carolId] }] })
     for (const p of [alice, carol, dave]) {
       expect((await p.ok('messages')).messages.map((m: any) => m.text)).not.toContain('am I still here?')
     }

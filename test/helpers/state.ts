@@ -8,7 +8,7 @@ export async function stateHash (r: Replica, spaceId: string): Promise<string> {
   const channels = s.channelList().map(c => [c.channelId, c.name])
   const messages = []
   for (const [id] of channels) {
-    messages.push((await r.store.messages(spaceId, id, 100_000)).map(m => [m.id, s.edits.get(m.id)?.text ?? null, s.deleted.get(m.id)?.by ?? null]))
+    messages.push((await r.store.messages(spaceId, id, 100_000)).map(m => [m.id, s.edits.get(m.id)?.text ?? null, s.deleted.get(m.id)?.by ?? null, s.reactionsOf(m.id)]))
   }
   const profiles = [...s.profiles.entries()].sort()
   const m = s.members

@@ -217,7 +217,7 @@ describe('membership rules', () => {
     }
   })
 
-  it('edits by the author only; deletes by the author or a moderator; deleted wins over edited', async () => {
+  it('edits by the author only; deletes by the author or a moderator; reactions by members; deleted wins over edited', async () => {
     const [owner, bob, carol] = await Promise.all([newSigner(), newSigner(), newSigner()])
     const h = new History(owner)
     const inv = h.invite(owner)
@@ -237,13 +237,24 @@ describe('membership rules', () => {
     const edit = h.add(bob, 'message.edit', { message: idFromString(m.id), text: 'typo' }, [m.id])
     expect((await r.ingest([edit.bytes]))[0].status).toBe('applied')
     expect(r.store.spaces.get(h.spaceId)!.edits.get(m.id)?.text).toBe('typo')
+    // Reactions: members only, last writer wins per (user, emoji).
+    const up = h.add(carol, 'message.react', { message: idFromString(m.id), emoji: '👍', on: true }, [m.id])
+    const down = h.add(carol, 'message.react', { message: idFromString(m.id), emoji: '👍', on: false }, [m.id])
+    const again = h.add(bob, 'message.react', { message: idFromString(m.id), emoji: '👍', on: true }, [m.id])
+    await r.ingest([again.bytes, down.bytes, up.bytes])
+    expect(r.store.spaces.get(h.spaceId)!.reactionsOf(m.id)).toEqual([{ emoji: '👍', users: [userId(bob)] }])
+    const outsider = await newSigner()
+    h.see(outsider)
+    const byOutsider = h.add(outsider, 'message.react', { message: idFromString(m.id), emoji: '👎', on: true }, [m.id])
+    expect((await r.ingest([byOutsider.bytes]))[0].reason).toBe('not_member')
+    h.drop(byOutsider)
     h.see(owner)
     const del = h.add(owner, 'message.delete', { message: idFromString(m.id) }, [m.id])
     expect((await r.ingest([del.bytes]))[0].status).toBe('applied')
     expect(r.store.spaces.get(h.spaceId)!.deleted.get(m.id)?.by).toBe(userId(owner))
   })
 
-  it('membership, edits and deletes survive a restart, and an old index is rebuilt from the ops', async () => {
+  it('membership, edits, reactions and deletes survive a restart, and an old index is rebuilt from the ops', async () => {
     const [owner, bob] = await Promise.all([newSigner(), newSigner()])
     const h = new History(owner)
     const inv = h.invite(owner, 3)
@@ -252,6 +263,7 @@ describe('membership rules', () => {
     h.see(bob)
     const m = h.add(bob, 'message.post', { channel: idFromString(h.spaceId), text: 'a' })
     h.add(bob, 'message.edit', { message: idFromString(m.id), text: 'b' }, [m.id])
+    h.add(bob, 'message.react', { message: idFromString(m.id), emoji: 'ok!', on: true }, [m.id])
     const dir = await mkdtemp(join(tmpdir(), 'spaceway-members-'))
     dirs.push(dir)
     let r = await replica(owner, dir)
@@ -265,13 +277,14 @@ describe('membership rules', () => {
     r = await replica(owner, dir)
     expect(await stateHash(r, h.spaceId)).toBe(before)
     expect(r.store.spaces.get(h.spaceId)!.members.invites.get(inv.op.id)?.uses).toBe(1)
+    expect(r.store.spaces.get(h.spaceId)!.reactionsOf(m.id)).toEqual([{ emoji: 'ok!', users: [userId(bob)] }])
   })
 })
 
 describe('convergence (property)', () => {
   it('random histories of joins, kicks, bans, role changes, posts, edits and deletes converge on every replica in every delivery order', async () => {
     const signers = await Promise.all([0, 1, 2, 3, 4].map(async () => await newSigner()))
-    const KINDS = ['join', 'join', 'post', 'post', 'edit', 'delete', 'kick', 'ban', 'unban', 'role', 'leave', 'channel', 'profile', 'invite', 'revoke'] as const
+    const KINDS = ['join', 'join', 'post', 'post', 'edit', 'delete', 'react', 'kick', 'ban', 'unban', 'role', 'leave', 'channel', 'profile', 'invite', 'revoke'] as const
     await fc.assert(fc.asyncProperty(
       fc.array(fc.record({ who: fc.nat(4), kind: fc.nat(KINDS.length - 1), target: fc.nat(4), pick: fc.nat(100), sees: fc.boolean() }), { minLength: 10, maxLength: 40, size: 'max' }),
       fc.array(fc.integer(), { minLength: 3, maxLength: 3 }),
@@ -303,13 +316,16 @@ describe('convergence (property)', () => {
             case 'join': op = h.join(who, invites[st.pick % invites.length]); break
             case 'post': op = h.add(who, 'message.post', { channel: idFromString(h.spaceId), text: `m${i}` }); break
             case 'edit':
-            case 'delete': {
+            case 'delete':
+            case 'react': {
               const m = posts[st.pick % Math.max(1, posts.length)]
               if (m == null) continue
               h.see(who, [m.id])
               op = KINDS[st.kind] === 'edit'
                 ? h.add(who, 'message.edit', { message: idFromString(m.id), text: `e${i}` }, [m.id])
-                : h.add(who, 'message.delete', { message: idFromString(m.id) }, [m.id])
+                : KINDS[st.kind] === 'react'
+                  ? h.add(who, 'message.react', { message: idFromString(m.id), emoji: ['👍', '🎉'][st.pick % 2], on: st.target % 3 !== 0 }, [m.id])
+                  : h.add(who, 'message.delete', { message: idFromString(m.id) }, [m.id])
               break
             }
             case 'kick': op = h.add(who, 'member.kick', { user: user(target) }); break
