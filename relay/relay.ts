@@ -23,6 +23,7 @@ import { DhtService } from '../src/dht/dht-service.js'
 import { Announcer } from '../src/dht/announcer.js'
 import { serveMetrics, relayMetrics, type Health } from './metrics.js'
 import { PeerRateLimiter } from './rate-limit.js'
+import { repairGaps } from '../src/net/gap-repair.js'
 
 const log = logger('spaceway:relay')
 
@@ -76,6 +77,7 @@ function libp2pMetrics (): ReturnType<typeof prometheusMetrics> | undefined {
 export class RelayServer {
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>
+  private stopGapRepair: (() => void) | undefined
 
   private constructor (
     readonly account: Account,
@@ -166,6 +168,9 @@ export class RelayServer {
       relayMetrics.bytesServed.inc(stats.bytesSent)
     })
     this.sync.on('failed', () => { relayMetrics.syncFailed.inc() })
+    // A relay starts no sessions of its own except to repair a causal gap: an op whose deps it lacks
+    // (e.g. a new member's first message gossiped before its member.join reached the relay).
+    this.stopGapRepair = repairGaps(this.replica, this.sync)
   }
 
   /** Dialable addresses (with /p2p/). */
@@ -195,6 +200,7 @@ export class RelayServer {
   /** Stops everything and closes LevelDB. Safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
+      this.stopGapRepair?.()
       this.announcer.stop()
       this.bootstrapper.stop()
       this.dht.stop()

@@ -19,6 +19,9 @@ import { sanitizeText } from './core/sanitize.js'
 
 const log = logger('spaceway:actions')
 
+/** How long `join` waits at most for relays still connecting (first attempt after start-up), ms. */
+export const RELAY_WAIT_MS = 3000
+
 /** How long `join` waits for connected peers to hand over a space, ms. */
 export const JOIN_TIMEOUT_MS = 10_000
 
@@ -134,8 +137,7 @@ async function enterJoined (app: App, state: SpaceState, peers: string[]): Promi
   app.announcer.announce(spaceId)
   await ensureProfile(app, spaceId)
   app.syncRelays(spaceId)
-  for (const p of peers) {
-    if (app.relays.isRelay(p)) continue
+  for (const p of peers.filter(p => !app.relays.connectedRelays().includes(p))) {
     app.sync.syncWith(p, spaceId).catch(err => { log('push of %s to %s after join failed: %s', spaceId, p, (err as Error).message) })
   }
   return await enterSpace(app, state)
@@ -217,6 +219,8 @@ export const actions = {
     // pushes it to us meanwhile finds our session running and leaves the transfer to it.
     void app.replica.want(spaceId)
     app.topics.subscribe(spaceId)
+    // Right after start-up the relays may still be connecting: give them a moment (they hold spaces).
+    await app.relays.settled(AbortSignal.any([signal, AbortSignal.timeout(RELAY_WAIT_MS)]))
     const dialed = await Promise.allSettled((token?.addrs ?? []).map(async a => await dialAddress(app.node, a, signal)))
     const peers = [...new Set([...app.connectedPeers(), ...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : [])])]
     await Promise.allSettled(peers.map(async p => await app.sync.syncWith(p, spaceId, { signal })))

@@ -17,6 +17,7 @@ import { OpStore } from './store/op-store.js'
 import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
 import { SyncService, type SyncProgress } from './net/sync-service.js'
 import { SpaceTopics, spaceIdOfTopic } from './net/topics.js'
+import { repairGaps } from './net/gap-repair.js'
 import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
 import { Bootstrapper } from './dht/bootstrapper.js'
 import { DhtService } from './dht/dht-service.js'
@@ -80,8 +81,6 @@ export const SUBSCRIBER_SYNC_DELAY_MS = 300
 /** A session the subscriber opened this long before its subscription arrived still counts, ms. */
 export const SUBSCRIBER_SYNC_WINDOW_MS = 2000
 
-/** How long a causal gap may stay open before it is repaired by a sync, ms. */
-export const GAP_SYNC_DELAY_MS = 500
 
 /** Current space and channel (null where none). */
 export interface Context { spaceId: string | null, channelId: string | null }
@@ -98,7 +97,7 @@ function relayOnlyDialFilter (relays: string[]): (ma: { toString: () => string }
 export class App extends EventEmitter<AppEvents> {
   context: Context = { spaceId: null, channelId: null }
   private timer?: NodeJS.Timeout
-  private readonly gapSyncs = new Set<string>()
+  private stopGapRepair: (() => void) | undefined
 
   private constructor (
     readonly account: Account,
@@ -218,7 +217,7 @@ export class App extends EventEmitter<AppEvents> {
     this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })
     this.relays.on('change', () => { this.emit('change') })
     // A peer that subscribes to a space's topic missed whatever was published before: reconcile
-    // that space with it (one side per pair; always us towards our relays, which never initiate) -
+    // that space with it (one side per pair; always us towards our relays, which initiate only gap repairs) -
     // unless it opened a session with us on that space around then (a joiner pulls the history by
     // itself; pushing it too would send it twice).
     this.node.services.pubsub.addEventListener('subscription-change', (evt) => {
@@ -235,22 +234,7 @@ export class App extends EventEmitter<AppEvents> {
         timer.unref()
       }
     })
-    this.replica.on('gap', (spaceId, source) => {
-      // Gossip is not causally ordered across peers: during a burst a dep usually arrives a moment
-      // after the op that needs it. Only a gap that is still open GAP_SYNC_DELAY_MS later is repaired
-      // by reconciling with the peer that sent the op.
-      if (source == null) return
-      const key = `${source}/${spaceId}`
-      if (this.gapSyncs.has(key)) return
-      this.gapSyncs.add(key)
-      const timer = setTimeout(() => {
-        if (!this.replica.hasGap(spaceId)) { this.gapSyncs.delete(key); return }
-        this.sync.syncWith(source, spaceId)
-          .catch(err => { log('gap sync with %s failed: %s', source, (err as Error).message) })
-          .finally(() => this.gapSyncs.delete(key))
-      }, GAP_SYNC_DELAY_MS)
-      timer.unref()
-    })
+    this.stopGapRepair = repairGaps(this.replica, this.sync)
   }
 
   private onOp (op: Op, local: boolean): void {
@@ -324,6 +308,7 @@ export class App extends EventEmitter<AppEvents> {
   async stop (): Promise<void> {
     if (this.timer != null) clearInterval(this.timer)
     this.timer = undefined
+    this.stopGapRepair?.()
     this.announcer.stop()
     this.relays.stop()
     this.bootstrapper.stop()

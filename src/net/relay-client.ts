@@ -79,6 +79,25 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
     return this.states.filter(s => s.connected && s.peerId != null).map(s => s.peerId as string)
   }
 
+  /**
+   * Resolves once every relay has been tried at least once (connected, or failed once), or when
+   * `signal` aborts. Never rejects. (`join` right after start-up waits on this, so it asks the relay.)
+   */
+  async settled (signal: AbortSignal): Promise<void> {
+    const done = (): boolean => signal.aborted || this.states.every(s => s.connected || s.failures > 0)
+    if (done()) return
+    await new Promise<void>(resolve => {
+      const check = (): void => {
+        if (!done()) return
+        this.off('change', check)
+        signal.removeEventListener('abort', check)
+        resolve()
+      }
+      this.on('change', check)
+      signal.addEventListener('abort', check)
+    })
+  }
+
   /** Notes a completed sync of `spaceId` with relay `peerId`. */
   synced (peerId: string, spaceId: string): void {
     for (const s of this.states) if (s.peerId === peerId) s.lastSync[spaceId] = Date.now()
