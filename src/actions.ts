@@ -257,6 +257,26 @@ export const actions = {
     return { channelId: op.id, name: n }
   },
 
+  /** `channel rename <channel> <new name>` (admins). */
+  async channelRename (app: App, args: string[]) {
+    const state = currentSpace(app)
+    if (args.length < 2) throw new BadArgumentError('usage: channel rename <channel> <new name>')
+    const c = pick(state.channelList(), args[0].replace(/^#/, ''), c => c.channelId, c => c.name, 'channel')
+    const n = normalizeChannelName(checkName(args.slice(1).join(' '), 'channel name'))
+    if (state.channelList().some(x => x.name === n && x.channelId !== c.channelId)) throw new BadArgumentError(`channel #${n} already exists in this space`)
+    await authorIn(app, state, 'channel.rename', { channel: idFromString(c.channelId), name: n })
+    return { channelId: c.channelId, name: n }
+  },
+
+  /** `channel delete <channel>` (admins; not `general`). Its messages stay stored but are not listed. */
+  async channelDelete (app: App, query: string | undefined) {
+    const state = currentSpace(app)
+    const c = pick(state.channelList(), (query ?? '').replace(/^#/, ''), c => c.channelId, c => c.name, 'channel')
+    await authorIn(app, state, 'channel.delete', { channel: idFromString(c.channelId) })
+    if (app.context.channelId === c.channelId) await app.setContext({ spaceId: state.info.spaceId, channelId: state.info.spaceId })
+    return { channelId: c.channelId }
+  },
+
   channels (app: App) {
     const state = currentSpace(app)
     return { channels: state.channelList().map(c => ({ channelId: c.channelId, name: sanitizeText(c.name) })) }
@@ -276,6 +296,7 @@ export const actions = {
     if (body === '') throw new BadArgumentError('usage: send <text>')
     if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
     const channelId = app.context.channelId ?? state.info.spaceId
+    if (state.channels.get(channelId)?.deleted === true) throw new BadArgumentError('this channel was deleted; switch with `channel general` (see `channels`)')
     const op = await authorIn(app, state, 'message.post', { channel: idFromString(channelId), text: body })
     return { id: op.id, ts: op.hlc.wall, text: sanitizeText(body, true) }
   },

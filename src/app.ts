@@ -243,7 +243,7 @@ export class App extends EventEmitter<AppEvents> {
     // A removed user keeps the space as its context: what it tries next fails with FORBIDDEN and
     // says who removed it.
     for (const e of eventsOf(op, state, this.account.userId, local)) (this.emit as (name: string, data: unknown) => boolean)(e.name, e.data)
-    if (MEMBERSHIP_TYPES.has(op.type) || op.type === 'channel.create') this.emit('change')
+    if (MEMBERSHIP_TYPES.has(op.type) || op.type.startsWith('channel.')) this.emit('change')
   }
 
 

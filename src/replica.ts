@@ -48,10 +48,11 @@ export interface ReplicaEvents {
   rejected: [reason: string, source: string | undefined, message: string]
 }
 
-/** Ids of the ops a payload names (message, invite, reply), which must also be deps. */
-function payloadRefs (payload: object): string[] {
+/** Ids of the ops a payload names (message, invite, reply; channel of a rename/delete), which must also be deps. */
+function payloadRefs (type: OpType, payload: object): string[] {
   const refs: string[] = []
-  for (const field of ['message', 'reply', 'invite'] as const) {
+  const fields = type === 'channel.rename' || type === 'channel.delete' ? ['channel'] : ['message', 'reply', 'invite']
+  for (const field of fields) {
     const v = (payload as Record<string, unknown>)[field]
     if (v instanceof Uint8Array && v.length === 32) refs.push(idToString(v))
   }
@@ -315,7 +316,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       if (spaceId != null) {
         const state = this.store.spaces.get(spaceId)
         if (state == null) throw new NotFoundError(`space ${spaceId} is not held here`)
-        deps = [...new Set([...state.heads, ...payloadRefs(payload)])]
+        deps = [...new Set([...state.heads, ...payloadRefs(type, payload)])]
         for (const d of deps) {
           const k = state.byId.get(d)
           if (k != null) this.clock.observe(parseHlcKey(k), true)

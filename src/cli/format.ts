@@ -89,6 +89,10 @@ export function formatResult (cmd: string, data: Data): string {
     case 'channel create':
     case 'channel':
       return `now in #${data.name}`
+    case 'channel rename':
+      return `renamed to #${data.name}`
+    case 'channel delete':
+      return `deleted channel ${shortId(data.channelId)}`
     case 'channels':
       return (data.channels as Data[]).map(c => `  #${c.name}  ${shortId(c.channelId)}`).join('\n')
     case 'send':

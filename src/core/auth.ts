@@ -17,7 +17,7 @@
  * hold the same ops reach the same state; the re-check in the replay plays the role of Matrix's
  * state resolution (auth events re-authorized against the resolved state, in a total order).
  */
-import { idFromString, idToString } from './ids.js'
+import { idToString } from './ids.js'
 import { verifyInviteProof } from './invite.js'
 import type { AssignableRole, Op, OpType } from './op.js'
 
@@ -113,9 +113,11 @@ export const MEMBERSHIP_TYPES: ReadonlySet<OpType> = new Set<OpType>([
 export interface MessageLookup {
   /** Author of the `message.post` with this id, or undefined if it is not a message of the space. */
   messageAuthor: (id: string) => string | undefined
+  /** True if `id` is a channel of the space (deleted or not). */
+  isChannel: (id: string) => boolean
 }
 
-const NO_MESSAGES: MessageLookup = { messageAuthor: () => undefined }
+const NO_MESSAGES: MessageLookup = { messageAuthor: () => undefined, isChannel: () => false }
 
 /**
  * Join ops whose invite proof verified, by op id. The op id covers the invite id, and the invite id
@@ -210,6 +212,13 @@ export class MembershipState {
       }
       case 'channel.create':
         return needs('manageChannels')
+      case 'channel.rename':
+      case 'channel.delete': {
+        const channel = idToString((op.payload as Op<'channel.delete'>['payload']).channel)
+        if (!messages.isChannel(channel)) return no('bad_payload', 'target is not a channel')
+        if (op.type === 'channel.delete' && channel === this.spaceId) return no('forbidden', 'the default channel cannot be deleted')
+        return needs('manageChannels')
+      }
       case 'invite.create':
         return needs('createInvite')
       case 'invite.revoke':
@@ -314,9 +323,4 @@ export class MembershipState {
     return [...this.roles].map(([userId, role]) => ({ userId, role }))
       .sort((a, b) => rank(b.role) - rank(a.role) || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0))
   }
-}
-
-/** Raw 32-byte user key of a base32 user id (for `member.kick` etc. payloads). */
-export function userKey (userId: string): Uint8Array {
-  return idFromString(userId)
 }

@@ -47,6 +47,10 @@ export interface Payloads {
   /** `public` absent: a space made before membership existed (every signer counts as a member). */
   'space.create': { name: string, nonce: Uint8Array, public?: boolean }
   'channel.create': { name: string }
+  /** Renames `channel` (a `channel.create` id, or the space id for `general`; also a dep). */
+  'channel.rename': { channel: Uint8Array, name: string }
+  /** Deletes `channel` (a `channel.create` id; also a dep). `general` cannot be deleted. */
+  'channel.delete': { channel: Uint8Array }
   /** `reply`: id of the message replied to (also a dep). */
   'message.post': { channel: Uint8Array, text: string, reply?: Uint8Array }
   'profile.set': { name: string }
@@ -75,7 +79,7 @@ export interface Payloads {
 }
 export type OpType = keyof Payloads
 export const OP_TYPES: readonly OpType[] = [
-  'space.create', 'channel.create', 'message.post', 'profile.set', 'message.edit', 'message.delete', 'message.react',
+  'space.create', 'channel.create', 'channel.rename', 'channel.delete', 'message.post', 'profile.set', 'message.edit', 'message.delete', 'message.react',
   'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set'
 ]
 
@@ -195,6 +199,15 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       if (!isBytes(o.channel, 32)) fail('bad_payload', 'channel must be a 32-byte id')
       checkText(o.text)
       if (keys.includes('reply')) checkRef(o, 'reply', deps)
+      return
+    case 'channel.rename':
+      shape('channel,name')
+      checkRef(o, 'channel', deps)
+      checkName(o.name, 'channel name')
+      return
+    case 'channel.delete':
+      shape('channel')
+      checkRef(o, 'channel', deps)
       return
     case 'message.edit':
       shape('message,text')

@@ -14,8 +14,11 @@ import { idToString } from './ids.js'
 import type { Op } from './op.js'
 import { orderKey } from './order.js'
 
-/** A channel as the UI sees it. `createdAt`: ms since the epoch (HLC wall time). */
-export interface ChannelView { channelId: string, name: string, createdAt: number, key: string }
+/**
+ * A channel as the UI sees it. `createdAt`: ms since the epoch (HLC wall time); `key`: order key of
+ * its creation; `nameKey`: of the op that set `name` (last writer wins); `deleted`: set once deleted.
+ */
+export interface ChannelView { channelId: string, name: string, createdAt: number, key: string, nameKey?: string, deleted?: boolean }
 /** A display name with the order key of the `profile.set` that set it (last writer wins). */
 export interface ProfileView { name: string, key: string }
 /** The latest edit of a message (`key`: order key of the edit op). */
@@ -101,6 +104,11 @@ export class SpaceState implements MessageLookup {
     return this.auth.current
   }
 
+  /** True if `id` is a channel of this space (deleted or not). */
+  isChannel (id: string): boolean {
+    return this.channels.has(id)
+  }
+
   /** Author of the message `id`, or undefined if it is not a message of this space. */
   messageAuthor (id: string): string | undefined {
     return this.messageAuthors.get(id)
@@ -161,6 +169,17 @@ export class SpaceState implements MessageLookup {
       case 'channel.create': {
         const p = op.payload as Op<'channel.create'>['payload']
         rows.push(...this.addChannel({ channelId: op.id, name: p.name, createdAt: op.hlc.wall, key }))
+        break
+      }
+      case 'channel.rename': {
+        const p = op.payload as Op<'channel.rename'>['payload']
+        const c = this.channels.get(idToString(p.channel))
+        if (c != null && (c.nameKey ?? c.key) < key) rows.push(...this.addChannel({ ...c, name: p.name, nameKey: key }))
+        break
+      }
+      case 'channel.delete': {
+        const c = this.channels.get(idToString((op.payload as Op<'channel.delete'>['payload']).channel))
+        if (c != null && c.deleted !== true) rows.push(...this.addChannel({ ...c, deleted: true }))
         break
       }
       case 'message.post': {
@@ -245,9 +264,9 @@ export class SpaceState implements MessageLookup {
       .sort((a, b) => a.first < b.first ? -1 : 1).map(({ emoji, users }) => ({ emoji, users }))
   }
 
-  /** Channels sorted by creation order (the default channel first). */
+  /** Channels not deleted, sorted by creation order (the default channel first). */
   channelList (): ChannelView[] {
-    return [...this.channels.values()].sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    return [...this.channels.values()].filter(c => c.deleted !== true).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   }
 
   /** Display name of `userId` in this space, or null if it never set one. */

@@ -121,6 +121,16 @@ describe('membership rules', () => {
       expect(await r.ingest([op.bytes]), `${type}`).toEqual([{ status: 'rejected', reason }])
       h.drop(op)
     }
+    // Channels: admins rename and delete; nobody deletes #general.
+    const general = idFromString(h.spaceId)
+    for (const [who, type, payload, reason] of [[bob, 'channel.rename', { channel: general, name: 'x' }, 'forbidden'], [admin, 'channel.delete', { channel: general }, 'forbidden']] as Array<[Signer, OpType, object, string]>) {
+      const op = h.add(who, type, payload as never, [h.spaceId])
+      expect(await r.ingest([op.bytes]), type).toEqual([{ status: 'rejected', reason }])
+      h.drop(op)
+    }
+    const renamed = h.add(admin, 'channel.rename', { channel: general, name: 'lobby' }, [h.spaceId])
+    expect((await r.ingest([renamed.bytes]))[0].status).toBe('applied')
+    expect(r.store.spaces.get(h.spaceId)!.channelList().map(c => c.name)).toEqual(['lobby'])
     // What each role may do, it can.
     for (const [who, type, payload] of [[mod, 'member.kick', { user: user(bob) }], [admin, 'channel.create', { name: 'ops' }], [admin, 'role.set', { user: user(mod), role: 'member' }]] as Array<[Signer, OpType, object]>) {
       const op = h.add(who, type, payload as never)
@@ -284,7 +294,7 @@ describe('membership rules', () => {
 describe('convergence (property)', () => {
   it('random histories of joins, kicks, bans, role changes, posts, edits and deletes converge on every replica in every delivery order', async () => {
     const signers = await Promise.all([0, 1, 2, 3, 4].map(async () => await newSigner()))
-    const KINDS = ['join', 'join', 'post', 'post', 'edit', 'delete', 'react', 'kick', 'ban', 'unban', 'role', 'leave', 'channel', 'profile', 'invite', 'revoke'] as const
+    const KINDS = ['join', 'join', 'post', 'post', 'edit', 'delete', 'react', 'rename', 'chdelete', 'kick', 'ban', 'unban', 'role', 'leave', 'channel', 'profile', 'invite', 'revoke'] as const
     await fc.assert(fc.asyncProperty(
       fc.array(fc.record({ who: fc.nat(4), kind: fc.nat(KINDS.length - 1), target: fc.nat(4), pick: fc.nat(100), sees: fc.boolean() }), { minLength: 10, maxLength: 40, size: 'max' }),
       fc.array(fc.integer(), { minLength: 3, maxLength: 3 }),
@@ -305,6 +315,7 @@ describe('convergence (property)', () => {
         await deliver(oracle, h.all)
         const extra: Op[] = []
         const posts: Op[] = []
+        const channels: string[] = [h.spaceId]
         for (const [i, st] of steps.entries()) {
           const who = signers[st.who]
           const target = signers[st.target]
@@ -334,6 +345,15 @@ describe('convergence (property)', () => {
             case 'role': op = h.add(who, 'role.set', { user: user(target), role: roles[st.pick % 3] }); break
             case 'leave': op = h.add(who, 'member.leave', {}); break
             case 'channel': op = h.add(who, 'channel.create', { name: `c${i}` }); break
+            case 'rename':
+            case 'chdelete': {
+              const ch = channels[st.pick % channels.length]
+              h.see(who, [ch])
+              op = KINDS[st.kind] === 'rename'
+                ? h.add(who, 'channel.rename', { channel: idFromString(ch), name: `r${i}` }, [ch])
+                : h.add(who, 'channel.delete', { channel: idFromString(ch) }, [ch])
+              break
+            }
             case 'profile': op = h.add(who, 'profile.set', { name: `n${i}` }); break
             case 'invite': { const inv = h.invite(who, st.pick % 3); pending = inv; op = inv.op; break }
             case 'revoke': { const inv = invites[st.pick % invites.length]; op = h.add(who, 'invite.revoke', { invite: idFromString(inv.op.id) }, [inv.op.id]); break }
@@ -341,6 +361,7 @@ describe('convergence (property)', () => {
           const [res] = await oracle.ingest([op.bytes])
           if (res.status !== 'applied') { h.drop(op); extra.push(op); continue }
           if (op.type === 'message.post') posts.push(op)
+          if (op.type === 'channel.create') channels.push(op.id)
           if (pending != null) invites.push(pending)
         }
         const expected = await stateHash(oracle, h.spaceId)
