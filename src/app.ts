@@ -174,7 +174,9 @@ export class App extends EventEmitter<AppEvents> {
     // Dials the peer pool (best first) and --bootstrap peers, then keeps the routing table filled.
     this.bootstrapper.start()
     this.relays.start()
-    for (const spaceId of this.store.spaces.keys()) this.announcer.announce(spaceId)
+    // Provider records only for spaces we are a member of (not ones we left, were removed from, or
+    // fetched for a join that was refused).
+    for (const [spaceId, state] of this.store.spaces) if (state.members.roleOf(this.account.userId) != null) this.announcer.announce(spaceId)
     this.timer = setInterval(() => { this.antiEntropy() }, this.options.antiEntropyMs ?? 30_000)
     this.timer.unref()
   }
