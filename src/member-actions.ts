@@ -73,9 +73,6 @@ export async function authorIn<T extends OpType> (app: App, state: SpaceState, t
       throw new PermissionError(removal.reason === 'ban' ? 'BANNED' : 'FORBIDDEN', 'not_member',
         removal.reason === 'leave' ? 'you left this space; ask a member for an invite to rejoin' : `you were removed from this space by ${displayName(state, removal.by)} (${removal.reason})`)
     }
-    if (err instanceof PermissionError) {
-      throw new PermissionError(err.code, err.reason, err.message.replace('the author is', 'you are').replace(', the author ', ', you are ').replace(` (${app.account.userId})`, ''))
-    }
     throw err
   }
 }

@@ -182,11 +182,11 @@ export class MembershipState {
     const needs = (action: keyof typeof PERMISSIONS): Rejection | null => rank(role) >= rank(PERMISSIONS[action])
       ? null
       : role == null
-        ? no(this.banned.has(author) ? 'banned' : 'not_member', `the author is not a member of the space (${author})`)
-        : no('forbidden', `${ACTION_TEXT[action]} needs the ${PERMISSIONS[action]} role or higher; the author is ${role}`)
+        ? no(this.banned.has(author) ? 'banned' : 'not_member', 'not a member of the space')
+        : no('forbidden', `${ACTION_TEXT[action]} needs the ${PERMISSIONS[action]} role or higher; ${role} is not enough`)
     const overTarget = (target: string, action: string): Rejection | null => {
       if (target === this.owner) return no('forbidden', `the owner cannot be the target of ${action}`)
-      return rank(role) > rank(this.roleOf(target)) ? null : no('forbidden', `${action} needs a role above the target's; the target is ${this.roleOf(target) ?? 'not a member'}, the author ${role ?? 'not a member'}`)
+      return rank(role) > rank(this.roleOf(target)) ? null : no('forbidden', `${action} needs a role above the target's (${this.roleOf(target) ?? 'not a member'}); ${role ?? 'not a member'} is not enough`)
     }
     switch (op.type) {
       case 'message.post': {
@@ -246,7 +246,7 @@ export class MembershipState {
         const target = idToString(p.user)
         if (this.roleOf(target) == null) return no('not_found', `${target} is not a member`)
         return needs('assignRoles') ?? overTarget(target, 'role') ??
-          (rank(role) > rank(p.role) ? null : no('forbidden', `roles can only be assigned below one's own; the author is ${role ?? 'not a member'}`))
+          (rank(role) > rank(p.role) ? null : no('forbidden', `roles can only be assigned below one's own (${role ?? 'not a member'})`))
       }
     }
     return null

@@ -66,6 +66,17 @@ export function insertSorted (arr: string[], key: string): boolean {
   return true
 }
 
+/**
+ * A register decided by order key: stores `view` under `id` if `map` holds nothing there, or (`wins`)
+ * the held view is older ('latest' wins) or newer ('earliest' wins). Returns the index row to write.
+ */
+function setByKey<V extends { key: string }> (map: Map<string, V>, id: string, view: V, row: string, wins: 'latest' | 'earliest'): IndexRow[] {
+  const current = map.get(id)
+  if (current != null && (wins === 'latest' ? current.key >= view.key : current.key <= view.key)) return []
+  map.set(id, view)
+  return [[row, view]]
+}
+
 export class SpaceState implements MessageLookup {
   info: SpaceInfo
   readonly channels = new Map<string, ChannelView>()
@@ -191,12 +202,7 @@ export class SpaceState implements MessageLookup {
       case 'message.edit': {
         const p = op.payload as Op<'message.edit'>['payload']
         const target = idToString(p.message)
-        const current = this.edits.get(target)
-        if (current == null || current.key < key) {
-          const view = { text: p.text, key }
-          this.edits.set(target, view)
-          rows.push([keys.edit(s, target), view])
-        }
+        rows.push(...setByKey(this.edits, target, { text: p.text, key }, keys.edit(s, target), 'latest'))
         break
       }
       case 'message.react': {
@@ -208,22 +214,12 @@ export class SpaceState implements MessageLookup {
       }
       case 'message.delete': {
         const target = idToString((op.payload as Op<'message.delete'>['payload']).message)
-        const current = this.deleted.get(target)
-        if (current == null || current.key > key) {
-          const view = { by: op.author, key }
-          this.deleted.set(target, view)
-          rows.push([keys.deleted(s, target), view])
-        }
+        rows.push(...setByKey(this.deleted, target, { by: op.author, key }, keys.deleted(s, target), 'earliest'))
         break
       }
       case 'profile.set': {
         const p = op.payload as Op<'profile.set'>['payload']
-        const current = this.profiles.get(op.author)
-        if (current == null || current.key < key) {
-          const view = { name: p.name, key }
-          this.profiles.set(op.author, view)
-          rows.push([keys.profile(s, op.author), view])
-        }
+        rows.push(...setByKey(this.profiles, op.author, { name: p.name, key }, keys.profile(s, op.author), 'latest'))
         break
       }
     }

@@ -1,33 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
-import { Replica } from '../../src/replica.js'
-import { OpStore } from '../../src/store/op-store.js'
-import { idFromString } from '../../src/core/ids.js'
+import { describe, expect, it } from 'vitest'
+import type { Replica } from '../../src/replica.js'
+import { idFromString, idToString } from '../../src/core/ids.js'
 import { inviteProof } from '../../src/core/invite.js'
 import { Signer } from '../../src/core/signing.js'
 import type { Op, OpType, Payloads } from '../../src/core/op.js'
 import { makeOp, newSigner } from '../helpers/ops.js'
 import { stateHash } from '../helpers/state.js'
+import { replicaFixture } from '../helpers/replicas.js'
 
-const dirs: string[] = []
-const stores: OpStore[] = []
-async function replica (signer: Signer, dir?: string): Promise<Replica> {
-  const d = dir ?? await mkdtemp(join(tmpdir(), 'spaceway-members-'))
-  if (dir == null) dirs.push(d)
-  const store = await OpStore.open(d)
-  stores.push(store)
-  const r = new Replica(store, signer)
-  await r.init()
-  return r
-}
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map(async s => await s.close()))
-  await Promise.all(dirs.splice(0).map(async d => await rm(d, { recursive: true, force: true })))
-})
+const { replica, tempDir, closeAll } = replicaFixture('spaceway-members-')
 
 /**
  * Builds histories by hand: each author has its own view (the ops it has seen) and appends ops
@@ -81,7 +64,7 @@ class History {
   }
 }
 
-const userId = (s: Signer): string => makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'x', nonce: new Uint8Array(16) }).author
+const userId = (s: Signer): string => idToString(s.publicKey)
 const user = (s: Signer): Uint8Array => s.publicKey
 
 async function deliver (r: Replica, ops: Op[]): Promise<string[]> {
@@ -274,8 +257,7 @@ describe('membership rules', () => {
     const m = h.add(bob, 'message.post', { channel: idFromString(h.spaceId), text: 'a' })
     h.add(bob, 'message.edit', { message: idFromString(m.id), text: 'b' }, [m.id])
     h.add(bob, 'message.react', { message: idFromString(m.id), emoji: 'ok!', on: true }, [m.id])
-    const dir = await mkdtemp(join(tmpdir(), 'spaceway-members-'))
-    dirs.push(dir)
+    const dir = await tempDir()
     let r = await replica(owner, dir)
     await deliver(r, h.all)
     const before = await stateHash(r, h.spaceId)
@@ -374,7 +356,7 @@ describe('convergence (property)', () => {
           expect(r.store.spaces.get(h.spaceId)?.size).toBe(h.all.length)
           expect(await stateHash(r, h.spaceId)).toBe(expected)
         }
-        await Promise.all(stores.splice(0).map(async s => await s.close()))
+        await closeAll()
       }
     ), { numRuns: Number(process.env.PROP_RUNS ?? 40) })
   })

@@ -1,29 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Replica } from '../../src/replica.js'
 import { OpStore } from '../../src/store/op-store.js'
 import { idFromString } from '../../src/core/ids.js'
-import type { Signer } from '../../src/core/signing.js'
 import { stateHash } from '../helpers/state.js'
+import { replicaFixture } from '../helpers/replicas.js'
 import { makeOp, newSigner } from '../helpers/ops.js'
 
-const dirs: string[] = []
-const stores: OpStore[] = []
-async function replica (signer: Signer): Promise<Replica> {
-  const dir = await mkdtemp(join(tmpdir(), 'spaceway-replica-'))
-  dirs.push(dir)
-  const store = await OpStore.open(dir)
-  stores.push(store)
-  const r = new Replica(store, signer)
-  await r.init()
-  return r
-}
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map(async s => await s.close()))
-  await Promise.all(dirs.splice(0).map(async d => await rm(d, { recursive: true, force: true })))
-})
+const { replica, tempDir } = replicaFixture('spaceway-replica-')
 
 describe('replica', () => {
   it('holds back ops whose deps are missing and applies them in causal order', async () => {
@@ -57,8 +40,7 @@ describe('replica', () => {
 
   it('survives a restart with the same spaces, heads and messages', async () => {
     const s = await newSigner()
-    const dir = await mkdtemp(join(tmpdir(), 'spaceway-replica-'))
-    dirs.push(dir)
+    const dir = await tempDir()
     let store = await OpStore.open(dir)
     let r = new Replica(store, s)
     const create = await r.author('space.create', null, { name: 'S', nonce: Replica.nonce() })
