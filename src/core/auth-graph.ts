@@ -4,35 +4,61 @@
  * For every op we keep its *membership heads*: the maximal membership ops (see
  * `MEMBERSHIP_TYPES`) in its causal history, as an interned key (`id,id,...` sorted; almost always
  * one id). The membership state at an op is then `fold` of the membership ops reachable from those
- * heads, which depends on nothing but the op's deps. States are cached by heads key; the current
- * state of the whole space (heads = every maximal membership op) is kept up to date incrementally
- * and is what almost every new op is checked against.
+ * heads, which depends on nothing but the op's deps. The state of the whole space (heads = every
+ * maximal membership op) is kept by the incremental fold (auth-fold.ts), and is what almost every new
+ * op is checked against; states at other heads are replayed and cached.
  *
- * Costs: a message whose deps are the current heads costs one map lookup per dep. A membership op
- * appended in (HLC, id) order costs one clone of the state (O(members)); one that lands before an
- * existing membership op (a concurrent one) costs a full replay, O(m log m) for m membership ops.
+ * Costs: a message whose deps cover the current membership heads costs one map lookup per dep. A
+ * membership op costs O(log m) plus the ops it changes (auth-fold.ts), wherever it lands in (HLC, id)
+ * order. An op whose history leaves out some membership ops (a stale view) costs one replay of its
+ * history the first time its heads are seen, O(m log m).
  */
 import { MEMBERSHIP_TYPES, MembershipState } from './auth.js'
+import { IncrementalFold } from './auth-fold.js'
 import type { Op } from './op.js'
 
 interface Node { op: Op, key: string, parents: string[] }
 
 /** Most cached states for heads other than the current ones. */
-const CACHE_MAX = 32
+const CACHE_MAX = 64
 
 export class AuthGraph {
   /** Op id -> key of its membership heads. */
   private readonly headsOf = new Map<string, string>()
   private readonly nodes = new Map<string, Node>()
   private readonly cache = new Map<string, MembershipState>()
-  private currentState = new MembershipState()
-  private currentHeads = new Set<string>()
-  private currentKey = ''
-  private maxKey = ''
+  private readonly fold = new IncrementalFold()
+  private readonly currentHeads = new Set<string>()
+  /** `currentHeads` as a key, computed when asked (null: stale). */
+  private currentKeyCache: string | null = ''
 
   /** The membership state of everything applied so far. Do not mutate. */
   get current (): MembershipState {
-    return this.currentState
+    return this.fold.current
+  }
+
+  /** Ops the incremental fold has (re-)evaluated so far (benches and tests read it). */
+  get foldEvaluations (): number {
+    return this.fold.evaluations
+  }
+
+  /** The maximal membership ops of the space, newest first by order key. */
+  heads (): string[] {
+    return [...this.currentHeads].sort((a, b) => {
+      const ka = this.nodes.get(a)?.key ?? ''
+      const kb = this.nodes.get(b)?.key ?? ''
+      return ka < kb ? 1 : ka > kb ? -1 : 0
+    })
+  }
+
+  /** Number of maximal membership ops. */
+  get headCount (): number {
+    return this.currentHeads.size
+  }
+
+  private get currentKey (): string {
+    this.currentKeyCache ??= [...this.currentHeads].sort().join(',')
+    return this.currentKeyCache
   }
 
   /** Number of membership ops. */
@@ -64,7 +90,10 @@ export class AuthGraph {
       if (this.nodes.has(d)) cands.add(d)
       else for (const h of (this.headsOf.get(d) ?? '').split(',')) if (h !== '') cands.add(h)
     }
-    return [...this.maximal(cands)].sort().join(',')
+    // Maximal membership ops of the whole space are maximal among any of them: no walk needed.
+    let allCurrent = true
+    for (const c of cands) if (!this.currentHeads.has(c)) { allCurrent = false; break }
+    return [...(allCurrent ? cands : this.maximal(cands))].sort().join(',')
   }
 
   /** Drops every candidate that is an ancestor of another candidate. */
@@ -92,18 +121,25 @@ export class AuthGraph {
 
   /** The membership state at heads key `key` (replayed and cached if not current). */
   stateAt (key: string): MembershipState {
-    if (key === this.currentKey) return this.currentState
+    if (this.isCurrent(key)) return this.fold.current
     let s = this.cache.get(key)
     if (s == null) {
-      s = this.fold(key === '' ? [] : key.split(','))
+      s = this.replay(key === '' ? [] : key.split(','))
       if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string)
       this.cache.set(key, s)
     }
     return s
   }
 
+  /** True if heads key `key` names exactly the current membership heads. */
+  private isCurrent (key: string): boolean {
+    if (this.currentKeyCache != null) return key === this.currentKeyCache
+    const ids = key === '' ? [] : key.split(',')
+    return ids.length === this.currentHeads.size && ids.every(id => this.currentHeads.has(id)) && key === this.currentKey
+  }
+
   /** Replays the membership ops reachable from `heads` in (HLC, id) order. */
-  private fold (heads: string[]): MembershipState {
+  private replay (heads: string[]): MembershipState {
     const reach = new Map<string, Node>()
     const stack = [...heads]
     while (stack.length > 0) {
@@ -129,15 +165,8 @@ export class AuthGraph {
     this.nodes.set(op.id, { op, key, parents })
     for (const p of parents) this.currentHeads.delete(p)
     this.currentHeads.add(op.id)
-    this.currentKey = [...this.currentHeads].sort().join(',')
-    if (key > this.maxKey) {
-      const next = this.currentState.clone()
-      next.step(op, key)
-      this.currentState = next
-      this.maxKey = key
-    } else {
-      this.currentState = this.fold([...this.currentHeads])
-    }
+    this.currentKeyCache = null
+    this.fold.insert(op, key)
   }
 
   /**
@@ -153,15 +182,15 @@ export class AuthGraph {
     const headsKey = this.headsOf.get(op.id) ?? ''
     const parents = headsKey === '' ? [] : headsKey.split(',')
     this.nodes.set(op.id, { op, key, parents })
-    if (key > this.maxKey) this.maxKey = key
   }
 
   /** Finishes a load: computes the current heads and state from the restored membership ops. */
   restoreDone (): void {
     const parentsOfAny = new Set<string>()
     for (const n of this.nodes.values()) for (const p of n.parents) parentsOfAny.add(p)
-    this.currentHeads = new Set([...this.nodes.keys()].filter(id => !parentsOfAny.has(id)))
-    this.currentKey = [...this.currentHeads].sort().join(',')
-    this.currentState = this.fold([...this.currentHeads])
+    this.currentHeads.clear()
+    for (const id of this.nodes.keys()) if (!parentsOfAny.has(id)) this.currentHeads.add(id)
+    this.currentKeyCache = null
+    for (const n of [...this.nodes.values()].sort((a, b) => a.key < b.key ? -1 : 1)) this.fold.insert(n.op, n.key)
   }
 }

@@ -16,6 +16,12 @@
  * validity is a deterministic function of an op's causal predecessors, so correct replicas that
  * hold the same ops reach the same state; the re-check in the replay plays the role of Matrix's
  * state resolution (auth events re-authorized against the resolved state, in a total order).
+ *
+ * The state is kept per *entity*: one record per user (`UserEntry`) and one per invite
+ * (`InviteInfo`); a membership op reads the entities of its author, its target and its invite, and
+ * writes some of them. `checkMembership` and `effectsOf` are pure functions of a `MembershipReader`,
+ * so the same rules run on a materialized state (`MembershipState`, a sequential replay) and on the
+ * incremental fold of auth-fold.ts, which reads entity values at a position of the total order.
  */
 import { idToString } from './ids.js'
 import { verifyInviteProof } from './invite.js'
@@ -42,6 +48,7 @@ export const PERMISSIONS = {
   deleteOwn: 'member',
   setProfile: 'member',
   leave: 'member',
+  merge: 'member',
   createInvite: 'moderator',
   revokeInvite: 'moderator',
   deleteOthers: 'moderator',
@@ -60,6 +67,7 @@ const ACTION_TEXT: Record<keyof typeof PERMISSIONS, string> = {
   deleteOwn: 'deleting',
   setProfile: 'setting a name',
   leave: 'leaving',
+  merge: 'merging heads',
   createInvite: 'creating invites',
   revokeInvite: 'revoking invites',
   deleteOthers: 'deleting others\' messages',
@@ -81,12 +89,20 @@ export interface InviteInfo {
   createdAt: number
   maxUses: number
   expiresAt: number
+  /** Joins that used it (at most `maxUses` when limited). */
   uses: number
   revoked: boolean
 }
 
 /** A removal: who removed the user, why, and the order key of the op that did it. */
 export interface Removal { reason: RemovalReason, by: string, key: string }
+
+/**
+ * Everything the fold knows about one user. `role`: null when not a member; `removal`: the last
+ * removal since the user last joined; `since`: id of the op that gave the user its current role
+ * (its own fold gives the user that role, so an op depending on it is authorized as this user).
+ */
+export interface UserEntry { role: Role | null, removal: Removal | null, banned: boolean, since: string | null }
 
 /** A rejection: `reason` is an `InvalidOpError` reason (see `REASON_CODES`). */
 export interface Rejection { reason: string, message: string }
@@ -104,9 +120,13 @@ export const REASON_CODES: Record<string, string> = {
   not_found: 'NOT_FOUND'
 }
 
-/** Op types that change the membership state (everything else only needs a permission check). */
+/**
+ * Op types that are nodes of the membership graph (auth-graph.ts): those that change the membership
+ * state, and `heads.merge`, which changes nothing but collapses many concurrent membership heads
+ * into one.
+ */
 export const MEMBERSHIP_TYPES: ReadonlySet<OpType> = new Set<OpType>([
-  'space.create', 'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set'
+  'space.create', 'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set', 'heads.merge'
 ])
 
 /** What a permission check needs to know about messages (edit/delete/reply targets). */
@@ -118,6 +138,29 @@ export interface MessageLookup {
 }
 
 const NO_MESSAGES: MessageLookup = { messageAuthor: () => undefined, isChannel: () => false }
+
+/**
+ * Membership state as the rules read it: the space's constants and the entity records, as they
+ * stand at some point of the fold.
+ */
+export interface MembershipReader {
+  readonly spaceId: string
+  readonly owner: string
+  readonly isPublic: boolean
+  /** A space created before membership existed: every signer not removed counts as a member. */
+  readonly legacy: boolean
+  user: (userId: string) => UserEntry | undefined
+  invite: (inviteId: string) => InviteInfo | undefined
+  /** Joins that used `inviteId` before this point of the fold. */
+  usesBefore: (inviteId: string) => number
+}
+
+/** The role of `userId` in `r`, or null if it is not a member. */
+export function roleIn (r: MembershipReader, userId: string): Role | null {
+  const u = r.user(userId)
+  if (u?.role != null) return u.role
+  return r.legacy && u?.removal == null && u?.banned !== true ? 'member' : null
+}
 
 /**
  * Join ops whose invite proof verified, by op id. The op id covers the invite id, and the invite id
@@ -138,14 +181,217 @@ function proofOk (info: InviteInfo, op: Op<'member.join'>, spaceId: string): boo
 
 const no = (reason: string, message: string): Rejection => ({ reason, message })
 
-/** Membership state of a space at some set of ops. Mutated only by `step` (on a fresh or cloned state). */
-export class MembershipState {
+const userOf = (op: Op): string => idToString((op.payload as { user: Uint8Array }).user)
+
+/**
+ * The checks of a `member.join` other than the invite's uses: not banned, not already a member,
+ * invite-only spaces need an invite that exists, whose proof verifies, not revoked, not expired.
+ */
+export function checkJoinExceptUses (r: MembershipReader, op: Op<'member.join'>): Rejection | null {
+  const { invite, proof } = op.payload
+  if (r.user(op.author)?.banned === true) return no('banned', `${op.author} is banned from this space`)
+  if (roleIn(r, op.author) != null) return no('already_member', 'already a member')
+  if (invite == null) return r.isPublic ? null : no('forbidden', 'this space is invite-only')
+  const info = r.invite(idToString(invite))
+  if (info == null || proof == null || !proofOk(info, op, r.spaceId)) return no('bad_invite', 'the invite secret does not match')
+  if (info.revoked) return no('invite_revoked', 'this invite was revoked')
+  if (info.expiresAt !== 0 && op.hlc.wall >= info.expiresAt) return no('invite_expired', `this invite expired at ${new Date(info.expiresAt).toISOString()}`)
+  return null
+}
+
+/**
+ * Checks whether `op` is allowed in the state `r`. Pure; never throws.
+ * @returns null if allowed, else a rejection with a stable reason
+ */
+export function checkMembership (r: MembershipReader, op: Op, messages: MessageLookup = NO_MESSAGES): Rejection | null {
+  if (op.type === 'space.create') return null
+  const author = op.author
+  const role = roleIn(r, author)
+  const needs = (action: keyof typeof PERMISSIONS): Rejection | null => rank(role) >= rank(PERMISSIONS[action])
+    ? null
+    : role == null
+      ? no(r.user(author)?.banned === true ? 'banned' : 'not_member', 'not a member of the space')
+      : no('forbidden', `${ACTION_TEXT[action]} needs the ${PERMISSIONS[action]} role or higher; ${role} is not enough`)
+  const overTarget = (target: string, action: string): Rejection | null => {
+    if (target === r.owner) return no('forbidden', `the owner cannot be the target of ${action}`)
+    const targetRole = roleIn(r, target)
+    return rank(role) > rank(targetRole) ? null : no('forbidden', `${action} needs a role above the target's (${targetRole ?? 'not a member'}); ${role ?? 'not a member'} is not enough`)
+  }
+  switch (op.type) {
+    case 'message.post': {
+      const p = op.payload as Op<'message.post'>['payload']
+      if (p.reply != null && messages.messageAuthor(idToString(p.reply)) == null) return no('bad_payload', 'reply target is not a message')
+      return needs('post')
+    }
+    case 'profile.set':
+      return needs('setProfile')
+    case 'heads.merge':
+      return needs('merge')
+    case 'message.edit': {
+      const target = messages.messageAuthor(idToString((op.payload as Op<'message.edit'>['payload']).message))
+      if (target == null) return no('bad_payload', 'edit target is not a message')
+      if (target !== author) return no('forbidden', 'only the author of a message can edit it')
+      return needs('editOwn')
+    }
+    case 'message.react':
+      if (messages.messageAuthor(idToString((op.payload as Op<'message.react'>['payload']).message)) == null) return no('bad_payload', 'reaction target is not a message')
+      return needs('react')
+    case 'message.delete': {
+      const target = messages.messageAuthor(idToString((op.payload as Op<'message.delete'>['payload']).message))
+      if (target == null) return no('bad_payload', 'delete target is not a message')
+      return needs(target === author ? 'deleteOwn' : 'deleteOthers')
+    }
+    case 'channel.create':
+      return needs('manageChannels')
+    case 'channel.rename':
+    case 'channel.delete': {
+      const channel = idToString((op.payload as Op<'channel.delete'>['payload']).channel)
+      if (!messages.isChannel(channel)) return no('bad_payload', 'target is not a channel')
+      if (op.type === 'channel.delete' && channel === r.spaceId) return no('forbidden', 'the default channel cannot be deleted')
+      return needs('manageChannels')
+    }
+    case 'invite.create':
+      return needs('createInvite')
+    case 'invite.revoke':
+      if (r.invite(idToString((op.payload as Op<'invite.revoke'>['payload']).invite)) == null) return no('not_found', 'no such invite')
+      return needs('revokeInvite')
+    case 'member.join': {
+      const j = op as Op<'member.join'>
+      const other = checkJoinExceptUses(r, j)
+      if (other != null || j.payload.invite == null) return other
+      const info = r.invite(idToString(j.payload.invite)) as InviteInfo
+      const uses = r.usesBefore(info.inviteId)
+      if (info.maxUses !== 0 && uses >= info.maxUses) return no('invite_exhausted', `this invite was used ${uses} time(s) of ${info.maxUses}`)
+      return null
+    }
+    case 'member.leave':
+      if (author === r.owner) return no('forbidden', 'the owner cannot leave the space')
+      return needs('leave')
+    case 'member.kick': {
+      const target = userOf(op)
+      if (roleIn(r, target) == null) return no('not_found', `${target} is not a member`)
+      return needs('kick') ?? overTarget(target, 'kick')
+    }
+    case 'member.ban':
+      return needs('ban') ?? overTarget(userOf(op), 'ban')
+    case 'member.unban': {
+      const target = userOf(op)
+      if (r.user(target)?.banned !== true) return no('not_found', `${target} is not banned`)
+      return needs('unban')
+    }
+    case 'role.set': {
+      const p = op.payload as Op<'role.set'>['payload']
+      const target = idToString(p.user)
+      if (roleIn(r, target) == null) return no('not_found', `${target} is not a member`)
+      return needs('assignRoles') ?? overTarget(target, 'role') ??
+        (rank(role) > rank(p.role) ? null : no('forbidden', `roles can only be assigned below one's own (${role ?? 'not a member'})`))
+    }
+  }
+  return null
+}
+
+/** The space's constants, set by `space.create`. */
+export interface SpaceConstants { spaceId: string, owner: string, isPublic: boolean, legacy: boolean }
+
+/**
+ * One write of an effective membership op: a user's or an invite's new record, the space's
+ * constants, or one use of an invite (counted by the fold itself).
+ */
+export type Effect =
+  | { kind: 'user', id: string, value: UserEntry }
+  | { kind: 'invite', id: string, value: InviteInfo }
+  | { kind: 'space', value: SpaceConstants }
+  | { kind: 'use', id: string }
+
+/**
+ * What membership op `op` (order key `key`), allowed in state `r`, writes. Pure. Callers check
+ * `checkMembership` first.
+ */
+export function effectsOf (r: MembershipReader, op: Op, key: string): Effect[] {
+  const userEntry = (id: string): UserEntry => r.user(id) ?? { role: null, removal: null, banned: false, since: null }
+  const remove = (u: string, reason: RemovalReason, ban: boolean): Effect => {
+    const prev = userEntry(u)
+    const wasMember = roleIn(r, u) != null
+    const removal = wasMember || prev.removal == null ? { reason, by: op.author, key } : { ...prev.removal, reason }
+    return { kind: 'user', id: u, value: { role: null, removal, banned: prev.banned || ban, since: null } }
+  }
+  switch (op.type) {
+    case 'space.create': {
+      const p = op.payload as Op<'space.create'>['payload']
+      return [
+        { kind: 'space', value: { spaceId: op.id, owner: op.author, isPublic: p.public !== false, legacy: p.public === undefined } },
+        { kind: 'user', id: op.author, value: { role: 'owner', removal: null, banned: false, since: op.id } }
+      ]
+    }
+    case 'invite.create': {
+      const p = op.payload as Op<'invite.create'>['payload']
+      return [{ kind: 'invite', id: op.id, value: { inviteId: op.id, key: p.key, createdBy: op.author, createdAt: op.hlc.wall, maxUses: p.maxUses, expiresAt: p.expiresAt, uses: 0, revoked: false } }]
+    }
+    case 'invite.revoke': {
+      const id = idToString((op.payload as Op<'invite.revoke'>['payload']).invite)
+      return [{ kind: 'invite', id, value: { ...(r.invite(id) as InviteInfo), revoked: true } }]
+    }
+    case 'member.join': {
+      const invite = (op.payload as Op<'member.join'>['payload']).invite
+      const out: Effect[] = [{ kind: 'user', id: op.author, value: { role: 'member', removal: null, banned: userEntry(op.author).banned, since: op.id } }]
+      if (invite != null) out.push({ kind: 'use', id: idToString(invite) })
+      return out
+    }
+    case 'member.leave': return [remove(op.author, 'leave', false)]
+    case 'member.kick': return [remove(userOf(op), 'kick', false)]
+    case 'member.ban': return [remove(userOf(op), 'ban', true)]
+    case 'member.unban': return [{ kind: 'user', id: userOf(op), value: { ...userEntry(userOf(op)), banned: false } }]
+    case 'role.set': {
+      const role = (op.payload as Op<'role.set'>['payload']).role as AssignableRole
+      return [{ kind: 'user', id: userOf(op), value: { ...userEntry(userOf(op)), role, since: op.id } }]
+    }
+    default: return []
+  }
+}
+
+/**
+ * The entities (`u:<user id>`, `i:<invite id>`) a membership op reads or writes in the fold, so the
+ * incremental fold knows which later ops to re-check when one of them changes.
+ */
+export function touchesOf (op: Op): string[] {
+  switch (op.type) {
+    case 'space.create':
+    case 'member.leave':
+      return [`u:${op.author}`]
+    case 'invite.create':
+      return [`u:${op.author}`, `i:${op.id}`]
+    case 'invite.revoke':
+      return [`u:${op.author}`, `i:${idToString((op.payload as Op<'invite.revoke'>['payload']).invite)}`]
+    case 'member.join': {
+      const invite = (op.payload as Op<'member.join'>['payload']).invite
+      return invite == null ? [`u:${op.author}`] : [`u:${op.author}`, `i:${idToString(invite)}`]
+    }
+    case 'member.kick':
+    case 'member.ban':
+    case 'member.unban':
+    case 'role.set': {
+      const target = userOf(op)
+      return target === op.author ? [`u:${op.author}`] : [`u:${op.author}`, `u:${target}`]
+    }
+    default:
+      return []
+  }
+}
+
+/**
+ * A membership state held in maps: the current state of a space (kept by the incremental fold), or
+ * the state at some other point (a sequential replay, `step`). `roles`, `removed`, `banned` and
+ * `invites` are read-only views for callers; `step` and `setUser`/`setInvite` change them.
+ */
+export class MembershipState implements MembershipReader {
   spaceId = ''
   owner = ''
   isPublic = false
-  /** A space created before membership existed: every signer not removed counts as a member. */
   legacy = false
+  private readonly users = new Map<string, UserEntry>()
+  /** Members and their roles. */
   readonly roles = new Map<string, Role>()
+  /** Users removed since they last joined, with the removal. */
   readonly removed = new Map<string, Removal>()
   readonly banned = new Set<string>()
   readonly invites = new Map<string, InviteInfo>()
@@ -153,22 +399,53 @@ export class MembershipState {
   /** A copy that can be stepped without changing this one. */
   clone (): MembershipState {
     const c = new MembershipState()
-    c.spaceId = this.spaceId
-    c.owner = this.owner
-    c.isPublic = this.isPublic
-    c.legacy = this.legacy
-    for (const [k, v] of this.roles) c.roles.set(k, v)
-    for (const [k, v] of this.removed) c.removed.set(k, v)
-    for (const k of this.banned) c.banned.add(k)
+    c.setSpace(this)
+    for (const [k, v] of this.users) c.setUser(k, v)
     for (const [k, v] of this.invites) c.invites.set(k, v)
     return c
   }
 
+  user (userId: string): UserEntry | undefined {
+    return this.users.get(userId)
+  }
+
+  invite (inviteId: string): InviteInfo | undefined {
+    return this.invites.get(inviteId)
+  }
+
+  usesBefore (inviteId: string): number {
+    return this.invites.get(inviteId)?.uses ?? 0
+  }
+
+  /** Sets the space's constants. */
+  setSpace (s: SpaceConstants): void {
+    this.spaceId = s.spaceId
+    this.owner = s.owner
+    this.isPublic = s.isPublic
+    this.legacy = s.legacy
+  }
+
+  /** Sets (or with undefined, forgets) a user's record, keeping `roles`, `removed` and `banned` in step. */
+  setUser (userId: string, entry: UserEntry | undefined): void {
+    if (entry == null) this.users.delete(userId)
+    else this.users.set(userId, entry)
+    if (entry?.role != null) this.roles.set(userId, entry.role)
+    else this.roles.delete(userId)
+    if (entry?.removal != null) this.removed.set(userId, entry.removal)
+    else this.removed.delete(userId)
+    if (entry?.banned === true) this.banned.add(userId)
+    else this.banned.delete(userId)
+  }
+
+  /** Sets (or forgets) an invite's record. */
+  setInvite (inviteId: string, info: InviteInfo | undefined): void {
+    if (info == null) this.invites.delete(inviteId)
+    else this.invites.set(inviteId, info)
+  }
+
   /** The role of `userId`, or null if it is not a member. */
   roleOf (userId: string): Role | null {
-    const r = this.roles.get(userId)
-    if (r != null) return r
-    return this.legacy && !this.removed.has(userId) && !this.banned.has(userId) ? 'member' : null
+    return roleIn(this, userId)
   }
 
   /**
@@ -176,144 +453,26 @@ export class MembershipState {
    * @returns null if allowed, else a rejection with a stable reason
    */
   check (op: Op, messages: MessageLookup = NO_MESSAGES): Rejection | null {
-    if (op.type === 'space.create') return null
-    const author = op.author
-    const role = this.roleOf(author)
-    const needs = (action: keyof typeof PERMISSIONS): Rejection | null => rank(role) >= rank(PERMISSIONS[action])
-      ? null
-      : role == null
-        ? no(this.banned.has(author) ? 'banned' : 'not_member', 'not a member of the space')
-        : no('forbidden', `${ACTION_TEXT[action]} needs the ${PERMISSIONS[action]} role or higher; ${role} is not enough`)
-    const overTarget = (target: string, action: string): Rejection | null => {
-      if (target === this.owner) return no('forbidden', `the owner cannot be the target of ${action}`)
-      return rank(role) > rank(this.roleOf(target)) ? null : no('forbidden', `${action} needs a role above the target's (${this.roleOf(target) ?? 'not a member'}); ${role ?? 'not a member'} is not enough`)
-    }
-    switch (op.type) {
-      case 'message.post': {
-        const p = op.payload as Op<'message.post'>['payload']
-        if (p.reply != null && messages.messageAuthor(idToString(p.reply)) == null) return no('bad_payload', 'reply target is not a message')
-        return needs('post')
-      }
-      case 'profile.set':
-        return needs('setProfile')
-      case 'message.edit': {
-        const target = messages.messageAuthor(idToString((op.payload as Op<'message.edit'>['payload']).message))
-        if (target == null) return no('bad_payload', 'edit target is not a message')
-        if (target !== author) return no('forbidden', 'only the author of a message can edit it')
-        return needs('editOwn')
-      }
-      case 'message.react':
-        if (messages.messageAuthor(idToString((op.payload as Op<'message.react'>['payload']).message)) == null) return no('bad_payload', 'reaction target is not a message')
-        return needs('react')
-      case 'message.delete': {
-        const target = messages.messageAuthor(idToString((op.payload as Op<'message.delete'>['payload']).message))
-        if (target == null) return no('bad_payload', 'delete target is not a message')
-        return needs(target === author ? 'deleteOwn' : 'deleteOthers')
-      }
-      case 'channel.create':
-        return needs('manageChannels')
-      case 'channel.rename':
-      case 'channel.delete': {
-        const channel = idToString((op.payload as Op<'channel.delete'>['payload']).channel)
-        if (!messages.isChannel(channel)) return no('bad_payload', 'target is not a channel')
-        if (op.type === 'channel.delete' && channel === this.spaceId) return no('forbidden', 'the default channel cannot be deleted')
-        return needs('manageChannels')
-      }
-      case 'invite.create':
-        return needs('createInvite')
-      case 'invite.revoke':
-        if (!this.invites.has(idToString((op.payload as Op<'invite.revoke'>['payload']).invite))) return no('not_found', 'no such invite')
-        return needs('revokeInvite')
-      case 'member.join':
-        return this.checkJoin(op as Op<'member.join'>)
-      case 'member.leave':
-        if (author === this.owner) return no('forbidden', 'the owner cannot leave the space')
-        return needs('leave')
-      case 'member.kick': {
-        const target = idToString((op.payload as Op<'member.kick'>['payload']).user)
-        if (this.roleOf(target) == null) return no('not_found', `${target} is not a member`)
-        return needs('kick') ?? overTarget(target, 'kick')
-      }
-      case 'member.ban':
-        return needs('ban') ?? overTarget(idToString((op.payload as Op<'member.ban'>['payload']).user), 'ban')
-      case 'member.unban': {
-        const target = idToString((op.payload as Op<'member.unban'>['payload']).user)
-        if (!this.banned.has(target)) return no('not_found', `${target} is not banned`)
-        return needs('unban')
-      }
-      case 'role.set': {
-        const p = op.payload as Op<'role.set'>['payload']
-        const target = idToString(p.user)
-        if (this.roleOf(target) == null) return no('not_found', `${target} is not a member`)
-        return needs('assignRoles') ?? overTarget(target, 'role') ??
-          (rank(role) > rank(p.role) ? null : no('forbidden', `roles can only be assigned below one's own (${role ?? 'not a member'})`))
-      }
-    }
-    return null
-  }
-
-  private checkJoin (op: Op<'member.join'>): Rejection | null {
-    const { invite, proof } = op.payload
-    if (this.banned.has(op.author)) return no('banned', `${op.author} is banned from this space`)
-    if (this.roleOf(op.author) != null) return no('already_member', 'already a member')
-    if (invite == null) return this.isPublic ? null : no('forbidden', 'this space is invite-only')
-    const info = this.invites.get(idToString(invite))
-    if (info == null || proof == null || !proofOk(info, op, this.spaceId)) return no('bad_invite', 'the invite secret does not match')
-    if (info.revoked) return no('invite_revoked', 'this invite was revoked')
-    if (info.expiresAt !== 0 && op.hlc.wall >= info.expiresAt) return no('invite_expired', `this invite expired at ${new Date(info.expiresAt).toISOString()}`)
-    if (info.maxUses !== 0 && info.uses >= info.maxUses) return no('invite_exhausted', `this invite was used ${info.uses} time(s) of ${info.maxUses}`)
-    return null
+    return checkMembership(this, op, messages)
   }
 
   /**
-   * One step of the fold: applies membership op `op` (order key `key`) if `check` allows it here.
+   * One step of a sequential fold: applies membership op `op` (order key `key`) if `check` allows
+   * it here.
    * @returns true if it took effect
    */
   step (op: Op, key: string): boolean {
     if (this.check(op) != null) return false
-    const user = (): string => idToString((op.payload as { user: Uint8Array }).user)
-    const remove = (u: string, reason: RemovalReason): void => {
-      const wasMember = this.roleOf(u) != null
-      this.roles.delete(u)
-      const prev = this.removed.get(u)
-      this.removed.set(u, wasMember || prev == null ? { reason, by: op.author, key } : { ...prev, reason })
-    }
-    switch (op.type) {
-      case 'space.create': {
-        const p = op.payload as Op<'space.create'>['payload']
-        this.spaceId = op.id
-        this.owner = op.author
-        this.isPublic = p.public !== false
-        this.legacy = p.public === undefined
-        this.roles.set(op.author, 'owner')
-        break
-      }
-      case 'invite.create': {
-        const p = op.payload as Op<'invite.create'>['payload']
-        this.invites.set(op.id, { inviteId: op.id, key: p.key, createdBy: op.author, createdAt: op.hlc.wall, maxUses: p.maxUses, expiresAt: p.expiresAt, uses: 0, revoked: false })
-        break
-      }
-      case 'invite.revoke': {
-        const id = idToString((op.payload as Op<'invite.revoke'>['payload']).invite)
-        this.invites.set(id, { ...(this.invites.get(id) as InviteInfo), revoked: true })
-        break
-      }
-      case 'member.join': {
-        const invite = (op.payload as Op<'member.join'>['payload']).invite
-        this.roles.set(op.author, 'member')
-        this.removed.delete(op.author)
-        if (invite != null) {
-          const info = this.invites.get(idToString(invite)) as InviteInfo
-          this.invites.set(info.inviteId, { ...info, uses: info.uses + 1 })
+    for (const e of effectsOf(this, op, key)) {
+      switch (e.kind) {
+        case 'space': this.setSpace(e.value); break
+        case 'user': this.setUser(e.id, e.value); break
+        case 'invite': this.setInvite(e.id, e.value); break
+        case 'use': {
+          const info = this.invites.get(e.id) as InviteInfo
+          this.invites.set(e.id, { ...info, uses: info.uses + 1 })
         }
-        break
       }
-      case 'member.leave': remove(op.author, 'leave'); break
-      case 'member.kick': remove(user(), 'kick'); break
-      case 'member.ban': remove(user(), 'ban'); this.banned.add(user()); break
-      case 'member.unban': this.banned.delete(user()); break
-      case 'role.set': this.roles.set(user(), (op.payload as Op<'role.set'>['payload']).role as AssignableRole); break
-      default: return false
     }
     return true
   }

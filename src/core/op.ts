@@ -76,11 +76,17 @@ export interface Payloads {
   'member.ban': { user: Uint8Array }
   'member.unban': { user: Uint8Array }
   'role.set': { user: Uint8Array, role: AssignableRole }
+  /**
+   * Changes nothing; its deps (2 to MAX_DEPS) become one head. Authors use it when a space has more
+   * membership heads than one op can list (many concurrent membership ops), so later ops again cover
+   * the whole membership state. Any member may merge.
+   */
+  'heads.merge': Record<string, never>
 }
 export type OpType = keyof Payloads
 export const OP_TYPES: readonly OpType[] = [
   'space.create', 'channel.create', 'channel.rename', 'channel.delete', 'message.post', 'profile.set', 'message.edit', 'message.delete', 'message.react',
-  'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set'
+  'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set', 'heads.merge'
 ]
 
 /** An op as the rest of the program sees it: decoded, verified, with text ids. */
@@ -243,6 +249,10 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       return
     case 'member.leave':
       shape('')
+      return
+    case 'heads.merge':
+      shape('')
+      if (deps.length < 2) fail('bad_deps', 'heads.merge must merge at least 2 ops')
       return
     case 'member.kick':
     case 'member.ban':
