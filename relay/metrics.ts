@@ -12,6 +12,7 @@ export const relayMetrics = {
   syncServed: new Counter({ name: 'spaceway_relay_sync_sessions_total', help: 'Sync sessions completed' }),
   syncFailed: new Counter({ name: 'spaceway_relay_sync_failed_total', help: 'Sync sessions reset (malformed or hostile traffic, timeouts)' }),
   bytesServed: new Counter({ name: 'spaceway_relay_sync_bytes_served_total', help: 'Sync bytes sent to peers' }),
+  peersBlocked: new Counter({ name: 'spaceway_relay_peers_blocked_total', help: 'Peers disconnected and blocked for sending invalid ops' }),
   spacesRefused: new Counter({ name: 'spaceway_relay_spaces_refused_total', help: 'Requests to hold a space refused (max spaces)' }),
   spaces: new Gauge({ name: 'spaceway_relay_spaces', help: 'Spaces held' }),
   ops: new Gauge({ name: 'spaceway_relay_ops', help: 'Ops stored' }),

@@ -24,6 +24,8 @@ import { Announcer } from '../src/dht/announcer.js'
 import { serveMetrics, relayMetrics, type Health } from './metrics.js'
 import { PeerRateLimiter } from './rate-limit.js'
 import { repairGaps } from '../src/net/gap-repair.js'
+import { PeerGuard } from '../src/net/peer-guard.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 
 const log = logger('spaceway:relay')
 
@@ -102,14 +104,21 @@ export class RelayServer {
     const store = await OpStore.open(join(options.dataDir, 'db'))
     let node: SpacewayNode | undefined
     try {
-      const replica = new Replica(store, account.signer, { limits: options.limits })
+      const guard = new PeerGuard()
+      const replica = new Replica(store, account.signer, { limits: options.limits, guard })
       await replica.init()
       node = await createNode({
         privateKey: account.privateKey,
         mdns: false,
         listen: [`/ip4/${options.host}/tcp/${options.port}`],
         relayServer: { maxReservations: options.maxReservations, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
-        metrics: libp2pMetrics()
+        metrics: libp2pMetrics(),
+        guard
+      })
+      guard.on('misbehaving', (peer, reason) => {
+        log('peer %s sent too many invalid ops (last: %s): disconnecting it', peer, reason)
+        relayMetrics.peersBlocked.inc()
+        node?.hangUp(peerIdFromString(peer)).catch(() => {})
       })
       const rate = new PeerRateLimiter(options.maxOpRate, options.maxOpRate * 10)
       const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))

@@ -10,7 +10,7 @@ import { decodeToken, inviteProof, isToken, type InviteToken } from './core/invi
 import { authorIn } from './member-actions.js'
 import { spaceCid } from './dht/records.js'
 import { isIdString, idFromString } from './core/ids.js'
-import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS, type Op } from './core/op.js'
+import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
 import { Replica } from './replica.js'
 import { dialAddress } from './net/dial.js'
@@ -60,7 +60,7 @@ function pick<T> (items: T[], query: string, idOf: (t: T) => string, nameOf: (t:
 async function ensureProfile (app: App, spaceId: string): Promise<void> {
   const state = app.store.spaces.get(spaceId)
   if (state == null || state.members.roleOf(app.account.userId) == null || state.nameOf(app.account.userId) === app.account.name) return
-  await app.replica.author('profile.set', spaceId, { name: app.account.name }, publish(app))
+  await app.replica.author('profile.set', spaceId, { name: app.account.name })
 }
 
 /** Spaces this user is a member of (left and removed ones stay stored but are not listed). */
@@ -79,12 +79,12 @@ async function becomeMember (app: App, state: SpaceState, token: InviteToken | n
   if (state.members.roleOf(self) != null) return
   if (token == null) {
     if (!state.members.isPublic) throw new PermissionError('FORBIDDEN', 'forbidden', `"${sanitizeText(state.info.name)}" is invite-only: ask a member for an invite (\`invite create\`) and \`join <invite>\``)
-    await app.replica.author('member.join', state.info.spaceId, { invite: null, proof: null }, publish(app))
+    await app.replica.author('member.join', state.info.spaceId, { invite: null, proof: null })
     return
   }
   if (!state.byId.has(token.inviteId)) throw new NotFoundError('the peers reached do not know this invite yet (it may be newer than what they hold); try again in a moment')
   const proof = inviteProof(token.seed, state.info.spaceId, idFromString(self))
-  await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof }, publish(app))
+  await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof })
 }
 
 /**
@@ -120,11 +120,6 @@ async function joinThroughDht (app: App, spaceId: string, signal: AbortSignal): 
   }
   if (tried.size === 0 && lastError != null) throw lastError
   throw new NotFoundError(`none of the ${tried.size} provider(s) found in the DHT could be reached`)
-}
-
-/** Publishes an op as soon as it is signed (publishing never throws; see SpaceTopics.publish). */
-function publish (app: App): (op: Op) => void {
-  return (op) => { void app.topics.publish(op) }
 }
 
 /**

@@ -25,6 +25,8 @@ import { Announcer } from './dht/announcer.js'
 import type { MessageView } from './views.js'
 import { eventsOf, type SpaceEventMap } from './space-events.js'
 import { MEMBERSHIP_TYPES } from './core/auth.js'
+import { PeerGuard } from './net/peer-guard.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 
 const log = logger('spaceway:app')
 
@@ -112,6 +114,7 @@ export class App extends EventEmitter<AppEvents> {
     readonly dht: DhtService,
     readonly announcer: Announcer,
     readonly relays: RelayClient,
+    readonly guard: PeerGuard,
     private readonly options: AppOptions
   ) {
     super()
@@ -127,7 +130,8 @@ export class App extends EventEmitter<AppEvents> {
     await mkdir(dataDir, { recursive: true, mode: 0o700 })
     const store = await OpStore.open(dataDir)
     try {
-      const replica = new Replica(store, account.signer)
+      const guard = new PeerGuard()
+      const replica = new Replica(store, account.signer, { guard })
       await replica.init()
       if (options.relayOnly === true && (options.relays ?? []).length === 0) throw new BadArgumentError('--relay-only needs at least one --relay')
       const node = await createNode({
@@ -137,7 +141,8 @@ export class App extends EventEmitter<AppEvents> {
         // relay-only: no TCP listener and no mDNS, so no address of ours is announced but circuits
         mdns: options.relayOnly === true ? false : options.mdns,
         listen: options.relayOnly === true ? [] : undefined,
-        dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined
+        dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined,
+        guard
       })
       const sync = new SyncService(node, replica)
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
@@ -147,7 +152,7 @@ export class App extends EventEmitter<AppEvents> {
       const announcer = new Announcer(dht, store, bootstrapper)
       let app: App | undefined
       const relays = new RelayClient(node, options.relays ?? [DEFAULT_RELAY], (peerId, addr) => { app?.onRelay(peerId, addr) })
-      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, options)
+      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, guard, options)
       await app.run()
       return app
     } catch (err) {
@@ -214,6 +219,13 @@ export class App extends EventEmitter<AppEvents> {
         .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
     })
     this.replica.on('op', (op, local) => { this.onOp(op, local) })
+    // Publish where we append: an op authored here goes out as soon as it is applied in memory.
+    this.replica.on('authored', (op) => { void this.topics.publish(op) })
+    // A peer over its invalid-op limit is disconnected (and refused by the connection gater while blocked).
+    this.guard.on('misbehaving', (peer, reason) => {
+      log('peer %s sent too many invalid ops (last: %s): disconnecting it', peer, reason)
+      this.node.hangUp(peerIdFromString(peer)).catch(() => {})
+    })
     this.replica.on('rejected', (reason, source, message) => { this.emit('op:rejected', { reason, peerId: source ?? null, message }) })
     this.sync.on('progress', (p) => { this.emit('sync', p) })
     this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })

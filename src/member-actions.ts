@@ -66,7 +66,7 @@ function space (app: App): SpaceState {
  */
 export async function authorIn<T extends OpType> (app: App, state: SpaceState, type: T, payload: Payloads[T]): Promise<Op<T>> {
   try {
-    return await app.replica.author(type, state.info.spaceId, payload, (op) => { void app.topics.publish(op) })
+    return await app.replica.author(type, state.info.spaceId, payload)
   } catch (err) {
     const removal = state.members.removed.get(app.account.userId)
     if (err instanceof PermissionError && err.reason === 'not_member' && removal != null) {

@@ -2,33 +2,46 @@
  * The replica: the single writer that turns op bytes (from the network or authored here) into stored,
  * applied state. Every op passes the same checks, in this order:
  *
- *   decode + shape/size checks (op.ts) -> duplicate? -> signature -> space known (or being joined)?
- *   -> deps present? (else held back) -> each dep's HLC < the op's HLC -> permission in the
- *   membership state of the op's causal history (core/auth.ts) -> stage -> commit batch
- *   -> release held ops whose deps are now all present (in causal order) -> emit `op` events.
+ *   decode + shape/size checks (op.ts) -> duplicate in the batch, applied, held, or rejected before?
+ *   -> space wanted? -> budget of the peer it came from (PeerGuard) -> signature -> more than the
+ *   drift bound in the future? (kept aside until due) -> deps present? (else held back, if admitted)
+ *   -> each dep's HLC < the op's HLC -> permission in the membership state of the op's causal
+ *   history (core/auth.ts) -> stage -> commit batch -> release held ops whose deps are now all
+ *   present (in causal order) -> emit `op` events.
  *
+ * Ops rejected for a reason every replica agrees on are remembered (bounded), so a copy sent again
+ * costs a lookup, not a signature check; their senders are reported to the PeerGuard.
  * All work runs through one queue, so heads and indexes never race.
  */
 import { EventEmitter } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import { InvalidOpError, NotFoundError, PermissionError } from './errors.js'
-import { REASON_CODES } from './core/auth.js'
-import { HybridClock, hlcKey, type Hlc } from './core/hlc.js'
-import { Holdback } from './core/holdback.js'
+import { MEMBERSHIP_TYPES, REASON_CODES } from './core/auth.js'
+import { BoundedMap } from './core/bounded.js'
+import { FutureOps, type FUTURE_DEFAULTS } from './core/future.js'
+import { DEFAULT_MAX_DRIFT_MS, HybridClock, hlcKey, type Hlc } from './core/hlc.js'
+import { Holdback, type HOLDBACK_DEFAULTS } from './core/holdback.js'
 import { idFromString, idToString } from './core/ids.js'
-import { createOp, decodeOp, verifyOp, type Op, type OpType, type Payloads } from './core/op.js'
+import { createOp, decodeOp, MAX_DEPS, type Op, type OpType, type Payloads } from './core/op.js'
 import { splitOrderKey } from './core/order.js'
 import type { Signer } from './core/signing.js'
+import type { SpaceState } from './core/space-state.js'
 import { VerifyPool } from './core/verify-pool.js'
+import type { PeerGuard } from './net/peer-guard.js'
 import type { OpStore, StagedOp } from './store/op-store.js'
 
 const log = logger('spaceway:replica')
 
-/** What happened to one op handed to `ingest`. */
-export type IngestStatus = 'applied' | 'duplicate' | 'held' | 'rejected' | 'ignored'
+/**
+ * What happened to one op handed to `ingest`: applied; a duplicate of one applied, held or in the
+ * same batch; held back for missing deps; deferred (from the future, kept until due); rejected
+ * (invalid, `reason` says why); ignored (space not wanted, over a budget, or not admitted to the
+ * holdback: `reason` says which; sync brings it again later).
+ */
+export type IngestStatus = 'applied' | 'duplicate' | 'held' | 'deferred' | 'rejected' | 'ignored'
 
-/** Result of `ingest` for one op. `reason` is set when rejected (an `InvalidOpError.reason`). */
+/** Result of `ingest` for one op. `reason` is set when rejected or ignored. */
 export interface IngestResult { status: IngestStatus, op?: Op, reason?: string, missing?: string[] }
 
 /** Storage limits (the relay sets them; a client has none). */
@@ -39,14 +52,42 @@ export interface ReplicaLimits {
   maxBytesPerSpace: number
 }
 
+export interface ReplicaOptions {
+  /** Physical clock, ms since the epoch (tests inject one). */
+  now?: () => number
+  /** How far ahead of our clock an op may be and still be applied, ms (default 60,000). */
+  maxDriftMs?: number
+  limits?: Partial<ReplicaLimits>
+  holdback?: Partial<typeof HOLDBACK_DEFAULTS>
+  future?: Partial<typeof FUTURE_DEFAULTS>
+  /** Budgets and penalties per peer (the network layer's); without one, nothing is budgeted. */
+  guard?: PeerGuard
+  /** Most rejected op ids remembered (default 100,000). */
+  maxRemembered?: number
+}
+
 export interface ReplicaEvents {
   /** An op was applied; `local` is true for ops authored here. */
   op: [op: Op, local: boolean]
+  /** An op was authored here and applied in memory (not yet durable): publish it now. */
+  authored: [op: Op]
   /** An op was held back for missing deps; the network layer asks `source` for them. */
   gap: [spaceId: string, source: string | undefined]
   /** An op from the network was rejected (`message` says which op and why). */
   rejected: [reason: string, source: string | undefined, message: string]
 }
+
+/** How long an op not admitted to the holdback counts as a gap of its space (to be repaired by sync), ms. */
+export const UNADMITTED_GAP_MS = 5000
+
+/** Rejection reasons that depend on this replica's own limits, not on the op: never remembered. */
+const LOCAL_REASONS = new Set(['space_full', 'rate_limited'])
+
+/**
+ * Most membership heads an authored op lists directly; past it, `heads.merge` ops first collapse
+ * them (so every op still covers the whole membership state).
+ */
+export const MAX_MEMBERSHIP_DEPS = 32
 
 /** Ids of the ops a payload names (message, invite, reply; channel of a rename/delete), which must also be deps. */
 function payloadRefs (type: OpType, payload: object): string[] {
@@ -65,10 +106,18 @@ function parseHlcKey (k: string): Hlc {
 
 export class Replica extends EventEmitter<ReplicaEvents> {
   readonly store: OpStore
-  readonly clock: HybridClock
   private readonly signer: Signer
   private readonly holdback: Holdback
+  private readonly future: FutureOps
   private readonly joining = new Set<string>()
+  private readonly clocks = new Map<string, HybridClock>()
+  private readonly rejectedIds: BoundedMap<string, string>
+  /** Space id -> when an op of it with missing deps was last not admitted to the holdback (ms). */
+  private readonly unadmitted = new BoundedMap<string, number>(1000)
+  private readonly now: () => number
+  private readonly maxDriftMs: number
+  private readonly guard?: PeerGuard
+  private futureTimer?: NodeJS.Timeout
   private queue: Promise<unknown> = Promise.resolve()
   /** Ops staged and waiting for the next LevelDB batch (group commit). */
   private nextBatch: { staged: StagedOp[], done: Promise<void>, resolve: () => void, reject: (err: unknown) => void } | null = null
@@ -77,22 +126,25 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   committed = 0
   /** Counters for `network`/metrics: rejected ops by reason. */
   readonly rejectedByReason = new Map<string, number>()
+  /** Counters for `network`/metrics: ops ignored by reason (over budget, not admitted...). */
+  readonly ignoredByReason = new Map<string, number>()
 
   private readonly verifier: VerifyPool
-
   private readonly limits: ReplicaLimits
 
-  constructor (store: OpStore, signer: Signer, options: { now?: () => number, maxHeld?: number, limits?: Partial<ReplicaLimits> } = {}) {
+  constructor (store: OpStore, signer: Signer, options: ReplicaOptions = {}) {
     super()
     this.verifier = new VerifyPool()
     this.limits = { maxOpsPerSpace: Infinity, maxBytesPerSpace: Infinity, ...options.limits }
     for (const st of store.spaces.values()) this.committed += st.size
     this.store = store
     this.signer = signer
-    let start: Hlc = { wall: 0, counter: 0 }
-    for (const s of store.spaces.values()) if (s.maxHlc.wall > start.wall || (s.maxHlc.wall === start.wall && s.maxHlc.counter > start.counter)) start = s.maxHlc
-    this.clock = new HybridClock({ now: options.now, start })
-    this.holdback = new Holdback(options.maxHeld)
+    this.now = options.now ?? Date.now
+    this.maxDriftMs = options.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS
+    this.guard = options.guard
+    this.holdback = new Holdback(options.holdback)
+    this.future = new FutureOps(options.future)
+    this.rejectedIds = new BoundedMap(options.maxRemembered ?? 100_000)
   }
 
   /** Restores the set of spaces being joined (persisted in the store). */
@@ -106,25 +158,41 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return next
   }
 
+  /**
+   * The clock of a space (one per space, so no space's ops can move another's timestamps). It starts
+   * after the newest op of the space that is not in the future, so an op stored with a broken
+   * timestamp cannot push it out of range.
+   */
+  clockFor (spaceId: string): HybridClock {
+    let c = this.clocks.get(spaceId)
+    if (c == null) {
+      c = new HybridClock({ now: this.now, maxDriftMs: this.maxDriftMs, start: this.store.spaces.get(spaceId)?.maxHlcUpTo(this.now() + this.maxDriftMs) })
+      this.clocks.set(spaceId, c)
+    }
+    return c
+  }
+
   /** Spaces the user asked to join whose `space.create` has not arrived. */
   joiningSpaces (): string[] {
     return [...this.joining].filter(s => !this.store.spaces.has(s))
   }
 
-  /** Stops the signature worker thread. */
+  /** Stops the signature worker thread and the timer of deferred ops. */
   async close (): Promise<void> {
+    if (this.futureTimer != null) clearTimeout(this.futureTimer)
+    this.futureTimer = undefined
     await this.verifier.close()
   }
 
   /**
    * Starts wanting a space, so its ops are accepted before its `space.create` arrives. Takes effect
-   * at once (callers such as `join` and the relay decide synchronously); the returned promise
-   * resolves once it is persisted (failures are logged, never thrown).
+   * at once (callers such as `join` decide synchronously); the returned promise resolves once it is
+   * persisted (failures are logged, never thrown).
    */
   async want (spaceId: string): Promise<void> {
     if (this.store.spaces.has(spaceId) || this.joining.has(spaceId)) return
     this.joining.add(spaceId)
-    await this.store.setMeta(`joining!${spaceId}`, true).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
+    await this.store.setMeta(`joining!${spaceId}`, this.now()).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
   }
 
   /** Number of spaces held or being joined. */
@@ -143,14 +211,18 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return this.store.spaces.has(spaceId) || this.joining.has(spaceId)
   }
 
-  /** True if ops of `spaceId` are held back for deps that have not arrived. */
+  /**
+   * True if ops of `spaceId` are held back for deps that have not arrived, or an op of it with
+   * missing deps was not admitted to the holdback in the last UNADMITTED_GAP_MS.
+   */
   hasGap (spaceId: string): boolean {
+    if (this.now() - (this.unadmitted.get(spaceId) ?? -Infinity) < UNADMITTED_GAP_MS) return true
     return this.holdback.missingFor(spaceId).length > 0
   }
 
-  /** Held ops dropped because the holdback was full (sync fetches them again). */
+  /** Held ops dropped because the holdback was full, refused for a peer's share, or expired. */
   get evictedCount (): number {
-    return this.holdback.evicted
+    return this.holdback.evicted + this.holdback.refused + this.holdback.expired
   }
 
   /** Number of ops held back for missing deps. */
@@ -158,28 +230,59 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return this.holdback.size
   }
 
+  /** Number of ops from the future kept until due. */
+  get deferredCount (): number {
+    return this.future.size
+  }
+
+  /** True if the op `id` was rejected before (and is remembered). */
+  isRejected (id: string): boolean {
+    return this.rejectedIds.has(id)
+  }
+
   /**
-   * Validates and applies ops received from `source` (a PeerId string, for logs and gap sync).
-   * Ops may come in any order; ops whose deps are missing are held back. Never throws for bad
+   * Validates and applies ops received from `source` (a PeerId string, for budgets, logs and gap
+   * sync). Ops may come in any order; ops whose deps are missing are held back. Never throws for bad
    * input: each result says what happened.
    */
   async ingest (batch: Uint8Array[], source?: string): Promise<IngestResult[]> {
-    // Decoding and signature checks need no state: they run before the queue (signatures of large
-    // batches on a worker thread), so the next batch is checked while this one is applied.
-    const decoded = batch.map((bytes): Op | InvalidOpError => {
+    const results: IngestResult[] = new Array(batch.length)
+    const inBatch = new Set<string>()
+    const fresh: Array<{ i: number, op: Op }> = []
+    // Decoding needs no state and is cheap; duplicates (in the batch, applied, held, rejected
+    // before) are dropped here, before any signature check.
+    for (let i = 0; i < batch.length; i++) {
+      let op: Op
       try {
-        return decodeOp(bytes, { verify: false })
+        op = decodeOp(batch[i], { verify: false })
       } catch (err) {
-        return err instanceof InvalidOpError ? err : new InvalidOpError('bad_encoding', String(err))
+        results[i] = this.reject(err instanceof InvalidOpError ? err.reason : 'bad_encoding', source, err as Error)
+        continue
       }
-    })
-    const candidates = decoded.filter((d): d is Op => !(d instanceof InvalidOpError) && this.wants(d.spaceId) && !this.knows(d))
-    const verdicts = await this.verifier.verify(candidates.map(op => op.bytes))
-    const signed = new Set(candidates.filter((_, i) => verdicts[i] === true).map(op => op.id))
-    const { results, committed } = await this.run(async () => {
+      const remembered = this.rejectedIds.get(op.id)
+      if (remembered != null) {
+        results[i] = { status: 'rejected', reason: remembered }
+        this.count(this.rejectedByReason, remembered)
+        if (source != null) this.guard?.invalid(source, remembered)
+        continue
+      }
+      if (inBatch.has(op.id) || this.knows(op)) { results[i] = { status: 'duplicate', op }; continue }
+      inBatch.add(op.id)
+      if (!this.wants(op.spaceId)) { results[i] = { status: 'ignored', op, reason: 'unwanted' }; continue }
+      fresh.push({ i, op })
+    }
+    // The peer's budget, then signatures (large batches on a worker thread, so the next batch is
+    // checked while this one is applied).
+    const admitted = source == null || this.guard == null ? fresh.length : this.guard.takeOps(source, fresh.length)
+    for (const { i, op } of fresh.slice(admitted)) results[i] = this.ignore(op, 'rate_limited')
+    const checked = fresh.slice(0, admitted)
+    const verdicts = await this.verifier.verify(checked.map(c => c.op.bytes))
+    const { committed } = await this.run(async () => {
       const staged: StagedOp[] = []
-      const results = decoded.map(d => d instanceof InvalidOpError ? this.reject(d.reason, source, d) : this.ingestOne(d, signed.has(d.id), source, staged))
-      return { results, committed: this.commit(staged) }
+      checked.forEach(({ i, op }, k) => {
+        results[i] = verdicts[k] === true ? this.ingestOne(op, source, staged) : this.rejectOp(op, 'bad_signature', source, new Error(`op ${op.id}: signature does not verify`))
+      })
+      return { committed: this.commit(staged) }
     })
     await committed
     return results
@@ -224,43 +327,68 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     this.flushing = false
   }
 
+  private count (map: Map<string, number>, reason: string): void {
+    map.set(reason, (map.get(reason) ?? 0) + 1)
+  }
+
   /** Counts a rejection decided outside the replica (e.g. a rate limit), with the same event. */
   countRejected (reason: string, source?: string): void {
-    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
+    this.count(this.rejectedByReason, reason)
     this.emit('rejected', reason, source, reason)
   }
 
-  private reject (reason: string, source: string | undefined, err: unknown): IngestResult {
-    this.rejectedByReason.set(reason, (this.rejectedByReason.get(reason) ?? 0) + 1)
-    log('rejected op from %s: %s (%s)', source ?? 'local', reason, (err as Error).message)
-    this.emit('rejected', reason, source, (err as Error).message)
+  private reject (reason: string, source: string | undefined, err: Error): IngestResult {
+    this.count(this.rejectedByReason, reason)
+    log('rejected op from %s: %s (%s)', source ?? 'local', reason, err.message)
+    this.emit('rejected', reason, source, err.message)
+    if (source != null && !LOCAL_REASONS.has(reason)) this.guard?.invalid(source, reason)
     return { status: 'rejected', reason }
   }
 
-  /** True if the op is applied or held already. */
-  private knows (op: Op): boolean {
-    return this.store.spaces.get(op.spaceId)?.byId.has(op.id) === true || this.holdback.has(op.id)
+  /** Rejects a decoded op, remembering its id when every replica would reject it too. */
+  private rejectOp (op: Op, reason: string, source: string | undefined, err: Error): IngestResult {
+    if (!LOCAL_REASONS.has(reason)) this.rejectedIds.set(op.id, reason)
+    return this.reject(reason, source, err)
   }
 
-  /** Validates one decoded op inside the queue; `signed` says whether its signature verified. */
-  private ingestOne (op: Op, signed: boolean, source: string | undefined, staged: StagedOp[]): IngestResult {
+  private ignore (op: Op, reason: string): IngestResult {
+    this.count(this.ignoredByReason, reason)
+    return { status: 'ignored', op, reason }
+  }
+
+  /** True if the op is applied, held or deferred already. */
+  private knows (op: Op): boolean {
+    return this.store.spaces.get(op.spaceId)?.byId.has(op.id) === true || this.holdback.has(op.id) || this.future.has(op.id)
+  }
+
+  /** Validates one decoded op (signature checked) inside the queue. */
+  private ingestOne (op: Op, source: string | undefined, staged: StagedOp[]): IngestResult {
     const state = this.store.spaces.get(op.spaceId)
     if (this.knows(op)) return { status: 'duplicate', op }
-    if (!this.wants(op.spaceId)) return { status: 'ignored', op }
-    if (!signed) {
-      // Checked before the queue only if wanted and new then; check now if it was skipped.
-      try {
-        verifyOp(op)
-      } catch (err) {
-        return this.reject('bad_signature', source, err)
-      }
+    if (!this.wants(op.spaceId)) return this.ignore(op, 'unwanted')
+    const now = this.now()
+    if (op.hlc.wall > now + this.maxDriftMs) {
+      // From the future: neither applied nor forwarded until it is due (docs/PROTOCOL.md "Time").
+      if (!this.future.hold(op, source ?? '', op.hlc.wall - this.maxDriftMs, now)) return this.ignore(op, 'future')
+      this.scheduleFuture()
+      return { status: 'deferred', op }
     }
     if (state != null && (state.size >= this.limits.maxOpsPerSpace || state.bytes + op.bytes.length > this.limits.maxBytesPerSpace)) {
       return this.reject('space_full', source, new Error(`space ${op.spaceId} is at its limit (${state.size} ops, ${state.bytes} bytes)`))
     }
     const missing = state == null ? op.deps : op.deps.filter(d => !state.byId.has(d))
     if (missing.length > 0) {
-      const evicted = this.holdback.hold(op, missing)
+      // Admission: only what could be valid is held - membership ops (a join whose invite has not
+      // arrived), or ops by a member of the space as it stands. Anything else waits for sync.
+      if (state != null && !MEMBERSHIP_TYPES.has(op.type) && state.members.roleOf(op.author) == null) {
+        // Its deps may make it valid (e.g. the author's join, not here yet): repair the gap by sync.
+        this.unadmitted.set(op.spaceId, now)
+        this.emit('gap', op.spaceId, source)
+        return this.ignore(op, 'not_admitted')
+      }
+      for (const e of this.holdback.expire(now)) log('held op %s expired (its deps did not arrive)', e.id)
+      const { evicted, refused } = this.holdback.hold(op, missing, source ?? '', now)
+      if (refused === true) return this.ignore(op, 'holdback_full')
       if (evicted != null) log.error('holdback full: dropped op %s of space %s (sync will fetch it again)', evicted.id, evicted.spaceId)
       log('holding op %s: %d deps missing', op.id, missing.length)
       this.emit('gap', op.spaceId, source)
@@ -268,6 +396,25 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
     const applied = this.applyReady(op, staged, source)
     return applied ?? { status: 'applied', op }
+  }
+
+  /** Re-ingests deferred ops when the first of them is due. */
+  private scheduleFuture (): void {
+    const due = this.future.nextDue()
+    if (due == null) return
+    if (this.futureTimer != null) clearTimeout(this.futureTimer)
+    this.futureTimer = setTimeout(() => {
+      this.futureTimer = undefined
+      for (const [source, ops] of this.future.takeDue(this.now())) {
+        this.run(async () => {
+          const staged: StagedOp[] = []
+          for (const op of ops) this.ingestOne(op, source === '' ? undefined : source, staged)
+          return this.commit(staged)
+        }).catch(err => { log.error('applying due ops failed: %s', (err as Error).message) })
+      }
+      this.scheduleFuture()
+    }, Math.max(0, Math.min(due - this.now(), 2 ** 31 - 1)))
+    this.futureTimer.unref()
   }
 
   /** Applies `op` (deps present) and every held op it unblocks. Returns a rejection, if `op` was rejected. */
@@ -280,54 +427,119 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       // Causality: an op's HLC must be after each of its deps' (HLCs respect happened-before).
       const own = hlcKey(op.hlc)
       const late = state == null ? undefined : op.deps.find(d => splitOrderKey(state.byId.get(d) ?? '').hlcKey >= own)
-      if (late != null) {
-        const r = this.reject('bad_hlc', source, new Error(`op ${op.id} has an HLC not after its dep ${late}`))
-        if (op === first) firstResult = r
-        continue
-      }
-      const denied = state?.authorize(op)
+      const denied = late != null
+        ? { reason: 'bad_hlc', message: `HLC not after its dep ${late}` }
+        : state?.authorize(op)
       if (denied != null) {
-        const r = this.reject(denied.reason, source, new Error(`op ${op.id} (${op.type} by ${op.author}): ${denied.message}`))
+        const r = this.rejectOp(op, denied.reason, source, new Error(`op ${op.id} (${op.type} by ${op.author}): ${denied.message}`))
         if (op === first) firstResult = r
         continue
       }
       const s = this.store.stage(op)
       if (s == null) continue
       staged.push(s)
-      this.clock.observe(op.hlc)
+      this.clockFor(op.spaceId).observe(op.hlc)
       todo.push(...this.holdback.applied(op.id))
     }
     return firstResult
   }
 
   /**
-   * Authors an op here: deps = the space's current heads plus any op its payload names (edit,
-   * delete, reply, join's invite), HLC after every dep, signed, checked by the same `authorize` every
-   * peer applies, stored, applied. Returns the op once it is durable. `onStaged` is called with the
-   * signed op as soon as it is applied in memory, before the write completes (callers publish it
-   * there, so the network does not wait on the disk).
+   * The deps of an op authored now in `state`: the ops its payload names, every membership head
+   * (so the op is checked against the whole membership state), then the newest heads, up to
+   * MAX_DEPS. Heads from the future (past the drift bound) are left out; heads left out stay heads
+   * and the next ops take them.
+   */
+  private depsFor (state: SpaceState, refs: string[]): string[] {
+    const deps = new Set(refs)
+    const limit = hlcKey({ wall: this.now() + this.maxDriftMs, counter: 0xffff_ffff })
+    const usable = (id: string): boolean => (state.byId.get(id) ?? '') <= limit
+    const membership = state.auth.heads()
+    // keep room for the membership heads the newest heads do not cover
+    const reserve = Math.min(membership.length, MAX_MEMBERSHIP_DEPS)
+    for (const h of state.newestHeads()) {
+      if (deps.size >= MAX_DEPS - reserve) break
+      if (usable(h)) deps.add(h)
+    }
+    // A membership head is covered iff it is a dep or some dep's membership heads key names it
+    // (a maximal membership op of the space is maximal in any history that contains it).
+    const covered = new Set<string>()
+    for (const d of deps) {
+      if (state.auth.isNode(d)) covered.add(d)
+      for (const h of (state.auth.headsKeyOf(d) ?? '').split(',')) covered.add(h)
+    }
+    for (const m of membership) {
+      if (deps.size >= MAX_DEPS) break
+      if (!covered.has(m) && usable(m)) deps.add(m)
+    }
+    return [...deps]
+  }
+
+  /**
+   * Authors `heads.merge` ops until the space has at most MAX_MEMBERSHIP_DEPS membership heads. Each
+   * merges MAX_DEPS - 1 heads plus the op that gave us our role (so the merge's own history makes
+   * us a member). Stops early if a merge is refused.
+   */
+  private mergeMembershipHeads (state: SpaceState, staged: StagedOp[]): void {
+    const anchor = state.members.user(idToString(this.signer.publicKey))?.since ?? state.info.spaceId
+    while (state.auth.headCount > MAX_MEMBERSHIP_DEPS) {
+      const group = state.auth.heads().filter(h => h !== anchor).slice(-(MAX_DEPS - 1))
+      const op = this.sign('heads.merge', state, [...group, anchor], {})
+      if (state.authorize(op) != null) { log('cannot merge the membership heads of %s: refused', state.info.spaceId); return }
+      const s = this.store.stage(op)
+      if (s == null) return
+      staged.push({ ...s, local: true })
+      this.emit('authored', op)
+    }
+  }
+
+  /** Signs an op of `state` with these deps, timestamped after every one of them. */
+  private sign<T extends OpType> (type: T, state: SpaceState | null, deps: string[], payload: Payloads[T]): Op<T> {
+    const clock = this.clockFor(state?.info.spaceId ?? '')
+    if (state != null) {
+      for (const d of deps) {
+        const k = state.byId.get(d)
+        if (k != null) clock.observe(parseHlcKey(k), true)
+      }
+    }
+    return createOp({ type, space: state == null ? null : idFromString(state.info.spaceId), hlc: clock.tick(), deps: deps.map(idFromString), payload }, this.signer)
+  }
+
+  /**
+   * Authors an op here: deps from `depsFor` (payload references, membership heads, newest heads; at
+   * most MAX_DEPS however many heads the space has), HLC after every dep, signed, checked by the same
+   * `authorize` every peer applies, stored, applied. Emits `authored` as soon as the op is applied in
+   * memory (the network layer publishes it then, not after the disk write). Returns the op once it
+   * is durable.
    * @throws NotFoundError if the space is not held here
    * @throws PermissionError (FORBIDDEN, BANNED, INVITE_*...) if the space's rules refuse the op;
    *   nothing is stored or sent then
    */
-  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T], onStaged?: (op: Op<T>) => void): Promise<Op<T>> {
+  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T]): Promise<Op<T>> {
     return await this.run(async () => {
-      let deps: string[] = []
-      if (spaceId != null) {
+      const staged: StagedOp[] = []
+      let op: Op<T>
+      if (spaceId == null) {
+        op = this.sign(type, null, [], payload)
+        // the space's own clock continues from its creation
+        this.clocks.set(op.spaceId, this.clockFor(''))
+        this.clocks.delete('')
+      } else {
         const state = this.store.spaces.get(spaceId)
         if (state == null) throw new NotFoundError(`space ${spaceId} is not held here`)
-        deps = [...new Set([...state.heads, ...payloadRefs(type, payload)])]
-        for (const d of deps) {
-          const k = state.byId.get(d)
-          if (k != null) this.clock.observe(parseHlcKey(k), true)
+        this.mergeMembershipHeads(state, staged)
+        op = this.sign(type, state, this.depsFor(state, payloadRefs(type, payload)), payload)
+        const denied = state.authorize(op)
+        if (denied != null) {
+          // merges authored on the way are kept: they are valid on their own
+          void this.commit(staged)
+          throw new PermissionError(REASON_CODES[denied.reason] ?? 'FORBIDDEN', denied.reason, denied.message)
         }
       }
-      const op = createOp({ type, space: spaceId == null ? null : idFromString(spaceId), hlc: this.clock.tick(), deps: deps.map(idFromString), payload }, this.signer)
-      const denied = spaceId == null ? null : this.store.spaces.get(spaceId)?.authorize(op)
-      if (denied != null) throw new PermissionError(REASON_CODES[denied.reason] ?? 'FORBIDDEN', denied.reason, denied.message)
       const s = this.store.stage(op)
-      onStaged?.(op)
-      return { op, committed: this.commit(s == null ? [] : [{ ...s, local: true }]) }
+      if (s != null) staged.push({ ...s, local: true })
+      this.emit('authored', op)
+      return { op, committed: this.commit(staged) }
     }).then(async ({ op, committed }) => {
       await committed
       return op

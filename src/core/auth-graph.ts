@@ -66,6 +66,11 @@ export class AuthGraph {
     return this.nodes.size
   }
 
+  /** True if `id` is a membership op of the space. */
+  isNode (id: string): boolean {
+    return this.nodes.has(id)
+  }
+
   /** The heads key recorded for op `id` (undefined if unknown). */
   headsKeyOf (id: string): string | undefined {
     return this.headsOf.get(id)

@@ -9,7 +9,7 @@
  */
 import { AuthGraph } from './auth-graph.js'
 import { MEMBERSHIP_TYPES, type MembershipState, type MessageLookup, type Rejection } from './auth.js'
-import { compareHlc, type Hlc } from './hlc.js'
+import { compareHlc, hlcKey as hlcKeyOf, type Hlc } from './hlc.js'
 import { idToString } from './ids.js'
 import type { Op } from './op.js'
 import { orderKey } from './order.js'
@@ -113,6 +113,29 @@ export class SpaceState implements MessageLookup {
   /** The membership state of everything applied (members, roles, bans, invites). */
   get members (): MembershipState {
     return this.auth.current
+  }
+
+  /**
+   * The largest HLC of an op of this space whose wall time is at most `wall` (ms), or undefined if
+   * there is none (the space's clock starts there, so a stored op from the far future cannot push it).
+   */
+  maxHlcUpTo (wall: number): Hlc | undefined {
+    const limit = hlcKeyOf({ wall, counter: 0xffff_ffff }) + '\uffff'
+    let lo = 0
+    let hi = this.items.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.items[mid] < limit) lo = mid + 1
+      else hi = mid
+    }
+    if (lo === 0) return undefined
+    const k = this.items[lo - 1]
+    return { wall: parseInt(k.slice(0, 12), 16), counter: parseInt(k.slice(12, 20), 16) }
+  }
+
+  /** The space's heads, newest first in (HLC, id) order. */
+  newestHeads (): string[] {
+    return [...this.heads].map(id => [this.byId.get(id) ?? '', id]).sort((a, b) => a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0).map(x => x[1])
   }
 
   /** True if `id` is a channel of this space (deleted or not). */

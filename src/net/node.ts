@@ -14,7 +14,7 @@ import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { mdns } from '@libp2p/mdns'
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2'
-import type { Ed25519PrivateKey, PeerDiscovery } from '@libp2p/interface'
+import type { Ed25519PrivateKey, PeerDiscovery, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { sha256 } from '../core/ids.js'
 import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
@@ -55,6 +55,11 @@ export interface NodeOptions {
   dialAllow?: (ma: Multiaddr) => boolean
   /** libp2p metrics implementation (the relay passes @libp2p/prometheus-metrics). */
   metrics?: (components: any) => any
+  /**
+   * Per-peer penalties (PeerGuard): `score` is GossipSub's application-specific score of a peer
+   * (below -80 its RPCs are dropped unread), `blocked` refuses every connection with the peer.
+   */
+  guard?: { score: (peer: string) => number, isBlocked: (peer: string) => boolean }
 }
 
 /**
@@ -74,9 +79,15 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
-    connectionGater: options.dialAllow != null
-      ? { denyDialMultiaddr: (ma: Multiaddr) => !(options.dialAllow as (m: Multiaddr) => boolean)(ma) }
-      : undefined,
+    connectionGater: {
+      ...(options.dialAllow != null ? { denyDialMultiaddr: (ma: Multiaddr) => !(options.dialAllow as (m: Multiaddr) => boolean)(ma) } : {}),
+      ...(options.guard != null
+        ? {
+            denyDialPeer: (peer: PeerId) => (options.guard as { isBlocked: (p: string) => boolean }).isBlocked(peer.toString()),
+            denyInboundEncryptedConnection: (peer: PeerId) => (options.guard as { isBlocked: (p: string) => boolean }).isBlocked(peer.toString())
+          }
+        : {})
+    },
     connectionManager: {
       allow: ['/ip4/127.0.0.0/ipcidr/8'],
       dialTimeout: 10_000
@@ -109,8 +120,12 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
         Dhi: 8,
         Dout: 1,
         Dscore: 2,
-        // Many peers of a LAN or a test share an IP; colocation must not graylist them.
-        scoreParams: { IPColocationFactorWeight: 0 },
+        // Many peers of a LAN or a test share an IP; colocation must not graylist them. Peers that
+        // send invalid ops lose score through the application-specific score (PeerGuard).
+        scoreParams: {
+          IPColocationFactorWeight: 0,
+          ...(options.guard != null ? { appSpecificScore: (peer: string) => (options.guard as { score: (p: string) => number }).score(peer), appSpecificWeight: 1 } : {})
+        },
         // Peers behind a relay (--relay-only) exchange ops over limited (relayed) connections.
         runOnLimitedConnection: true
       }),

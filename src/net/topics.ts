@@ -41,8 +41,11 @@ export class SpaceTopics {
         }
         const [result] = await this.replica.ingest([message.data], peer.toString())
         switch (result.status) {
+          // invalid: not forwarded, and GossipSub lowers the sender's score (P4)
           case 'rejected': return TopicValidatorResult.Reject
-          case 'ignored': return TopicValidatorResult.Ignore
+          // from the future, over a budget, not admitted, unwanted: not forwarded, no penalty
+          case 'ignored':
+          case 'deferred': return TopicValidatorResult.Ignore
           default: return TopicValidatorResult.Accept
         }
       })

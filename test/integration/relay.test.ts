@@ -93,7 +93,7 @@ describe('relay under hostile input', () => {
     // Bob's client refuses; a modified client signs the post anyway and publishes it.
     await expect(actions.send(bob, 'after the kick')).rejects.toMatchObject({ code: 'FORBIDDEN' })
     const state = bob.store.spaces.get(spaceId)!
-    const forged = createOp({ type: 'message.post', space: idFromString(spaceId), hlc: bob.replica.clock.tick(), deps: [...state.heads].map(idFromString), payload: { channel: idFromString(spaceId), text: 'after the kick' } }, bob.account.signer)
+    const forged = createOp({ type: 'message.post', space: idFromString(spaceId), hlc: bob.replica.clockFor(spaceId).tick(), deps: [...state.heads].map(idFromString), payload: { channel: idFromString(spaceId), text: 'after the kick' } }, bob.account.signer)
     const rejected = new Promise<{ reason: string }>(resolve => alice.once('op:rejected', resolve))
     await bob.node.services.pubsub.publish(spaceTopic(spaceId), forged.bytes)
     expect((await rejected).reason).toBe('not_member')

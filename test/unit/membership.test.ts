@@ -74,6 +74,21 @@ async function deliver (r: Replica, ops: Op[]): Promise<string[]> {
   return out
 }
 
+/**
+ * Delivers `ops` in the given order, then again whatever was not admitted to the holdback (an op by
+ * a non-member whose deps were missing), as anti-entropy sync would, until nothing changes.
+ */
+async function deliverAll (r: Replica, ops: Op[]): Promise<void> {
+  let todo = ops
+  for (let round = 0; round < 20 && todo.length > 0; round++) {
+    await r.want(ops[0].spaceId)
+    const again: Op[] = []
+    for (const op of todo) if ((await r.ingest([op.bytes]))[0].reason === 'not_admitted') again.push(op)
+    if (again.length === todo.length) break
+    todo = again
+  }
+}
+
 describe('membership rules', () => {
   it('a member cannot create channels, kick, ban or assign roles; a moderator cannot kick an admin; nobody removes the owner', async () => {
     const [owner, admin, mod, bob] = await Promise.all([newSigner(), newSigner(), newSigner(), newSigner()])
@@ -351,7 +366,7 @@ describe('convergence (property)', () => {
           const r = await replica(signers[1])
           const all = [...h.all, ...extra]
           const order = all.map((op, i) => ({ op, k: Math.sin(seed * 7919 + i * 104729) })).sort((a, b) => a.k - b.k).map(x => x.op)
-          await deliver(r, [h.all[0], ...order, ...order.slice(0, 3)])
+          await deliverAll(r, [h.all[0], ...order, ...order.slice(0, 3)])
           expect(r.heldCount).toBe(0)
           expect(r.store.spaces.get(h.spaceId)?.size).toBe(h.all.length)
           expect(await stateHash(r, h.spaceId)).toBe(expected)
