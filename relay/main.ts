@@ -30,6 +30,8 @@ const opts = new Command('spaceway-relay')
   .addOption(new Option('--max-bytes-per-space <n>', 'bytes stored per space').argParser(int(1, Number.MAX_SAFE_INTEGER)).default(d.limits.maxBytesPerSpace))
   .addOption(new Option('--max-op-rate <n>', 'live ops accepted per peer per second').argParser(int(1, 1_000_000)).default(d.maxOpRate))
   .addOption(new Option('--max-message-bytes <n>', 'largest sync message, bytes').argParser(int(1024, 64 * 1024 * 1024)).default(d.maxMessageBytes))
+  .addOption(new Option('--max-spaces-per-peer <n>', 'spaces one peer may make the relay hold').argParser(int(1, 1_000_000)).default(d.maxSpacesPerPeer))
+  .addOption(new Option('--store-rate <bytes>', 'bytes of ops stored per peer per second (burst: 256 s worth)').argParser(int(1024, Number.MAX_SAFE_INTEGER)).default(d.storeBytesPerSecond))
   .option('-b, --bootstrap <multiaddr>', 'another relay or peer to bootstrap from (repeatable)', (v: string, p: string[]) => [...p, v], [])
   .option('--json', 'print the ready line as JSON', false)
   .parse(process.argv)
@@ -49,6 +51,8 @@ try {
     limits: { maxOpsPerSpace: opts.maxOpsPerSpace, maxBytesPerSpace: opts.maxBytesPerSpace },
     maxOpRate: opts.maxOpRate,
     maxMessageBytes: opts.maxMessageBytes,
+    maxSpacesPerPeer: opts.maxSpacesPerPeer,
+    storeBytesPerSecond: opts.storeRate,
     bootstrap: opts.bootstrap
   })
 } catch (err) {

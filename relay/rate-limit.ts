@@ -1,21 +1,22 @@
 /**
- * Token bucket per peer (the relay's op-rate limit): `ratePerS` tokens a second, at most `burst`.
+ * Token buckets per peer (the relay's limits: live op rate, bytes stored): `ratePerS` tokens a
+ * second, at most `burst`, one bucket per peer (at most 10,000 peers tracked, oldest forgotten).
  */
-export class PeerRateLimiter {
-  private readonly buckets = new Map<string, { tokens: number, at: number }>()
+import { BoundedMap } from '../src/core/bounded.js'
+import { TokenBucket } from '../src/net/peer-guard.js'
+
+export class PeerBuckets {
+  private readonly buckets = new BoundedMap<string, TokenBucket>(10_000)
 
   constructor (private readonly ratePerS: number, private readonly burst: number, private readonly now: () => number = Date.now) {}
 
-  /** Takes one token for `peer`; false when the peer is over its rate. */
-  take (peer: string): boolean {
-    const t = this.now()
-    const b = this.buckets.get(peer) ?? { tokens: this.burst, at: t }
-    b.tokens = Math.min(this.burst, b.tokens + (t - b.at) / 1000 * this.ratePerS)
-    b.at = t
-    this.buckets.set(peer, b)
-    if (this.buckets.size > 10_000) this.buckets.delete(this.buckets.keys().next().value as string)
-    if (b.tokens < 1) return false
-    b.tokens -= 1
-    return true
+  /** Takes `n` tokens (default 1) for `peer`; false (and nothing taken) when the peer is over its rate. */
+  take (peer: string, n = 1): boolean {
+    let b = this.buckets.get(peer)
+    if (b == null) { b = new TokenBucket(this.ratePerS, this.burst, this.now()); this.buckets.set(peer, b) }
+    const got = b.take(n, this.now())
+    if (got === n) return true
+    b.refund(got)
+    return false
   }
 }

@@ -22,9 +22,9 @@ import { Bootstrapper } from '../src/dht/bootstrapper.js'
 import { DhtService } from '../src/dht/dht-service.js'
 import { Announcer } from '../src/dht/announcer.js'
 import { serveMetrics, relayMetrics, type Health } from './metrics.js'
-import { PeerRateLimiter } from './rate-limit.js'
 import { repairGaps } from '../src/net/gap-repair.js'
 import { PeerGuard } from '../src/net/peer-guard.js'
+import { PeerBuckets } from './rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 
 const log = logger('spaceway:relay')
@@ -47,6 +47,10 @@ export interface RelayOptions {
   maxOpRate: number
   /** Largest sync message accepted, bytes. */
   maxMessageBytes: number
+  /** Spaces one peer may make the relay hold. */
+  maxSpacesPerPeer: number
+  /** Bytes of ops one peer may have stored: a bucket of this rate (bytes/s) with a burst of 256 s worth. */
+  storeBytesPerSecond: number
   /** Other peers to bootstrap from (other relays). */
   bootstrap?: string[]
 }
@@ -61,7 +65,9 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
   maxSpaces: 1000,
   limits: { maxOpsPerSpace: 1_000_000, maxBytesPerSpace: 512 * 1024 * 1024 },
   maxOpRate: 50,
-  maxMessageBytes: 4 * 1024 * 1024
+  maxMessageBytes: 4 * 1024 * 1024,
+  maxSpacesPerPeer: 16,
+  storeBytesPerSecond: 256 * 1024
 }
 
 let metricsTaken = false
@@ -105,8 +111,11 @@ export class RelayServer {
     let node: SpacewayNode | undefined
     try {
       const guard = new PeerGuard()
-      const replica = new Replica(store, account.signer, { limits: options.limits, guard })
+      const storeQuota = new PeerBuckets(options.storeBytesPerSecond, options.storeBytesPerSecond * 256)
+      const replica = new Replica(store, account.signer, { limits: options.limits, guard, admitStore: (peer, bytes) => storeQuota.take(peer, bytes) })
       await replica.init()
+      const adoptedBy = new Map<string, number>()
+      for (const [, peer] of await store.metaRange<string>('adopted!')) adoptedBy.set(peer, (adoptedBy.get(peer) ?? 0) + 1)
       node = await createNode({
         privateKey: account.privateKey,
         mdns: false,
@@ -120,20 +129,28 @@ export class RelayServer {
         relayMetrics.peersBlocked.inc()
         node?.hangUp(peerIdFromString(peer)).catch(() => {})
       })
-      const rate = new PeerRateLimiter(options.maxOpRate, options.maxOpRate * 10)
+      const rate = new PeerBuckets(options.maxOpRate, options.maxOpRate * 10)
       const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))
       const sync = new SyncService(node, replica, {
         maxMessageBytes: options.maxMessageBytes,
-        onUnknownSpace: (spaceId, peer) => {
-          if (replica.spaceCount >= options.maxSpaces) {
+        adoption: {
+          // a slot is taken only once the space's valid space.create is in hand (sync-service.ts)
+          mayAdopt: (spaceId, peer) => {
+            const why = replica.spaceCount >= options.maxSpaces
+              ? `${replica.spaceCount} spaces held`
+              : (adoptedBy.get(peer) ?? 0) >= options.maxSpacesPerPeer ? `${peer} brought ${options.maxSpacesPerPeer} spaces already` : null
+            if (why == null) return true
             relayMetrics.spacesRefused.inc()
-            log('refused to hold space %s for %s: %d spaces held', spaceId, peer, replica.spaceCount)
+            log('refused to hold space %s for %s: %s', spaceId, peer, why)
             return false
+          },
+          adopted: (spaceId, peer) => {
+            log('holding space %s for %s', spaceId, peer)
+            adoptedBy.set(peer, (adoptedBy.get(peer) ?? 0) + 1)
+            void replica.want(spaceId)
+            void store.setMeta(`adopted!${spaceId}`, peer).catch(() => {})
+            topics.subscribe(spaceId)
           }
-          log('holding space %s for %s', spaceId, peer)
-          void replica.want(spaceId)
-          topics.subscribe(spaceId)
-          return true
         }
       })
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))

@@ -73,6 +73,8 @@ export interface AppEvents {
   change: []
   /** A sync is bringing ops here (started, progress, done). */
   sync: [SyncProgress]
+  /** A relay refused to hold a space of ours (full, or our share taken): offline members cannot catch up through it. */
+  'relay:refused': [{ peerId: string, spaceId: string }]
 }
 
 /** Discovered peers are dialed while fewer than this many peers are connected. */
@@ -228,7 +230,11 @@ export class App extends EventEmitter<AppEvents> {
     })
     this.replica.on('rejected', (reason, source, message) => { this.emit('op:rejected', { reason, peerId: source ?? null, message }) })
     this.sync.on('progress', (p) => { this.emit('sync', p) })
-    this.sync.on('synced', (peer, stats) => { if (this.relays.isRelay(peer)) this.relays.synced(peer, stats.spaceId) })
+    this.sync.on('synced', (peer, stats) => {
+      if (!this.relays.isRelay(peer)) return
+      // A relay that answers `unknown` for a space we hold refused to hold it: say so.
+      if (this.relays.synced(peer, stats.spaceId, stats.outcome !== 'unknown')) this.emit('relay:refused', { peerId: peer, spaceId: stats.spaceId })
+    })
     this.relays.on('change', () => { this.emit('change') })
     // A peer that subscribes to a space's topic missed whatever was published before: reconcile
     // that space with it (one side per pair; always us towards our relays, which initiate only gap repairs) -

@@ -64,6 +64,11 @@ export interface ReplicaOptions {
   guard?: PeerGuard
   /** Most rejected op ids remembered (default 100,000). */
   maxRemembered?: number
+  /**
+   * Store quota per peer (the relay's): asked before an op of `bytes` that `source` delivered is
+   * stored; false refuses it (`rate_limited`, not remembered: sync brings it again later).
+   */
+  admitStore?: (source: string, bytes: number) => boolean
 }
 
 export interface ReplicaEvents {
@@ -76,6 +81,9 @@ export interface ReplicaEvents {
   /** An op from the network was rejected (`message` says which op and why). */
   rejected: [reason: string, source: string | undefined, message: string]
 }
+
+/** How long a space asked for (`want`) stays wanted across restarts without arriving, ms. */
+export const JOINING_TTL_MS = 10 * 60_000
 
 /** How long an op not admitted to the holdback counts as a gap of its space (to be repaired by sync), ms. */
 export const UNADMITTED_GAP_MS = 5000
@@ -117,6 +125,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly now: () => number
   private readonly maxDriftMs: number
   private readonly guard?: PeerGuard
+  private readonly admitStore?: (source: string, bytes: number) => boolean
   private futureTimer?: NodeJS.Timeout
   private queue: Promise<unknown> = Promise.resolve()
   /** Ops staged and waiting for the next LevelDB batch (group commit). */
@@ -126,6 +135,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   committed = 0
   /** Counters for `network`/metrics: rejected ops by reason. */
   readonly rejectedByReason = new Map<string, number>()
+  /** Signature checks run so far (each new op is checked once). */
+  signatureChecks = 0
   /** Counters for `network`/metrics: ops ignored by reason (over budget, not admitted...). */
   readonly ignoredByReason = new Map<string, number>()
 
@@ -142,14 +153,22 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     this.now = options.now ?? Date.now
     this.maxDriftMs = options.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS
     this.guard = options.guard
+    this.admitStore = options.admitStore
     this.holdback = new Holdback(options.holdback)
     this.future = new FutureOps(options.future)
     this.rejectedIds = new BoundedMap(options.maxRemembered ?? 100_000)
   }
 
-  /** Restores the set of spaces being joined (persisted in the store). */
+  /**
+   * Restores the set of spaces being joined (persisted in the store). Marks older than JOINING_TTL_MS
+   * (a join that never finished: the process died meanwhile) are dropped.
+   */
   async init (): Promise<void> {
-    for (const s of await this.store.joining()) this.joining.add(s)
+    for (const [s, at] of await this.store.metaRange<unknown>('joining!')) {
+      if (this.store.spaces.has(s)) continue
+      if (typeof at === 'number' && this.now() - at < JOINING_TTL_MS) this.joining.add(s)
+      else await this.store.setMeta(`joining!${s}`, undefined)
+    }
   }
 
   private run<T> (fn: () => Promise<T>): Promise<T> {
@@ -276,6 +295,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const admitted = source == null || this.guard == null ? fresh.length : this.guard.takeOps(source, fresh.length)
     for (const { i, op } of fresh.slice(admitted)) results[i] = this.ignore(op, 'rate_limited')
     const checked = fresh.slice(0, admitted)
+    this.signatureChecks += checked.length
     const verdicts = await this.verifier.verify(checked.map(c => c.op.bytes))
     const { committed } = await this.run(async () => {
       const staged: StagedOp[] = []
@@ -375,6 +395,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
     if (state != null && (state.size >= this.limits.maxOpsPerSpace || state.bytes + op.bytes.length > this.limits.maxBytesPerSpace)) {
       return this.reject('space_full', source, new Error(`space ${op.spaceId} is at its limit (${state.size} ops, ${state.bytes} bytes)`))
+    }
+    if (source != null && this.admitStore != null && !this.admitStore(source, op.bytes.length)) {
+      return this.reject('rate_limited', source, new Error(`peer ${source} is over its store quota`))
     }
     const missing = state == null ? op.deps : op.deps.filter(d => !state.byId.has(d))
     if (missing.length > 0) {

@@ -28,6 +28,8 @@ export interface RelayState {
   lastError: string | null
   /** Last completed sync with this relay, per space id. */
   lastSync: Record<string, number>
+  /** Spaces the relay refused to hold (it is full, or we brought it our share), with when, ms. */
+  refused: Record<string, number>
 }
 
 const BACKOFF = { intervalMs: 1000, capMs: 60_000, jitter: 0.2 }
@@ -52,7 +54,7 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
 
   constructor (private readonly node: SpacewayNode, relays: string[], private readonly onConnected: (peerId: string, addr: string) => void) {
     super()
-    this.states = relays.map(addr => ({ addr, peerId: null, connected: false, circuitAddrs: [], reservation: false, failures: 0, nextAttemptAt: null, lastError: null, lastSync: {} }))
+    this.states = relays.map(addr => ({ addr, peerId: null, connected: false, circuitAddrs: [], reservation: false, failures: 0, nextAttemptAt: null, lastError: null, lastSync: {}, refused: {} }))
   }
 
   /** Starts connecting to every relay. */
@@ -98,9 +100,26 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
     })
   }
 
-  /** Notes a completed sync of `spaceId` with relay `peerId`. */
-  synced (peerId: string, spaceId: string): void {
-    for (const s of this.states) if (s.peerId === peerId) s.lastSync[spaceId] = Date.now()
+  /**
+   * Notes a completed sync of `spaceId` with relay `peerId`; `held` false when the relay answered
+   * that it does not hold the space (it refused it). Returns true when that is news (a refusal of a
+   * space it held, or had not refused before).
+   */
+  synced (peerId: string, spaceId: string, held = true): boolean {
+    let news = false
+    for (const s of this.states) {
+      if (s.peerId !== peerId) continue
+      if (held) {
+        s.lastSync[spaceId] = Date.now()
+        delete s.refused[spaceId]
+      } else {
+        news ||= s.refused[spaceId] == null
+        s.refused[spaceId] = Date.now()
+        delete s.lastSync[spaceId]
+      }
+    }
+    if (news) this.emit('change')
+    return news
   }
 
   /** State of every relay, with current circuit addresses. */
@@ -108,7 +127,7 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
     const mine = this.node.getMultiaddrs().map(a => a.toString())
     return this.states.map(s => {
       const circuitAddrs = s.peerId == null ? [] : mine.filter(a => a.includes(`/p2p/${s.peerId}/p2p-circuit`))
-      return { ...s, circuitAddrs, reservation: circuitAddrs.length > 0, lastSync: { ...s.lastSync } }
+      return { ...s, circuitAddrs, reservation: circuitAddrs.length > 0, lastSync: { ...s.lastSync }, refused: { ...s.refused } }
     })
   }
 

@@ -11,6 +11,9 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { SyncProtocolError, TimeoutError } from '../errors.js'
 import { splitOrderKey } from '../core/order.js'
+import { BoundedMap } from '../core/bounded.js'
+import { decodeOp, type Op } from '../core/op.js'
+import { TokenBucket } from './peer-guard.js'
 import type { Replica } from '../replica.js'
 import { decodeSyncMessage, encodeSyncMessage, MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL } from '../sync/messages.js'
 import { syncAsInitiator, syncAsResponder, type SyncChannel, type SyncHost, type SyncStats } from '../sync/session.js'
@@ -22,6 +25,23 @@ const log = logger('spaceway:sync')
 export const SYNC_READ_TIMEOUT_MS = 15_000
 /** Deadline for a whole session, ms. */
 export const SYNC_SESSION_TIMEOUT_MS = 120_000
+
+/**
+ * Budgets of the sync protocol (libp2p resource-manager style: per peer and overall). Each session
+ * buffers at most one message (`maxMessageBytes`) and validates at most MAX_PENDING_INGESTS at once,
+ * so memory held for sync is bounded by `maxSessions` x a few messages, and by `maxSessionsPerPeer`
+ * x a few messages for any one peer.
+ */
+export const SYNC_LIMITS = {
+  /** Sessions (both directions) running with one peer at once; more are reset at once. */
+  maxSessionsPerPeer: 4,
+  /** Sessions running in all. */
+  maxSessions: 32,
+  /** Bytes of ops served to one peer: a bucket of this rate (bytes/s)... */
+  servedBytesPerSecond: 1024 * 1024,
+  /** ...and this burst (a joiner's first catch-up of a large space fits in it). */
+  servedBytesBurst: 128 * 1024 * 1024
+}
 
 /** Progress of a session that brings ops here (for the UI and `sync` events). */
 export interface SyncProgress {
@@ -38,12 +58,17 @@ export interface SyncProgress {
 
 export interface SyncServiceOptions {
   /**
-   * Called when a peer that holds ops of a space we neither hold nor want reconciles it; true to
-   * start holding it (the relay's store-and-forward).
+   * Store-and-forward (the relay): asked when a peer that has ops of a space we neither hold nor
+   * want reconciles it. `mayAdopt` says whether the peer may hand it over (capacity and quotas);
+   * the session then asks for everything, and the space is adopted (`adopted`) only once its
+   * `space.create` - the first op of the space in (HLC, id) order - arrived and verified. A peer
+   * that sends anything else first has its session reset, and nothing is held.
    */
-  onUnknownSpace?: (spaceId: string, peer: string) => boolean
+  adoption?: { mayAdopt: (spaceId: string, peer: string) => boolean, adopted: (spaceId: string, peer: string) => void }
   /** Largest sync message accepted, bytes (default 4 MiB). */
   maxMessageBytes?: number
+  /** Session and bandwidth budgets (default SYNC_LIMITS). */
+  limits?: Partial<typeof SYNC_LIMITS>
 }
 
 export interface SyncServiceEvents {
@@ -55,16 +80,24 @@ export interface SyncServiceEvents {
   failed: [peerId: string, error: Error]
 }
 
-/** Builds the replica-backed SyncHost; `peer` tags ingested ops for logs and gap handling. */
-export function replicaSyncHost (replica: Replica, peer: string, onUnknownSpace?: (spaceId: string, peer: string) => boolean, onIngest?: (spaceId: string, ops: number) => void): SyncHost {
+/**
+ * Builds the replica-backed SyncHost for one session with `peer` (which tags ingested ops for
+ * budgets, logs and gap repair). With `adoption`, a space the peer hands over is held only once its
+ * valid `space.create` arrived (see SyncServiceOptions.adoption).
+ */
+export function replicaSyncHost (replica: Replica, peer: string, adoption?: SyncServiceOptions['adoption'], onIngest?: (spaceId: string, ops: number) => void): SyncHost {
+  const provisional = new Set<string>()
   return {
     keys: (spaceId) => {
       const state = replica.store.spaces.get(spaceId)
       if (state != null) return state.items
-      return replica.wants(spaceId) ? [] : null
+      return replica.wants(spaceId) || provisional.has(spaceId) ? [] : null
     },
-    // A peer that holds ops of a space we do not know may ask us to hold it (relays say yes).
-    adopt: (spaceId, peerHasOps) => peerHasOps && onUnknownSpace?.(spaceId, peer) === true,
+    adopt: (spaceId, peerHasOps) => {
+      if (!peerHasOps || adoption?.mayAdopt(spaceId, peer) !== true) return false
+      provisional.add(spaceId)
+      return true
+    },
     getOps: async (spaceId, ids) => {
       const state = replica.store.spaces.get(spaceId)
       if (state == null) return []
@@ -73,6 +106,15 @@ export function replicaSyncHost (replica: Replica, peer: string, onUnknownSpace?
       return bytes.filter((b): b is Uint8Array => b != null)
     },
     ingest: async (ops, spaceId) => {
+      if (provisional.has(spaceId)) {
+        provisional.delete(spaceId)
+        if (!replica.wants(spaceId)) {
+          let create: Op | undefined
+          try { create = decodeOp(ops[0] ?? new Uint8Array()) } catch {}
+          if (create?.type !== 'space.create' || create.id !== spaceId) throw new SyncProtocolError(`space ${spaceId} handed over without its space.create first`)
+          adoption?.adopted(spaceId, peer)
+        }
+      }
       await replica.ingest(ops, peer)
       onIngest?.(spaceId, ops.length)
     }
@@ -80,7 +122,9 @@ export function replicaSyncHost (replica: Replica, peer: string, onUnknownSpace?
 }
 
 function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number): SyncChannel {
-  const lp = lpStream(stream, { maxDataLength: maxMessageBytes })
+  // The byte buffer behind it holds at most one message (and its length prefix): a peer that sends
+  // more than it may before we read has its stream aborted.
+  const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + 16 })
   return {
     send: async (m) => { await lp.write(encodeSyncMessage(m), { signal }) },
     receive: async () => {
@@ -102,10 +146,48 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   private readonly lastInbound = new Map<string, number>()
   private readonly shutdown = new AbortController()
   /** Sessions served and started, and their bytes (for `network` and metrics). */
-  readonly totals = { served: 0, initiated: 0, failed: 0, bytesSent: 0, bytesReceived: 0 }
+  readonly totals = { served: 0, initiated: 0, failed: 0, refused: 0, bytesSent: 0, bytesReceived: 0 }
+  private readonly limits: typeof SYNC_LIMITS
+  /** Sessions running, per peer. */
+  private readonly active = new Map<string, number>()
+  private activeTotal = 0
+  /** Bytes of ops each peer may still be served (token buckets). */
+  private readonly served = new BoundedMap<string, TokenBucket>(10_000)
 
   constructor (private readonly node: SpacewayNode, private readonly replica: Replica, private readonly options: SyncServiceOptions = {}) {
     super()
+    this.limits = { ...SYNC_LIMITS, ...options.limits }
+  }
+
+  /** Sessions running now (both directions). */
+  get sessionCount (): number {
+    return this.activeTotal
+  }
+
+  /** Takes a session slot for `peer`; false when the peer or everyone is at the limit. */
+  private enter (peer: string): boolean {
+    const n = this.active.get(peer) ?? 0
+    if (n >= this.limits.maxSessionsPerPeer || this.activeTotal >= this.limits.maxSessions) {
+      this.totals.refused++
+      return false
+    }
+    this.active.set(peer, n + 1)
+    this.activeTotal++
+    return true
+  }
+
+  private leave (peer: string): void {
+    const n = (this.active.get(peer) ?? 1) - 1
+    if (n <= 0) this.active.delete(peer)
+    else this.active.set(peer, n)
+    this.activeTotal--
+  }
+
+  /** True if `bytes` more of ops may be served to `peer` now. */
+  private maySend (peer: string, bytes: number): boolean {
+    let b = this.served.get(peer)
+    if (b == null) { b = new TokenBucket(this.limits.servedBytesPerSecond, this.limits.servedBytesBurst); this.served.set(peer, b) }
+    return b.take(bytes) === bytes
   }
 
   /** A SyncHost for one session with `peer`, reporting progress when ops arrive. */
@@ -114,7 +196,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     let received = 0
     let lastReport = 0
     let spaceOf = ''
-    const base = replicaSyncHost(this.replica, peer, this.options.onUnknownSpace, (spaceId, n) => {
+    const base = replicaSyncHost(this.replica, peer, this.options.adoption, (spaceId, n) => {
       spaceOf = spaceId
       if (received === 0) this.emit('progress', { phase: 'started', peerId: peer, spaceId, received: 0, ms: Date.now() - start })
       received += n
@@ -125,6 +207,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     })
     const host: SyncHost = {
       ...base,
+      maySend: (bytes) => this.maySend(peer, bytes),
       keys: (spaceId) => {
         if (role === 'responder') {
           this.lastInbound.set(`${peer}/${spaceId}`, start)
@@ -145,7 +228,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   async start (): Promise<void> {
     await this.node.handle(SYNC_PROTOCOL, (stream, connection) => {
       this.serve(stream, connection).catch(() => {})
-    }, { maxInboundStreams: 64, maxOutboundStreams: 64, runOnLimitedConnection: true })
+    }, { maxInboundStreams: SYNC_LIMITS.maxSessionsPerPeer * 2, maxOutboundStreams: SYNC_LIMITS.maxSessionsPerPeer * 2, runOnLimitedConnection: true })
   }
 
   /**
@@ -170,6 +253,11 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
+    if (!this.enter(peer)) {
+      log('refused a sync session from %s: at the session limit', peer)
+      stream.abort(new SyncProtocolError('too many sync sessions'))
+      return
+    }
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)])
     try {
       const { host, finish } = this.host(peer, 'responder')
@@ -187,6 +275,8 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       log('sync from %s failed: %s', peer, e.message)
       stream.abort(e)
       this.emit('failed', peer, e)
+    } finally {
+      this.leave(peer)
     }
   }
 
@@ -219,6 +309,15 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   }
 
   private async initiate (peer: string, spaceId: string, outer?: AbortSignal): Promise<SyncStats> {
+    if (!this.enter(peer)) throw new SyncProtocolError(`too many sync sessions with ${peer} (or in all) running; try later`)
+    try {
+      return await this.initiateIn(peer, spaceId, outer)
+    } finally {
+      this.leave(peer)
+    }
+  }
+
+  private async initiateIn (peer: string, spaceId: string, outer?: AbortSignal): Promise<SyncStats> {
     const signals = [this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)]
     if (outer != null) signals.push(outer)
     const signal = AbortSignal.any(signals)

@@ -238,10 +238,10 @@ export class OpStore {
     else await this.meta.put(key, value)
   }
 
-  /** Space ids the user asked to join whose `space.create` has not arrived yet. */
-  async joining (): Promise<string[]> {
-    const out: string[] = []
-    for await (const k of this.meta.keys({ gte: 'joining!', lt: 'joining!\xff' })) out.push(k.slice('joining!'.length))
+  /** Every meta entry whose key starts with `prefix`, as [rest of the key, value]. */
+  async metaRange<T> (prefix: string): Promise<Array<[string, T]>> {
+    const out: Array<[string, T]> = []
+    for await (const [k, v] of this.meta.iterator({ gte: prefix, lt: prefix + '\xff' })) out.push([k.slice(prefix.length), v as T])
     return out
   }
 

@@ -14,6 +14,12 @@ import { initiate, reconcile } from './rbsr.js'
 /** Most rec round trips in one session (a hostile peer cannot keep a session alive forever). */
 export const MAX_ROUNDS = 64
 
+/**
+ * Most `ops` messages of one session being validated at once; the next message is read only when
+ * one of them is done (backpressure: a fast peer cannot queue unbounded work in our memory).
+ */
+export const MAX_PENDING_INGESTS = 2
+
 /** A bidirectional channel of sync messages. `receive` throws on end of stream or deadline. */
 export interface SyncChannel {
   send: (m: SyncMessage) => Promise<void>
@@ -26,6 +32,11 @@ export interface SyncHost {
   keys: (spaceId: string) => readonly string[] | null
   /** Signed bytes of the given ops of the space, in HLC order (unknown ids are skipped). */
   getOps: (spaceId: string, ids: string[]) => Promise<Uint8Array[]>
+  /**
+   * Optional: asked before `bytes` more of ops are sent to the peer (a budget per peer); false ends
+   * the session with a SyncProtocolError.
+   */
+  maySend?: (bytes: number) => boolean
   /**
    * Optional: asked when the peer reconciles a space that `keys` does not know. `peerHasOps` is false
    * when the peer's opening message is an empty id list (it holds nothing of the space). True starts
@@ -50,6 +61,8 @@ export interface SyncStats {
 
 class Session {
   readonly stats: SyncStats
+  /** Ops sent in this session: never sent twice, whatever the peer asks. */
+  private readonly sent = new Set<string>()
   constructor (private readonly ch: SyncChannel, private readonly host: SyncHost, spaceId: string) {
     this.stats = { spaceId, outcome: 'done', opsSent: 0, opsReceived: 0, bytesSent: 0, bytesReceived: 0, rounds: 0 }
   }
@@ -65,9 +78,14 @@ class Session {
     return m
   }
 
-  async sendOps (ids: string[]): Promise<void> {
+  async sendOps (wanted: string[]): Promise<void> {
+    const ids = wanted.filter(id => !this.sent.has(id))
     if (ids.length === 0) return
+    for (const id of ids) this.sent.add(id)
     const ops = await this.host.getOps(this.stats.spaceId, ids)
+    if (this.host.maySend != null && !this.host.maySend(ops.reduce((n, o) => n + o.length, 0))) {
+      throw new SyncProtocolError('the peer is over its sync budget; try later')
+    }
     let chunk: Uint8Array[] = []
     let size = 0
     for (const op of ops) {
@@ -102,6 +120,7 @@ class Session {
       const m = await this.receive()
       if (m.t === 'ops') {
         this.stats.opsReceived += m.ops.length
+        while (pending.length >= MAX_PENDING_INGESTS) await pending.shift()
         const p = this.host.ingest(m.ops, this.stats.spaceId)
         p.catch(() => {})
         pending.push(p)

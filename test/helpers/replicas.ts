@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach } from 'vitest'
-import { Replica } from '../../src/replica.js'
+import { Replica, type ReplicaOptions } from '../../src/replica.js'
 import { OpStore } from '../../src/store/op-store.js'
 import type { Signer } from '../../src/core/signing.js'
 
@@ -11,7 +11,7 @@ import type { Signer } from '../../src/core/signing.js'
  * Registers the tear-down and returns `replica(signer, dir?)`: a started replica on `dir` (which the
  * caller owns) or on a new temp dir; `closeAll()` closes every store opened so far.
  */
-export function replicaFixture (prefix: string): { replica: (signer: Signer, dir?: string) => Promise<Replica>, tempDir: () => Promise<string>, closeAll: () => Promise<void> } {
+export function replicaFixture (prefix: string): { replica: (signer: Signer, dir?: string, options?: ReplicaOptions) => Promise<Replica>, tempDir: () => Promise<string>, closeAll: () => Promise<void> } {
   const dirs: string[] = []
   const stores: OpStore[] = []
   const closeAll = async (): Promise<void> => { await Promise.all(stores.splice(0).map(async s => await s.close())) }
@@ -27,10 +27,10 @@ export function replicaFixture (prefix: string): { replica: (signer: Signer, dir
   return {
     tempDir,
     closeAll,
-    replica: async (signer, dir) => {
+    replica: async (signer, dir, options) => {
       const store = await OpStore.open(dir ?? await tempDir())
       stores.push(store)
-      const r = new Replica(store, signer)
+      const r = new Replica(store, signer, options)
       await r.init()
       return r
     }
