@@ -17,11 +17,19 @@ export const relayMetrics = {
   spaces: new Gauge({ name: 'spaceway_relay_spaces', help: 'Spaces held' }),
   ops: new Gauge({ name: 'spaceway_relay_ops', help: 'Ops stored' }),
   peers: new Gauge({ name: 'spaceway_relay_connected_peers', help: 'Connected peers' }),
-  reservations: new Gauge({ name: 'spaceway_relay_reservations', help: 'Circuit relay reservations' })
+  reservations: new Gauge({ name: 'spaceway_relay_reservations', help: 'Circuit relay reservations' }),
+  syncSessions: new Gauge({ name: 'spaceway_relay_sync_sessions', help: 'Sync sessions running' }),
+  heldOps: new Gauge({ name: 'spaceway_relay_held_ops', help: 'Ops held back for missing deps' }),
+  deferredOps: new Gauge({ name: 'spaceway_relay_deferred_ops', help: 'Ops from the future kept until due' }),
+  blockedPeers: new Gauge({ name: 'spaceway_relay_blocked_peers', help: 'Peers blocked for sending invalid ops' })
 }
 
-/** What `/health` reports. */
-export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, ops: number, uptimeS: number }
+/**
+ * What `/health` reports: every slot a peer can take. `spaces` held; `joining` spaces wanted whose
+ * space.create has not arrived; `syncSessions` running; `heldOps` waiting for deps; `deferredOps`
+ * from the future; `blockedPeers` refused for sending invalid ops.
+ */
+export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, uptimeS: number }
 
 /**
  * Serves /health and /metrics on 127.0.0.1:`port` (0 = any free port). Resolves once listening.
@@ -42,6 +50,10 @@ export async function serveMetrics (port: number, health: () => Health): Promise
       relayMetrics.ops.set(h.ops)
       relayMetrics.peers.set(h.connectedPeers)
       relayMetrics.reservations.set(h.reservations)
+      relayMetrics.syncSessions.set(h.syncSessions)
+      relayMetrics.heldOps.set(h.heldOps)
+      relayMetrics.deferredOps.set(h.deferredOps)
+      relayMetrics.blockedPeers.set(h.blockedPeers)
       register.metrics().then(text => {
         res.writeHead(200, { 'content-type': register.contentType }).end(text)
       }, (err: Error) => { res.writeHead(500).end(err.message) })

@@ -97,6 +97,7 @@ export class RelayServer {
     readonly bootstrapper: Bootstrapper,
     readonly announcer: Announcer,
     private readonly dht: DhtService,
+    readonly guard: PeerGuard,
     private http: Server | undefined
   ) {}
 
@@ -158,7 +159,7 @@ export class RelayServer {
       const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap })
       const dht = new DhtService(node, bootstrapper)
       const announcer = new Announcer(dht, store, bootstrapper)
-      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, undefined)
+      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, guard, undefined)
       relay.wire()
       await sync.start()
       try {
@@ -218,7 +219,12 @@ export class RelayServer {
       connectedPeers: this.node.getPeers().length,
       reservations: this.node.services.relay?.reservations.size ?? 0,
       spaces: this.store.spaces.size,
+      joining: this.replica.joiningSpaces().length,
       ops,
+      syncSessions: this.sync.sessionCount,
+      heldOps: this.replica.heldCount,
+      deferredOps: this.replica.deferredCount,
+      blockedPeers: this.guard.blockedPeers().length,
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000)
     }
   }

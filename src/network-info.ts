@@ -54,8 +54,11 @@ export function networkInfo (app: App) {
     joining: app.replica.joiningSpaces(),
     heldOps: app.replica.heldCount,
     evictedOps: app.replica.evictedCount,
+    deferredOps: app.replica.deferredCount,
     rejectedOps: Object.fromEntries(app.replica.rejectedByReason),
-    sync: { ...app.sync.totals },
+    ignoredOps: Object.fromEntries(app.replica.ignoredByReason),
+    peers: { blocked: app.guard.blockedPeers(), ...app.guard.stats },
+    sync: { ...app.sync.totals, running: app.sync.sessionCount },
     dataDir: app.dataDir
   }
 }

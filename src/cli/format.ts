@@ -62,7 +62,10 @@ export function formatResult (cmd: string, data: Data): string {
         for (const [space, at] of Object.entries(r.lastSync as Record<string, number>)) lines.push(`  last sync of ${shortId(space)}: ${clock(at)}`)
       }
       for (const s of data.spaces as Data[]) lines.push(`space ${s.name} (${shortId(s.spaceId)}): ${s.ops} ops, ${s.meshPeers} mesh peer(s), ${s.subscribers} subscriber(s)`)
-      lines.push(`sync: ${data.sync.initiated} started, ${data.sync.served} served, ${data.sync.failed} failed; ${data.heldOps} op(s) waiting for deps`)
+      lines.push(`sync: ${data.sync.running} running, ${data.sync.initiated} started, ${data.sync.served} served, ${data.sync.failed} failed, ${data.sync.refused} refused (over budget); ${data.heldOps} op(s) waiting for deps, ${data.deferredOps} from the future`)
+      const rejected = Object.entries(data.rejectedOps as Record<string, number>)
+      if (rejected.length > 0) lines.push(`rejected ops: ${rejected.map(([r, n]) => `${r} ${n}`).join(', ')}`)
+      if (data.peers.blocked.length > 0) lines.push(`blocked peers (invalid ops): ${(data.peers.blocked as string[]).join(', ')}`)
       return lines.join('\n')
     }
     case 'connect':

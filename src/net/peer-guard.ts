@@ -68,7 +68,7 @@ export class PeerGuard extends EventEmitter<GuardEvents> {
   private readonly peers: BoundedMap<string, PeerState>
   private readonly total: TokenBucket
   /** Counters for `network` and metrics. */
-  readonly stats = { opsRefused: 0, invalid: 0, blocked: 0 }
+  readonly stats = { opsRefused: 0, invalid: 0, timesBlocked: 0 }
 
   constructor (limits: Partial<GuardLimits> = {}, private readonly now: () => number = Date.now) {
     super()
@@ -112,7 +112,7 @@ export class PeerGuard extends EventEmitter<GuardEvents> {
     if (s.invalid.length > this.limits.invalidLimit && s.blockedUntil <= now) {
       s.blockedUntil = now + this.limits.blockMs
       s.invalid = []
-      this.stats.blocked++
+      this.stats.timesBlocked++
       this.emit('misbehaving', peer, reason, s.blockedUntil)
     }
   }
