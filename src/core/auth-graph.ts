@@ -107,10 +107,12 @@ export class AuthGraph {
     let minKey = '\uffff'
     for (const c of cands) { const k = this.nodes.get(c)?.key ?? ''; if (k < minKey) minKey = k }
     const out = new Set(cands)
+    // One visited set for all walks: whatever one candidate's walk reached, with its ancestors, is
+    // dropped already; another walk that meets it stops there.
+    const seen = new Set<string>()
     for (const c of cands) {
       if (!out.has(c)) continue
       const stack = [...(this.nodes.get(c)?.parents ?? [])]
-      const seen = new Set<string>()
       while (stack.length > 0) {
         const id = stack.pop() as string
         if (seen.has(id)) continue

@@ -14,7 +14,7 @@ import { MAX_MEMBERSHIP_DEPS, type Replica } from '../../src/replica.js'
 import { makeOp, newSigner } from '../helpers/ops.js'
 import { replicaFixture } from '../helpers/replicas.js'
 
-const { replica } = replicaFixture('spaceway-hostile-')
+const { replica, tempDir } = replicaFixture('spaceway-hostile-')
 const uid = (s: Signer): string => idToString(s.publicKey)
 
 /** Ingests ops in batches of 1,000 (as sync messages bring them). */
@@ -102,6 +102,23 @@ describe('hostile peers: time', () => {
     for (const op of [post, elsewhere]) expect(op.hlc.wall).toBeLessThan(Date.now() + 1000)
     const inv = await ra.author('invite.create', s, { key: new Uint8Array(32), maxUses: 0, expiresAt: Date.now() + 60_000 })
     expect(inv.hlc.wall).toBeLessThan(Date.now() + 1000)
+  })
+
+  it('a far-future op stored by an older version does not break the space after a restart', async () => {
+    const { alice, create, ops } = await space()
+    const s = create.id
+    const dir = await tempDir()
+    let r = await replica(alice, dir)
+    await r.want(s)
+    await feed(r, ops)
+    // what a version without the drift rule stored: applied as is
+    const broken = makeOp(alice, 'message.post', s, { wall: 2 ** 48 - 1, counter: 2 ** 32 - 1 }, [s], { channel: idFromString(s), text: 'end of time' })
+    await r.store.commit([r.store.stage(broken)!])
+    await r.store.close()
+    r = await replica(alice, dir)
+    const post = await r.author('message.post', s, { channel: idFromString(s), text: 'after a restart' })
+    expect(post.hlc.wall).toBeLessThan(Date.now() + 1000)
+    expect(post.deps).not.toContain(broken.id)
   })
 
   it('an op a few minutes ahead is deferred, not forwarded, and applied once due', async () => {
