@@ -35,6 +35,7 @@ const opts = new Command('spaceway-relay')
   .addOption(new Option('--max-message-bytes <n>', 'largest sync message, bytes').argParser(int(1024, 64 * 1024 * 1024)).default(d.maxMessageBytes))
   .option('-b, --bootstrap <multiaddr>', 'another relay or peer to bootstrap from (repeatable)', (v: string, p: string[]) => [...p, v], [])
   .option('--json', 'print the ready line as JSON', false)
+  .option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits (local test clusters only)', false)
   .parse(process.argv)
   .opts()
 
@@ -53,7 +54,8 @@ try {
     limits: { maxOpsPerSpace: opts.maxOpsPerSpace, maxBytesPerSpace: opts.maxBytesPerSpace },
     maxOpRate: opts.maxOpRate,
     maxMessageBytes: opts.maxMessageBytes,
-    bootstrap: opts.bootstrap
+    bootstrap: opts.bootstrap,
+    trustLoopback: opts.trustLoopback === true
   })
 } catch (err) {
   const { code, message } = toErrorInfo(err)

@@ -47,6 +47,8 @@ export interface RelayOptions {
   maxMessageBytes: number
   /** Other peers to bootstrap from (other relays). */
   bootstrap?: string[]
+  /** Exempt 127.0.0.0/8 from libp2p's connection limits (local test clusters; default false). */
+  trustLoopback?: boolean
 }
 
 export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
@@ -109,7 +111,8 @@ export class RelayServer {
         mdns: false,
         listen: [`/ip4/${options.host}/tcp/${options.port}`],
         relayServer: { maxReservations: options.maxReservations, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
-        metrics: libp2pMetrics()
+        metrics: libp2pMetrics(),
+        trustLoopback: options.trustLoopback
       })
       const rate = new PeerRateLimiter(options.maxOpRate, options.maxOpRate * 10)
       const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))

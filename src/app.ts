@@ -51,6 +51,8 @@ export interface AppOptions {
   relays?: string[]
   /** No public listener: reachable only through relay circuits (needs a relay). */
   relayOnly?: boolean
+  /** Exempt 127.0.0.0/8 from libp2p's connection limits (local test clusters; default false). */
+  trustLoopback?: boolean
 }
 
 export interface AppEvents {
@@ -137,7 +139,8 @@ export class App extends EventEmitter<AppEvents> {
         // relay-only: no TCP listener and no mDNS, so no address of ours is announced but circuits
         mdns: options.relayOnly === true ? false : options.mdns,
         listen: options.relayOnly === true ? [] : undefined,
-        dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined
+        dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined,
+        trustLoopback: options.trustLoopback
       })
       const sync = new SyncService(node, replica)
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))

@@ -39,6 +39,7 @@ export interface CliOptions {
   dhtCheckInterval: number
   relay: string[]
   relayOnly: boolean
+  trustLoopback?: boolean
 }
 
 /** Builds the commander program (exported for tests). */
@@ -56,6 +57,8 @@ export function program (): Command {
     .addOption(new Option('--dht-timeout <ms>', 'bound of each DHT query in ms (adapts below it to observed latency)').argParser(parseMs).default(10_000))
     .addOption(new Option('--dht-check-interval <ms>', 'how often an empty routing table triggers a bootstrap, ms').argParser(parseMs).default(15_000).hideHelp())
     .option('--json', 'line mode with one JSON object per stdout line (see docs/cli-json.md)', false)
+    // for local test clusters (env SPACEWAY_TRUST_LOOPBACK=1): 127.0.0.0/8 skips libp2p's connection limits
+    .addOption(new Option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits').hideHelp())
     .showHelpAfterError()
 }
 
@@ -82,7 +85,7 @@ export async function main (argv: string[]): Promise<void> {
   const lifecycle = installLifecycle({ label: 'internal error (spaceway keeps running)' })
   let app: App
   try {
-    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly })
+    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly, trustLoopback: opts.trustLoopback === true || process.env.SPACEWAY_TRUST_LOOPBACK === '1' })
   } catch (err) {
     const { code, message } = toErrorInfo(err)
     lifecycle.report(`error ${sanitizeText(code)}: ${sanitizeText(message)}`)
