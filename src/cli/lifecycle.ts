@@ -48,6 +48,11 @@ function usable (stream: NodeJS.WritableStream): boolean {
   return s.writable !== false && s.destroyed !== true && s.writableEnded !== true && s.errored == null
 }
 
+/**
+ * The end of one program: `install()` the handlers first thing, `setStop()` once the program runs,
+ * `shutdown()` when it is done. Output goes through `writeOut` / `report`, which drop text once the
+ * stream has failed.
+ */
 export class Lifecycle {
   private readonly proc: LifecycleProcess
   private readonly deadlineMs: number
