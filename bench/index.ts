@@ -31,7 +31,7 @@ const ms = (x: number): string => `${x.toFixed(2)} ms`
 let dir = ''
 const apps: App[] = []
 async function app (name: string): Promise<App> {
-  const a = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false })
+  const a = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true })
   apps.push(a)
   return a
 }
@@ -82,8 +82,8 @@ async function spaceCreate (): Promise<void> {
 
 async function bareGossip (n: number): Promise<number[]> {
   const [ka, kb] = [await generateKeyPair('Ed25519'), await generateKeyPair('Ed25519')]
-  const a = await createNode({ privateKey: ka, host: '127.0.0.1', mdns: false })
-  const b = await createNode({ privateKey: kb, host: '127.0.0.1', mdns: false })
+  const a = await createNode({ privateKey: ka, host: '127.0.0.1', mdns: false, trustLoopback: true })
+  const b = await createNode({ privateKey: kb, host: '127.0.0.1', mdns: false, trustLoopback: true })
   await a.start()
   await b.start()
   const topic = '/bench/1'

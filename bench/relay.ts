@@ -19,7 +19,7 @@ type Report = (name: string, value: string) => void
 const RELAY = fileURLToPath(new URL('../relay/main.js', import.meta.url))
 
 async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, health: () => Promise<any>, metrics: () => Promise<string>, cpuS: () => Promise<number>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--trust-loopback', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
   const ready = await new Promise<any>(resolve => createInterface({ input: child.stdout }).once('line', l => resolve(JSON.parse(l))))
   return {
     addr: ready.addrs[0],
@@ -47,7 +47,7 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
   const nodes: SpacewayNode[] = []
   const relay = await startRelay(join(dir, 'relay'), ['--max-op-rate', '100000'])
   const app = async (name: string): Promise<App> => {
-    const a = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false, relays: [relay.addr] })
+    const a = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true, relays: [relay.addr] })
     apps.push(a)
     await new Promise<void>(resolve => { const c = (): void => { if (a.relays.connectedRelays().length > 0) { a.off('change', c); resolve() } }; a.on('change', c); c() })
     return a
@@ -117,7 +117,7 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
 
     // 100 connected clients (bare nodes)
     for (let i = 0; i < 100; i++) {
-      const n = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', mdns: false, listen: ['/ip4/127.0.0.1/tcp/0'] })
+      const n = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', mdns: false, trustLoopback: true, listen: ['/ip4/127.0.0.1/tcp/0'] })
       await n.start()
       await n.dial((await import('@multiformats/multiaddr')).multiaddr(relay.addr))
       nodes.push(n)

@@ -1,10 +1,13 @@
 /**
  * `npm run relay`: starts the relay. `--json` prints `{"type":"ready","peerId","addrs"}` on stdout;
- * otherwise a banner with the multiaddr to give clients. SIGINT/SIGTERM stop it cleanly.
+ * otherwise a banner with the multiaddr to give clients. SIGINT/SIGTERM stop it cleanly, as does
+ * stdout or stderr closing; every stop is bounded (src/cli/lifecycle.ts).
  */
 import '../src/polyfill.js'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { toErrorInfo } from '../src/errors.js'
+import { sanitizeText } from '../src/core/sanitize.js'
+import { installLifecycle } from '../src/cli/lifecycle.js'
 import { RELAY_DEFAULTS, RelayServer } from './relay.js'
 
 function int (min: number, max: number) {
@@ -34,9 +37,11 @@ const opts = new Command('spaceway-relay')
   .addOption(new Option('--store-rate <bytes>', 'bytes of ops stored per peer per second (burst: 256 s worth)').argParser(int(1024, Number.MAX_SAFE_INTEGER)).default(d.storeBytesPerSecond))
   .option('-b, --bootstrap <multiaddr>', 'another relay or peer to bootstrap from (repeatable)', (v: string, p: string[]) => [...p, v], [])
   .option('--json', 'print the ready line as JSON', false)
+  .option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits (local test clusters only)', false)
   .parse(process.argv)
   .opts()
 
+const lifecycle = installLifecycle({ label: 'internal error (the relay keeps running)', reportRejections: true })
 let relay: RelayServer
 try {
   relay = await RelayServer.start({
@@ -53,21 +58,18 @@ try {
     maxMessageBytes: opts.maxMessageBytes,
     maxSpacesPerPeer: opts.maxSpacesPerPeer,
     storeBytesPerSecond: opts.storeRate,
-    bootstrap: opts.bootstrap
+    bootstrap: opts.bootstrap,
+    trustLoopback: opts.trustLoopback === true
   })
 } catch (err) {
   const { code, message } = toErrorInfo(err)
-  process.stderr.write(`error ${code}: ${message}\n`)
+  lifecycle.report(`error ${sanitizeText(code)}: ${sanitizeText(message)}`)
   process.exit(1)
 }
+lifecycle.setStop(async () => { await relay.stop() })
 
 const ready = { type: 'ready', peerId: relay.account.peerId, addrs: relay.addresses(), metricsPort: relay.metricsPort() }
-if (opts.json === true) process.stdout.write(JSON.stringify(ready) + '\n')
+if (opts.json === true) lifecycle.writeOut(JSON.stringify(ready) + '\n')
 else {
-  process.stdout.write(`spaceway relay ${ready.peerId}\nclients connect with:\n${ready.addrs.map(a => `  spaceway --account you.key --relay ${a}`).join('\n')}\nhealth and metrics: http://127.0.0.1:${ready.metricsPort}/health, /metrics\n`)
+  lifecycle.writeOut(`spaceway relay ${ready.peerId}\nclients connect with:\n${ready.addrs.map(a => `  spaceway --account you.key --relay ${a}`).join('\n')}\nhealth and metrics: http://127.0.0.1:${ready.metricsPort}/health, /metrics\n`)
 }
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => { relay.stop().finally(() => process.exit(0)) })
-}
-process.on('unhandledRejection', (err) => { process.stderr.write(`unhandled rejection: ${String((err as Error)?.stack ?? err)}\n`) })
-process.on('uncaughtException', (err) => { process.stderr.write(`internal error (the relay keeps running): ${err.stack ?? String(err)}\n`) })

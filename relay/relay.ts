@@ -53,6 +53,8 @@ export interface RelayOptions {
   storeBytesPerSecond: number
   /** Other peers to bootstrap from (other relays). */
   bootstrap?: string[]
+  /** Exempt 127.0.0.0/8 from libp2p's connection limits (local test clusters; default false). */
+  trustLoopback?: boolean
 }
 
 export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
@@ -123,7 +125,8 @@ export class RelayServer {
         listen: [`/ip4/${options.host}/tcp/${options.port}`],
         relayServer: { maxReservations: options.maxReservations, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
         metrics: libp2pMetrics(),
-        guard
+        guard,
+        trustLoopback: options.trustLoopback
       })
       guard.on('misbehaving', (peer, reason) => {
         log('peer %s sent too many invalid ops (last: %s): disconnecting it', peer, reason)

@@ -15,7 +15,7 @@ import type { SpaceState } from './core/space-state.js'
 import { Replica } from './replica.js'
 import { dialAddress } from './net/dial.js'
 import { type MessageView, messageView, normalizeChannelName, spaceView } from './views.js'
-import { sanitizeText } from './core/sanitize.js'
+import { quoted, sanitizeText } from './core/sanitize.js'
 
 const log = logger('spaceway:actions')
 
@@ -39,21 +39,26 @@ function currentSpace (app: App): SpaceState {
   return state
 }
 
-/** Picks one item by exact id, exact name (case-insensitive), or unique id prefix. */
+/**
+ * Picks one item by exact id, exact name (case-insensitive, compared as shown: sanitised), or unique
+ * id prefix. Names in the error messages are sanitised: they are chosen by peers.
+ * @throws BadArgumentError (empty query), AmbiguousError (several match), NotFoundError (none)
+ */
 function pick<T> (items: T[], query: string, idOf: (t: T) => string, nameOf: (t: T) => string, what: string): T {
   const q = query.trim()
   if (q === '') throw new BadArgumentError(`${what} name or id is missing`)
   const exact = items.filter(t => idOf(t) === q)
   if (exact.length === 1) return exact[0]
-  const byName = items.filter(t => nameOf(t).toLowerCase() === q.toLowerCase())
+  const shown = (t: T): string => sanitizeText(nameOf(t))
+  const byName = items.filter(t => shown(t).toLowerCase() === sanitizeText(q).toLowerCase())
   if (byName.length === 1) return byName[0]
   const byPrefix = items.filter(t => idOf(t).startsWith(q.toLowerCase()))
   const matches = byName.length > 1 ? byName : byPrefix
   if (matches.length === 1) return matches[0]
   if (matches.length > 1) {
-    throw new AmbiguousError(`${JSON.stringify(q)} matches ${matches.length} ${what}s: ${matches.slice(0, 5).map(t => `${nameOf(t)} (${idOf(t).slice(0, 12)})`).join(', ')}; give more of the id`)
+    throw new AmbiguousError(`${quoted(q)} matches ${matches.length} ${what}s: ${matches.slice(0, 5).map(t => `${quoted(shown(t), 60)} (${idOf(t).slice(0, 12)})`).join(', ')}; give more of the id`)
   }
-  throw new NotFoundError(`no ${what} matches ${JSON.stringify(q)}`)
+  throw new NotFoundError(`no ${what} matches ${quoted(q)}`)
 }
 
 /** Authors a `profile.set` in a space we are a member of, if our name there differs from the account's. */
@@ -202,7 +207,7 @@ export const actions = {
     if (token == null && !isIdString(spaceId)) {
       const held = memberSpaces(app).filter(s => s.info.spaceId.startsWith(spaceId))
       if (held.length === 1) return await enterSpace(app, held[0])
-      throw new BadArgumentError(`${JSON.stringify(text.slice(0, 60))} is neither an invite (sw1z...) nor a space id (52 characters, a-z and 2-7)`)
+      throw new BadArgumentError(`${quoted(text, 60)} is neither an invite (sw1z...) nor a space id (52 characters, a-z and 2-7)`)
     }
     const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
     const existing = app.store.spaces.get(spaceId)
@@ -234,7 +239,7 @@ export const actions = {
       await app.replica.unmarkJoining(spaceId)
       app.topics.unsubscribe(spaceId)
       if (dhtError instanceof SpacewayError && dhtError.code === 'TIMEOUT') throw dhtError
-      const why = dhtError instanceof Error ? dhtError.message : 'no member answered'
+      const why = dhtError instanceof Error ? sanitizeText(dhtError.message) : 'no member answered'
       throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
     }
     // A refused join keeps what was fetched and stays subscribed: an invite may let us in later, and

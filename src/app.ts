@@ -53,6 +53,8 @@ export interface AppOptions {
   relays?: string[]
   /** No public listener: reachable only through relay circuits (needs a relay). */
   relayOnly?: boolean
+  /** Exempt 127.0.0.0/8 from libp2p's connection limits (local test clusters; default false). */
+  trustLoopback?: boolean
 }
 
 export interface AppEvents {
@@ -144,7 +146,8 @@ export class App extends EventEmitter<AppEvents> {
         mdns: options.relayOnly === true ? false : options.mdns,
         listen: options.relayOnly === true ? [] : undefined,
         dialAllow: options.relayOnly === true ? relayOnlyDialFilter(options.relays ?? []) : undefined,
-        guard
+        guard,
+        trustLoopback: options.trustLoopback
       })
       const sync = new SyncService(node, replica)
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))

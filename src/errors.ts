@@ -3,6 +3,8 @@
  * The CLI prints `code: message`; `--json` carries `{code, message}` (docs/cli-json.md).
  * Callers match on `.code` (or `.name`), never on message text.
  */
+import { sanitizeText } from './core/sanitize.js'
+
 export class SpacewayError extends Error {
   static name = 'SpacewayError'
   /** Stable machine-readable code, e.g. `NOT_FOUND`. */
@@ -116,9 +118,13 @@ export class SyncProtocolError extends SpacewayError {
   constructor (message: string) { super('SYNC_PROTOCOL', message) }
 }
 
-/** Turns anything thrown into a `{code, message}` pair for display. Unknown errors get `INTERNAL`. */
+/**
+ * Turns anything thrown into a `{code, message}` pair for display. Unknown errors get `INTERNAL`.
+ * The message is sanitised on one line (`sanitizeText`): error messages may quote peer-chosen names,
+ * and every display path (line mode, `--json`, the ink UI, start-up errors) goes through here.
+ */
 export function toErrorInfo (err: unknown): { code: string, message: string } {
-  if (err instanceof SpacewayError) return { code: err.code, message: err.message }
+  if (err instanceof SpacewayError) return { code: sanitizeText(err.code), message: sanitizeText(err.message) }
   const message = err instanceof Error ? err.message : String(err)
-  return { code: 'INTERNAL', message }
+  return { code: 'INTERNAL', message: sanitizeText(message) }
 }

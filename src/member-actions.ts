@@ -15,7 +15,7 @@ import { encodeToken } from './core/invite.js'
 import { Signer } from './core/signing.js'
 import type { SpaceState } from './core/space-state.js'
 import { displayName } from './views.js'
-import { sanitizeText } from './core/sanitize.js'
+import { quoted, sanitizeText } from './core/sanitize.js'
 
 /** Default lifetime of an invite, ms (7 days, as Discord's default). */
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 3600_000
@@ -29,7 +29,7 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_4
 export function parseDuration (text: string): number {
   if (text === 'never') return 0
   const m = /^(\d{1,6})([smhd])$/.exec(text.trim())
-  if (m == null) throw new BadArgumentError(`${JSON.stringify(text)} is not a duration; use e.g. 30m, 24h, 7d or never`)
+  if (m == null) throw new BadArgumentError(`${quoted(text)} is not a duration; use e.g. 30m, 24h, 7d or never`)
   const ms = Number(m[1]) * UNITS[m[2]]
   if (ms <= 0) throw new BadArgumentError('the duration must be positive')
   return ms
@@ -48,7 +48,7 @@ export function options (args: string[], withValue: string[], bare: string[] = [
       const v = args[++i]
       if (v == null) throw new BadArgumentError(`--${name} needs a value`)
       opts[name] = v
-    } else throw new BadArgumentError(`unknown option ${a}`)
+    } else throw new BadArgumentError(`unknown option ${quoted(a)}`)
   }
   return { rest, opts }
 }
@@ -92,15 +92,15 @@ export function pickUser (state: SpaceState, query: string | undefined): string 
   if (q === '') throw new BadArgumentError('the user is missing: give a user id, 8+ characters of one, or a display name')
   const users = knownUsers(state)
   if (users.includes(q.toLowerCase())) return q.toLowerCase()
-  const byName = users.filter(u => state.nameOf(u)?.toLowerCase() === q.toLowerCase())
+  const byName = users.filter(u => state.nameOf(u) != null && displayName(state, u).toLowerCase() === sanitizeText(q).toLowerCase())
   if (byName.length === 1) return byName[0]
-  if (byName.length > 1) throw new AmbiguousError(`${byName.length} users are called ${JSON.stringify(q)}; give 8+ characters of the user id (see \`members\`)`)
+  if (byName.length > 1) throw new AmbiguousError(`${byName.length} users are called ${quoted(q)}; give 8+ characters of the user id (see \`members\`)`)
   if (q.length >= 8) {
     const byPrefix = users.filter(u => u.startsWith(q.toLowerCase()))
     if (byPrefix.length === 1) return byPrefix[0]
-    if (byPrefix.length > 1) throw new AmbiguousError(`${JSON.stringify(q)} matches ${byPrefix.length} users; give more of the id`)
+    if (byPrefix.length > 1) throw new AmbiguousError(`${quoted(q)} matches ${byPrefix.length} users; give more of the id`)
   }
-  throw new NotFoundError(`no user in this space matches ${JSON.stringify(q)}`)
+  throw new NotFoundError(`no user in this space matches ${quoted(q)}`)
 }
 
 /** Finds a message of the space by id prefix (4+ characters). */
@@ -109,8 +109,8 @@ function pickMessage (state: SpaceState, query: string | undefined): string {
   if (q.length < 4) throw new BadArgumentError('give at least 4 characters of the message id (shown after each message)')
   const ids = [...state.messageAuthors.keys()].filter(id => id.startsWith(q))
   if (ids.length === 1) return ids[0]
-  if (ids.length > 1) throw new AmbiguousError(`${JSON.stringify(q)} matches ${ids.length} messages; give more of the id`)
-  throw new NotFoundError(`no message in this space has an id starting with ${JSON.stringify(q)}`)
+  if (ids.length > 1) throw new AmbiguousError(`${quoted(q)} matches ${ids.length} messages; give more of the id`)
+  throw new NotFoundError(`no message in this space has an id starting with ${quoted(q)}`)
 }
 
 function checkText (text: string | undefined, usage: string): string {
@@ -176,8 +176,8 @@ export const memberActions = {
     const q = (query ?? '').trim().toLowerCase()
     if (q === '') throw new BadArgumentError('usage: invite revoke <invite id>')
     const ids = [...state.members.invites.keys()].filter(id => id.startsWith(q))
-    if (ids.length === 0) throw new NotFoundError(`no invite of this space has an id starting with ${JSON.stringify(q)}`)
-    if (ids.length > 1) throw new AmbiguousError(`${JSON.stringify(q)} matches ${ids.length} invites; give more of the id`)
+    if (ids.length === 0) throw new NotFoundError(`no invite of this space has an id starting with ${quoted(q)}`)
+    if (ids.length > 1) throw new AmbiguousError(`${quoted(q)} matches ${ids.length} invites; give more of the id`)
     await authorIn(app, state, 'invite.revoke', { invite: idFromString(ids[0]) })
     return { inviteId: ids[0] }
   },
@@ -207,7 +207,7 @@ export const memberActions = {
     if (args.length !== 2) throw new BadArgumentError(`usage: role <user> <${ASSIGNABLE_ROLES.join('|')}>`)
     const role = args[1].toLowerCase()
     if (role === 'owner') throw new BadArgumentError('ownership cannot be given away; the owner is the space\'s creator')
-    if (!(ASSIGNABLE_ROLES as readonly string[]).includes(role)) throw new BadArgumentError(`unknown role ${JSON.stringify(args[1])}; roles: ${ASSIGNABLE_ROLES.join(', ')}`)
+    if (!(ASSIGNABLE_ROLES as readonly string[]).includes(role)) throw new BadArgumentError(`unknown role ${quoted(args[1])}; roles: ${ASSIGNABLE_ROLES.join(', ')}`)
     const userId = pickUser(state, args[0])
     await authorIn(app, state, 'role.set', { user: idFromString(userId), role: role as AssignableRole })
     return { userId, name: displayName(state, userId), role }

@@ -1,9 +1,25 @@
 /**
  * Human-readable text for command results and events (line mode without `--json`, and the ink UI).
- * Everything shown here was sanitized by views.ts / actions.ts already.
+ * Everything shown here was sanitized by views.ts / actions.ts already; the output boundaries
+ * (line-mode.ts, ui/controller.ts) sanitise again. Multi-line text from peers is indented
+ * (`indentContinuation`), so no line a peer controls starts at column 0 and looks like a header.
  */
 import type { MessageView } from '../views.js'
 import { shortId } from '../views.js'
+
+/** What starts every continuation line of multi-line peer text (messages, replies, edits). */
+export const CONTINUATION = '    | '
+
+// Every line break a terminal honours: CR, LF, CRLF, VT, FF, NEL and the Unicode separators.
+const LINE_BREAKS = /\r\n?|[\n\u000b\u000c\u0085\u2028\u2029]/g
+
+/**
+ * `text` with `CONTINUATION` after each line break, so that its second and later lines can never
+ * pass for a message header (`[12:00] alice: ...`) or any other line starting at column 0.
+ */
+export function indentContinuation (text: string): string {
+  return text.replace(LINE_BREAKS, `\n${CONTINUATION}`)
+}
 
 /** `HH:MM` local time of a timestamp in ms. */
 export function clock (ts: number): string {
@@ -13,10 +29,11 @@ export function clock (ts: number): string {
 
 /**
  * One message line: `[12:03] alice: hello  (ab12cd34)` - the short id is what `edit`, `delete` and
- * `reply` take. Edited, deleted and reply messages say so.
+ * `reply` take. Edited, deleted and reply messages say so. A multi-line text continues on lines
+ * that start with `CONTINUATION`.
  */
 export function formatMessage (m: Pick<MessageView, 'id' | 'author' | 'text' | 'ts'> & Partial<MessageView>): string {
-  const body = m.deleted === true ? '(message deleted)' : `${m.text}${m.edited === true ? ' (edited)' : ''}`
+  const body = m.deleted === true ? '(message deleted)' : `${indentContinuation(m.text)}${m.edited === true ? ' (edited)' : ''}`
   const reply = m.replyTo != null ? `re ${shortId(m.replyTo)}: ` : ''
   const reactions = (m.reactions ?? []).length === 0 ? '' : `  [${(m.reactions ?? []).map(r => `${r.emoji} ${r.count}`).join(', ')}]`
   return `[${clock(m.ts)}] ${m.author.name}: ${reply}${body}${reactions}  (${shortId(m.id)})`
@@ -25,7 +42,7 @@ export function formatMessage (m: Pick<MessageView, 'id' | 'author' | 'text' | '
 /** Human text for the space events (space-events.ts), or '' for none. */
 export function formatEvent (name: string, d: Data): string {
   switch (name) {
-    case 'message:edit': return `* ${d.author.name} edited ${shortId(d.messageId)}: ${d.text}`
+    case 'message:edit': return `* ${d.author.name} edited ${shortId(d.messageId)}: ${indentContinuation(String(d.text))}`
     case 'message:delete': return `* ${d.by.name} deleted message ${shortId(d.messageId)}`
     case 'message:react': return `* ${d.user.name} ${d.on === true ? 'reacted' : 'took back'} ${d.emoji} on ${shortId(d.messageId)}`
     case 'member:join': return d.you === true ? '' : `* ${d.user.name} joined`

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline'
 import type { App } from '../app.js'
 import { execute } from './execute.js'
 import { formatEvent, formatMessage, formatResult } from './format.js'
+import { sanitizeText, terminalSafeJson } from '../core/sanitize.js'
 
 /** Events passed through as they are (`--json`) or as text. */
 export const SPACE_EVENTS = ['message:edit', 'message:delete', 'message:react', 'member:join', 'member:leave', 'member:role', 'op:rejected'] as const
@@ -18,11 +19,16 @@ export interface LineModeOptions {
   write?: (line: string) => void
 }
 
-/** Runs line mode until end of input or `quit`. */
+/**
+ * Runs line mode until end of input or `quit`. The output boundary: text lines pass `sanitizeText`
+ * (line breaks kept: the formatters indent peer text's own), JSON lines escape every character a
+ * terminal could act on (`terminalSafeJson`), whatever the layers below did.
+ */
 export async function runLineMode (app: App, options: LineModeOptions): Promise<void> {
-  const write = options.write ?? ((line: string) => { process.stdout.write(line + '\n') })
+  const out = options.write ?? ((line: string) => { process.stdout.write(line + '\n') })
   const json = options.json
-  const emit = (obj: unknown): void => { write(JSON.stringify(obj)) }
+  const write = (text: string): void => { out(sanitizeText(text, true)) }
+  const emit = (obj: unknown): void => { out(terminalSafeJson(obj)) }
 
   app.on('message', (m) => {
     if (json) emit({ type: 'event', event: 'message', data: m })
@@ -60,7 +66,7 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
     else if (result.ok) {
       const text = formatResult(result.cmd, result.data as Record<string, unknown>)
       if (text !== '') write(text)
-    } else write(`error ${result.error.code}: ${result.error.message}`)
+    } else write(`error ${sanitizeText(result.error.code)}: ${sanitizeText(result.error.message)}`)
     if (result.cmd === 'quit' && result.ok) break
   }
   rl.close()

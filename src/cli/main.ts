@@ -1,15 +1,15 @@
 /**
  * `spaceway` entry point: parses flags (commander), starts the App, then runs the ink UI (stdin is a
  * TTY and no --json) or line mode. Start-up failures print `error CODE: message` on stderr and exit 1.
+ * Stopping (end of input, `quit`, a signal, stdout or stderr closed) is bounded: see lifecycle.ts.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { App } from '../app.js'
 import { DEFAULT_RELAY } from '../net/relay-client.js'
 import { toErrorInfo } from '../errors.js'
+import { sanitizeText } from '../core/sanitize.js'
 import { runLineMode } from './line-mode.js'
-import { logger } from '@libp2p/logger'
-
-const log = logger('spaceway:cli')
+import { installLifecycle } from './lifecycle.js'
 
 function parsePort (value: string): number {
   const n = Number(value)
@@ -39,6 +39,7 @@ export interface CliOptions {
   dhtCheckInterval: number
   relay: string[]
   relayOnly: boolean
+  trustLoopback?: boolean
 }
 
 /** Builds the commander program (exported for tests). */
@@ -56,6 +57,8 @@ export function program (): Command {
     .addOption(new Option('--dht-timeout <ms>', 'bound of each DHT query in ms (adapts below it to observed latency)').argParser(parseMs).default(10_000))
     .addOption(new Option('--dht-check-interval <ms>', 'how often an empty routing table triggers a bootstrap, ms').argParser(parseMs).default(15_000).hideHelp())
     .option('--json', 'line mode with one JSON object per stdout line (see docs/cli-json.md)', false)
+    // for local test clusters (env SPACEWAY_TRUST_LOOPBACK=1): 127.0.0.0/8 skips libp2p's connection limits
+    .addOption(new Option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits').hideHelp())
     .showHelpAfterError()
 }
 
@@ -70,29 +73,25 @@ async function waitForCircuit (app: App, ms: number): Promise<void> {
   })
 }
 
-/** Runs the CLI with `argv` (process.argv form). Resolves when the user quits. */
+/**
+ * Runs the CLI with `argv` (process.argv form). Exits the process when the user quits, input ends,
+ * a signal arrives or the output closes (status 0; 1 when a stop had to be forced or start-up
+ * failed).
+ */
 export async function main (argv: string[]): Promise<void> {
   const opts = program().parse(argv).opts<CliOptions>()
   // What a peer sends must never end the REPL: a stray rejection deep in the network stack (Node's
-  // default is to exit) is logged instead.
-  process.on('unhandledRejection', (err) => { log.error('unhandled rejection: %s', (err as Error)?.stack ?? String(err)) })
-  process.on('uncaughtException', (err) => { process.stderr.write(`internal error (spaceway keeps running): ${err.stack ?? String(err)}\n`) })
+  // default is to exit) goes to the debug log, an uncaught exception is reported once on stderr.
+  const lifecycle = installLifecycle({ label: 'internal error (spaceway keeps running)' })
   let app: App
   try {
-    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly })
+    app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly, trustLoopback: opts.trustLoopback === true || process.env.SPACEWAY_TRUST_LOOPBACK === '1' })
   } catch (err) {
     const { code, message } = toErrorInfo(err)
-    process.stderr.write(`error ${code}: ${message}\n`)
+    lifecycle.report(`error ${sanitizeText(code)}: ${sanitizeText(message)}`)
     process.exit(1)
   }
-  let stopping: Promise<void> | undefined
-  const stop = async (): Promise<void> => {
-    stopping ??= app.stop()
-    await stopping
-  }
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(sig, () => { stop().finally(() => process.exit(0)) })
-  }
+  lifecycle.setStop(async () => { await app.stop() })
   const interactive = process.stdin.isTTY === true && !opts.json
   if (interactive) {
     const { runInk } = await import('../ui/run.js')
@@ -100,10 +99,9 @@ export async function main (argv: string[]): Promise<void> {
   } else {
     if (opts.relayOnly) await waitForCircuit(app, 10_000)
     const ready = { type: 'ready', peerId: app.account.peerId, userId: app.account.userId, name: app.account.name, addrs: app.addresses() }
-    if (opts.json) process.stdout.write(JSON.stringify(ready) + '\n')
-    else process.stdout.write(`spaceway: ${ready.name} (${ready.peerId})\nlistening on:\n${ready.addrs.map(a => `  ${a}`).join('\n')}\n`)
-    await runLineMode(app, { json: opts.json })
+    if (opts.json) lifecycle.writeOut(JSON.stringify(ready) + '\n')
+    else lifecycle.writeOut(`spaceway: ${sanitizeText(ready.name)} (${ready.peerId})\nlistening on:\n${ready.addrs.map(a => `  ${a}`).join('\n')}\n`)
+    await runLineMode(app, { json: opts.json, write: (line) => { lifecycle.writeOut(line + '\n') } })
   }
-  await stop()
-  process.exit(0)
+  await lifecycle.shutdown(0, interactive ? 'quit' : 'end of input')
 }

@@ -4,6 +4,7 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { BadArgumentError, DialFailedError, TimeoutError } from '../errors.js'
 import type { SpacewayNode } from './node.js'
+import { quoted, sanitizeText } from '../core/sanitize.js'
 
 /** Deadline of a user-requested dial, ms. */
 export const DIAL_TIMEOUT_MS = 10_000
@@ -17,9 +18,9 @@ export function parseMultiaddr (text: string): Multiaddr {
   try {
     ma = multiaddr(text)
   } catch (err) {
-    throw new BadArgumentError(`not a valid multiaddr: ${JSON.stringify(text)} (${(err as Error).message}); expected e.g. /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...`)
+    throw new BadArgumentError(`not a valid multiaddr: ${quoted(text)} (${sanitizeText((err as Error).message)}); expected e.g. /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...`)
   }
-  if (!text.startsWith('/')) throw new BadArgumentError(`not a valid multiaddr: ${JSON.stringify(text)}; expected e.g. /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...`)
+  if (!text.startsWith('/')) throw new BadArgumentError(`not a valid multiaddr: ${quoted(text)}; expected e.g. /ip4/127.0.0.1/tcp/9001/p2p/12D3Koo...`)
   return ma
 }
 
@@ -41,9 +42,10 @@ export async function dialAddress (node: SpacewayNode, text: string, signal?: Ab
     const conn = await node.dial(ma, { signal: signal != null ? AbortSignal.any([signal, deadline]) : deadline })
     return conn.remotePeer.toString()
   } catch (err) {
-    if (deadline.aborted) throw new TimeoutError(`no answer from ${text} within ${DIAL_TIMEOUT_MS / 1000} s`)
+    // `text` may come from an invite token (peer-chosen): sanitised, like the library's detail.
+    if (deadline.aborted) throw new TimeoutError(`no answer from ${sanitizeText(text)} within ${DIAL_TIMEOUT_MS / 1000} s`)
     const e = err as Error
     const detail = e instanceof AggregateError && e.errors.length > 0 ? (e.errors[0] as Error).message : e.message
-    throw new DialFailedError(`cannot connect to ${text}: ${detail}`, { cause: err })
+    throw new DialFailedError(`cannot connect to ${sanitizeText(text)}: ${sanitizeText(detail)}`, { cause: err })
   }
 }

@@ -60,11 +60,20 @@ export interface NodeOptions {
    * (below -80 its RPCs are dropped unread), `blocked` refuses every connection with the peer.
    */
   guard?: { score: (peer: string) => number, isBlocked: (peer: string) => boolean }
+  /**
+   * Exempt connections from 127.0.0.0/8 from libp2p's connection limits (5 inbound connections per
+   * second per IP, 10 inbound connections upgrading at once, 300 connections). For local test
+   * clusters only: anyone on the host could then flood the node. Default false.
+   */
+  trustLoopback?: boolean
 }
 
+/** What `trustLoopback` allows past libp2p's connection limits. */
+export const LOOPBACK_ALLOW = ['/ip4/127.0.0.0/ipcidr/8']
+
 /**
- * Creates (does not start) the node. Connections from 127.0.0.0/8 are always allowed, so local
- * clusters and tests are not rate limited.
+ * Creates (does not start) the node. libp2p's connection limits apply to every address, loopback
+ * included, unless `trustLoopback` is set.
  */
 export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
   const host = options.host ?? '0.0.0.0'
@@ -89,7 +98,7 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
         : {})
     },
     connectionManager: {
-      allow: ['/ip4/127.0.0.0/ipcidr/8'],
+      allow: options.trustLoopback === true ? LOOPBACK_ALLOW : [],
       dialTimeout: 10_000
     },
     services: {

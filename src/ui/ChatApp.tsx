@@ -7,6 +7,7 @@ import React, { useEffect, useRef, useState } from 'react'
 import { Box, Static, Text, useApp, useInput } from 'ink'
 import TextInput from 'ink-text-input'
 import type { ChatController, Line, Status } from './controller.js'
+import { toErrorInfo } from '../errors.js'
 
 const COLOURS: Record<Line['kind'], string | undefined> = { message: undefined, info: 'gray', error: 'red', echo: 'cyan' }
 
@@ -90,7 +91,7 @@ export function ChatApp ({ controller }: { controller: ChatController }): React.
   // Lines run one after another, in the order they were entered (a paste may submit several at once).
   const queue = useRef<Promise<void>>(Promise.resolve())
   const submit = (value: string): void => {
-    queue.current = queue.current.then(async () => { await controller.submit(value) }).catch(err => { controller.push('error', String(err)) })
+    queue.current = queue.current.then(async () => { await controller.submit(value) }).catch(err => { const { code, message } = toErrorInfo(err); controller.push('error', `${code}: ${message}`) })
   }
   return <ChatView lines={[...controller.lines]} status={controller.status()} onSubmit={submit} recall={(d) => controller.recall(d)} />
 }

@@ -13,7 +13,8 @@ import { parseLine } from '../cli/commands.js'
 import { execute } from '../cli/execute.js'
 import { formatEvent, formatMessage, formatResult } from '../cli/format.js'
 import { SPACE_EVENTS } from '../cli/line-mode.js'
-import type { MessageView } from '../views.js'
+import { spaceView, type MessageView } from '../views.js'
+import { sanitizeText } from '../core/sanitize.js'
 
 /** One line of scrollback. `kind` picks its colour. */
 export interface Line { id: number, kind: 'message' | 'info' | 'error' | 'echo', text: string }
@@ -47,7 +48,8 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
     app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })
     app.on('sync', (p) => {
-      const name = this.app.store.spaces.get(p.spaceId)?.info.name ?? p.spaceId.slice(0, 8)
+      const state = this.app.store.spaces.get(p.spaceId)
+      const name = state != null ? spaceView(state).name : p.spaceId.slice(0, 8)
       this.syncing = p.phase === 'done' ? null : `syncing ${name}: ${p.received} ops`
       if (p.phase === 'done') this.push('info', `caught up: ${p.received} op(s) of ${name} in ${p.ms} ms`)
       else this.emit('update')
@@ -61,15 +63,19 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     this.push('info', 'type `help` for commands; plain text is sent to the current channel')
   }
 
-  /** Appends a line of scrollback. Multi-line text becomes several lines. */
+  /**
+   * Appends a line of scrollback. Multi-line text becomes several lines. The output boundary of the
+   * UI: every line passes `sanitizeText` (whatever built it), and peer text reaches here already
+   * indented on its continuation lines (format.ts).
+   */
   push (kind: Line['kind'], text: string): void {
-    for (const t of text.split('\n')) this.lines.push({ id: this.nextId++, kind, text: t })
+    for (const t of sanitizeText(text, true).split('\n')) this.lines.push({ id: this.nextId++, kind, text: sanitizeText(t) })
     this.emit('update')
   }
 
   status (): Status {
     const ctx = actions.context(this.app)
-    return { name: this.app.account.name, peers: this.app.connectedPeers().length, routingTable: routingTableSize(this.app), space: ctx.spaceName, channel: ctx.channelName, syncing: this.syncing }
+    return { name: sanitizeText(this.app.account.name), peers: this.app.connectedPeers().length, routingTable: routingTableSize(this.app), space: ctx.spaceName, channel: ctx.channelName, syncing: this.syncing }
   }
 
   private onMessage (m: MessageView): void {
@@ -78,7 +84,7 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     else {
       const space = this.app.store.spaces.get(m.spaceId)
       const channel = space?.channels.get(m.channelId)
-      this.push('info', `[${space?.info.name ?? '?'} #${channel?.name ?? '?'}] ${formatMessage(m)}`)
+      this.push('info', `[${space != null ? spaceView(space).name : '?'} #${channel != null ? sanitizeText(channel.name) : '?'}] ${formatMessage(m)}`)
     }
   }
 

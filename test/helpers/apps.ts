@@ -21,7 +21,7 @@ export function appFixture (): { start: (name: string, options?: Partial<AppOpti
   return {
     keyFile,
     start: async (name, options = {}) => {
-      const app = await App.start({ account: await keyFile(name), host: '127.0.0.1', port: 0, mdns: false, ...options })
+      const app = await App.start({ account: await keyFile(name), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true, ...options })
       apps.push(app)
       return app
     }

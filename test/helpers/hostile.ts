@@ -10,7 +10,7 @@ import { decodeSyncMessage, encodeSyncMessage, SYNC_PROTOCOL, type SyncMessage }
 
 /** Starts a bare node on 127.0.0.1 (trusted loopback, no mDNS). Stop it with `node.stop()`. */
 export async function hostileNode (): Promise<SpacewayNode> {
-  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true } as Parameters<typeof createNode>[0])
+  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true })
   await node.start()
   return node
 }

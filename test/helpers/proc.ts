@@ -22,7 +22,7 @@ export class SpacewayProcess {
   readonly exited: Promise<number | null>
 
   constructor (args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [BIN, '--json', '--no-mdns', '--host', '127.0.0.1', ...args], {
+    this.child = spawn(process.execPath, [BIN, '--json', '--no-mdns', '--host', '127.0.0.1', '--trust-loopback', ...args], {
       env: { ...process.env, ...env },
       stdio: ['pipe', 'pipe', 'pipe']
     })
@@ -114,8 +114,8 @@ export class RelayProcess {
   readonly ready: Promise<{ peerId: string, addrs: string[], metricsPort: number }>
   readonly exited: Promise<number | null>
 
-  constructor (dataDir: string, extra: string[] = []) {
-    this.child = spawn(process.execPath, [RELAY_BIN, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--data-dir', dataDir, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] })
+  constructor (dataDir: string, extra: string[] = [], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [RELAY_BIN, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--trust-loopback', '--data-dir', dataDir, ...extra], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } })
     this.child.stderr.on('data', (d) => { this.stderr += String(d) })
     this.exited = new Promise(resolve => this.child.on('exit', (code) => resolve(code)))
     this.ready = new Promise((resolve, reject) => {

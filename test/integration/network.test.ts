@@ -18,7 +18,7 @@ const dirs: string[] = []
 async function node (name: string): Promise<App> {
   const dir = await mkdtemp(join(tmpdir(), 'spaceway-int-'))
   dirs.push(dir)
-  const app = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false })
+  const app = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true })
   apps.push(app)
   return app
 }

@@ -28,7 +28,7 @@ afterEach(async () => {
 async function relay (options: Partial<typeof RELAY_DEFAULTS> = {}): Promise<RelayServer> {
   const dir = await mkdtemp(join(tmpdir(), 'spaceway-relay-'))
   dirs.push(dir)
-  const r = await RelayServer.start({ ...RELAY_DEFAULTS, host: '127.0.0.1', port: 0, metricsPort: 0, dataDir: dir, ...options })
+  const r = await RelayServer.start({ ...RELAY_DEFAULTS, host: '127.0.0.1', port: 0, metricsPort: 0, dataDir: dir, trustLoopback: true, ...options })
   relays.push(r)
   return r
 }
