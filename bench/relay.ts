@@ -45,7 +45,8 @@ async function until (check: () => Promise<boolean>, ms: number): Promise<void> 
 export async function relayBench (dir: string, report: Report): Promise<void> {
   const apps: App[] = []
   const nodes: SpacewayNode[] = []
-  const relay = await startRelay(join(dir, 'relay'), ['--max-op-rate', '100000'])
+  // every client comes from 127.0.0.1: lift the per-IP reservation cap (default 16)
+  const relay = await startRelay(join(dir, 'relay'), ['--max-op-rate', '100000', '--max-reservations-per-ip', '1000'])
   const app = async (name: string): Promise<App> => {
     const a = await App.start({ account: join(dir, `${name}.key`), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: true, relays: [relay.addr] })
     apps.push(a)

@@ -26,6 +26,7 @@ const opts = new Command('spaceway-relay')
   .addOption(new Option('-d, --data-dir <dir>', 'key and database').default('./relay-data'))
   .addOption(new Option('--metrics-port <n>', '/health and /metrics on 127.0.0.1').argParser(int(0, 65535)).default(d.metricsPort))
   .addOption(new Option('--max-reservations <n>', 'circuit relay reservations').argParser(int(1, 100_000)).default(d.maxReservations))
+  .addOption(new Option('--max-reservations-per-ip <n>', 'circuit relay reservations per IP address (IPv6: per /64)').argParser(int(1, 100_000)).default(d.maxReservationsPerIp))
   .addOption(new Option('--circuit-duration <ms>', 'longest relayed connection, ms').argParser(int(1000, 86_400_000)).default(d.circuitDurationMs))
   .addOption(new Option('--circuit-data <bytes>', 'most data per relayed connection, bytes').argParser(int(1024, Number.MAX_SAFE_INTEGER)).default(d.circuitDataBytes))
   .addOption(new Option('--max-spaces <n>', 'spaces held').argParser(int(1, 1_000_000)).default(d.maxSpaces))
@@ -50,6 +51,7 @@ try {
     port: opts.port,
     metricsPort: opts.metricsPort,
     maxReservations: opts.maxReservations,
+    maxReservationsPerIp: opts.maxReservationsPerIp,
     circuitDurationMs: opts.circuitDuration,
     circuitDataBytes: opts.circuitData,
     maxSpaces: opts.maxSpaces,

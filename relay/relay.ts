@@ -38,6 +38,8 @@ export interface RelayOptions {
   metricsPort: number
   /** Circuit relay v2: most reservations, and each relayed connection's duration (ms) and data (bytes). */
   maxReservations: number
+  /** Most peers from one IP address (IPv6: one /64) holding a reservation at once. */
+  maxReservationsPerIp: number
   circuitDurationMs: number
   circuitDataBytes: number
   /** Store-and-forward limits. */
@@ -62,6 +64,7 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
   port: 9000,
   metricsPort: 9090,
   maxReservations: 256,
+  maxReservationsPerIp: 16,
   circuitDurationMs: 60 * 60_000,
   circuitDataBytes: 256 * 1024 * 1024,
   maxSpaces: 1000,
@@ -123,7 +126,7 @@ export class RelayServer {
         privateKey: account.privateKey,
         mdns: false,
         listen: [`/ip4/${options.host}/tcp/${options.port}`],
-        relayServer: { maxReservations: options.maxReservations, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
+        relayServer: { maxReservations: options.maxReservations, maxReservationsPerIp: options.maxReservationsPerIp, durationLimitMs: options.circuitDurationMs, dataLimitBytes: options.circuitDataBytes },
         metrics: libp2pMetrics(),
         guard,
         trustLoopback: options.trustLoopback

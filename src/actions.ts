@@ -3,17 +3,19 @@
  * (docs/cli-json.md); throws SpacewayError subclasses with stable codes.
  */
 import { logger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { saveAccountName } from './account.js'
 import type { App } from './app.js'
 import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError, SpacewayError } from './errors.js'
 import { decodeToken, inviteProof, isToken, type InviteToken } from './core/invite.js'
 import { authorIn } from './member-actions.js'
-import { spaceCid } from './dht/records.js'
 import { isIdString, idFromString } from './core/ids.js'
 import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
 import { Replica } from './replica.js'
 import { dialAddress } from './net/dial.js'
+import { fetchSpace, type FetchDeps } from './net/dht-join.js'
+import type { SyncProgress } from './net/sync-service.js'
 import { type MessageView, messageView, normalizeChannelName, spaceView } from './views.js'
 import { quoted, sanitizeText } from './core/sanitize.js'
 
@@ -93,38 +95,24 @@ async function becomeMember (app: App, state: SpaceState, token: InviteToken | n
 }
 
 /**
- * Finds providers of a space in the DHT, dials them and syncs until the space arrives.
- * @throws NotFoundError / TimeoutError / NoDhtPeersError from the DHT, or NotFoundError when no
- *   provider could be reached
+ * What fetching a space (net/dht-join.ts) needs from the App. `arrived`: the space is here, and so
+ * is the token's invite if there is one (a peer with an older copy does not end the search).
  */
-async function joinThroughDht (app: App, spaceId: string, signal: AbortSignal): Promise<void> {
-  const cid = await spaceCid(spaceId)
-  const tried = new Set<string>()
-  // The first provider the query meets usually answers: take it at once (the query stops there);
-  // only if it cannot be reached look for more.
-  // A first lookup from a node that just joined the network also fills its routing table; if it
-  // found nobody, a second one (within the same deadline) starts from better-placed peers.
-  let lastError: unknown
-  for (const limit of [1, 5, 5]) {
-    let found
-    try {
-      found = await app.dht.findProviders(cid, `space ${spaceId}`, limit, signal)
-    } catch (err) {
-      if (!(err instanceof NotFoundError) || signal.aborted) throw err
-      lastError = err
-      continue
+function fetchDeps (app: App, spaceId: string, token: InviteToken | null): FetchDeps {
+  return {
+    dht: app.dht,
+    node: app.node,
+    syncWith: async (peer, id, options) => await app.sync.syncWith(peer, id, options),
+    onAnswer: (id, listener) => {
+      const onProgress = (p: SyncProgress): void => { if (p.spaceId === id && p.phase === 'started') listener(p.peerId) }
+      app.sync.on('progress', onProgress)
+      return () => { app.sync.off('progress', onProgress) }
+    },
+    arrived: () => {
+      const state = app.store.spaces.get(spaceId)
+      return state != null && (token == null || state.byId.has(token.inviteId))
     }
-    const providers = found.filter(p => !tried.has(p.id.toString()))
-    for (const p of providers) tried.add(p.id.toString())
-    const reached = await Promise.any(providers.map(async p => {
-      if (app.node.getConnections(p.id).length === 0) await app.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs : p.id, { signal })
-      await app.sync.syncWith(p.id, spaceId, { signal })
-      if (!app.store.spaces.has(spaceId)) throw new NotFoundError(`provider ${p.id.toString()} did not hand over the space`)
-    })).then(() => true, () => false)
-    if (reached) return
   }
-  if (tried.size === 0 && lastError != null) throw lastError
-  throw new NotFoundError(`none of the ${tried.size} provider(s) found in the DHT could be reached`)
 }
 
 /**
@@ -195,8 +183,9 @@ export const actions = {
 
   /**
    * Joins a space by invite token or (public space) by id: dials the token's addresses, asks every
-   * connected peer for the space (sync), falls back to the DHT, waits up to JOIN_TIMEOUT_MS, then
-   * authors the `member.join` every peer validates.
+   * connected peer and the space's providers in the DHT for the space (sync; net/dht-join.ts: the
+   * first that hands it over wins), waits up to JOIN_TIMEOUT_MS, then authors the `member.join`
+   * every peer validates.
    * @throws NotFoundError if no peer holds it; PermissionError if the space's rules refuse the join
    */
   async join (app: App, arg: string | undefined) {
@@ -223,24 +212,19 @@ export const actions = {
     await app.relays.settled(AbortSignal.any([signal, AbortSignal.timeout(RELAY_WAIT_MS)]))
     const dialed = await Promise.allSettled((token?.addrs ?? []).map(async a => await dialAddress(app.node, a, signal)))
     const peers = [...new Set([...app.connectedPeers(), ...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : [])])]
-    await Promise.allSettled(peers.map(async p => await app.sync.syncWith(p, spaceId, { signal })))
-    let state = app.store.spaces.get(spaceId)
-    let dhtError: unknown
-    if (state == null) {
-      // No connected peer holds it: find members through the DHT, dial them and sync.
-      try {
-        await joinThroughDht(app, spaceId, signal)
-      } catch (err) {
-        dhtError = err
-      }
-      state = app.store.spaces.get(spaceId)
-    }
+    // Every connected peer at once, and the space's providers in the DHT as the lookup finds them,
+    // each with a short deadline to answer: the first that hands the space over wins (a silent peer
+    // costs PROVIDER_ANSWER_MS, concurrently with the others, not the whole join).
+    let fetchError: unknown
+    await fetchSpace(fetchDeps(app, spaceId, token), spaceId, { peers: peers.map(p => ({ id: peerIdFromString(p), multiaddrs: [] })), signal })
+      .catch(err => { fetchError = err })
+    const state = app.store.spaces.get(spaceId)
     if (state == null) {
       await app.replica.unmarkJoining(spaceId)
       app.topics.unsubscribe(spaceId)
-      if (dhtError instanceof SpacewayError && dhtError.code === 'TIMEOUT') throw dhtError
-      const why = dhtError instanceof Error ? sanitizeText(dhtError.message) : 'no member answered'
-      throw new NotFoundError(`space ${spaceId} not found: none of the ${peers.length} connected peer(s) holds it, and the DHT says: ${why}`)
+      if (fetchError instanceof SpacewayError && fetchError.code === 'TIMEOUT') throw fetchError
+      const why = fetchError instanceof Error ? sanitizeText(fetchError.message) : 'no member answered'
+      throw new NotFoundError(`space ${spaceId} not found: ${why}`)
     }
     // A refused join keeps what was fetched and stays subscribed: an invite may let us in later, and
     // leaving the topic would put this peer under GossipSub's prune backoff (60 s) on a retry.

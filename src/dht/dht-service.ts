@@ -10,6 +10,7 @@ import type { CID } from 'multiformats/cid'
 import { NoDhtPeersError, NotFoundError, SpacewayError, TimeoutError } from '../errors.js'
 import type { SpacewayNode } from '../net/node.js'
 import { type Bootstrapper, tableSize } from './bootstrapper.js'
+import { allProviders } from './kad-providers.js'
 import { selectRecord } from './records.js'
 import { QueryStats } from './stats.js'
 
@@ -19,6 +20,9 @@ const log = logger('spaceway:dht:query')
 export const DEFAULT_DHT_TIMEOUT_MS = 10_000
 
 type Kind = 'put' | 'get' | 'provide' | 'find providers' | 'find peer'
+
+/** One query under way: what it is, its bound (ms) and signals, when it started (ms since the epoch). */
+interface Run { kind: Kind, what: string, bound: number, deadline: AbortSignal, signal: AbortSignal, start: number }
 
 export class DhtService {
   readonly stats = new QueryStats()
@@ -35,13 +39,13 @@ export class DhtService {
     this.shutdown.abort()
   }
 
-  private async query<T> (kind: Kind, what: string, write: boolean, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+  /** Starts a query: its bound and signal; answers an empty table (NO_DHT_PEERS, or a bootstrap before a write). */
+  private async begin (kind: Kind, what: string, write: boolean, outer?: AbortSignal): Promise<Run> {
     const bound = this.currentTimeout()
     const deadline = AbortSignal.timeout(bound)
     const signals = [deadline, this.shutdown.signal]
     if (outer != null) signals.push(outer)
-    const signal = AbortSignal.any(signals)
-    const start = Date.now()
+    const run: Run = { kind, what, bound, deadline, signal: AbortSignal.any(signals), start: Date.now() }
     try {
       if (tableSize(this.node) === 0) {
         if (!write) {
@@ -49,29 +53,48 @@ export class DhtService {
           void this.bootstrapper.bootstrap('put').catch(() => {})
           throw new NoDhtPeersError(`no DHT peers to ${kind} ${what}: the routing table is empty`)
         }
-        await this.bootstrapper.ensurePeers(`${kind} ${what}`, signal)
+        await this.bootstrapper.ensurePeers(`${kind} ${what}`, run.signal)
       }
-      log('%s %s (bound %d ms)', kind, what, bound)
-      const result = await fn(signal)
-      this.stats.record('succeeded', Date.now() - start)
-      log('%s %s done in %d ms', kind, what, Date.now() - start)
+    } catch (err) {
+      throw this.failed(run, err)
+    }
+    log('%s %s (bound %d ms)', kind, what, bound)
+    return run
+  }
+
+  private succeeded (run: Run): void {
+    this.stats.record('succeeded', Date.now() - run.start)
+    log('%s %s done in %d ms', run.kind, run.what, Date.now() - run.start)
+  }
+
+  /** Records a failed query and returns the named error to throw. */
+  private failed (run: Run, err: unknown): Error {
+    const { kind, what } = run
+    const ms = Date.now() - run.start
+    if (run.deadline.aborted) {
+      this.stats.record('timed_out', ms)
+      log('%s %s timed out after %d ms', kind, what, ms)
+      return new TimeoutError(`DHT ${kind} for ${what} timed out after ${run.bound} ms`)
+    }
+    if (err instanceof NotFoundError) {
+      this.stats.record('not_found', ms)
+      log('%s %s: not found (%d ms)', kind, what, ms)
+      return err
+    }
+    this.stats.record('failed', ms)
+    log('%s %s failed: %s', kind, what, (err as Error).message)
+    if (err instanceof SpacewayError) return err
+    return new SpacewayError('DHT_FAILED', `DHT ${kind} for ${what} failed: ${(err as Error).message}`, { cause: err })
+  }
+
+  private async query<T> (kind: Kind, what: string, write: boolean, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+    const run = await this.begin(kind, what, write, outer)
+    try {
+      const result = await fn(run.signal)
+      this.succeeded(run)
       return result
     } catch (err) {
-      const ms = Date.now() - start
-      if (deadline.aborted) {
-        this.stats.record('timed_out', ms)
-        log('%s %s timed out after %d ms', kind, what, ms)
-        throw new TimeoutError(`DHT ${kind} for ${what} timed out after ${bound} ms`)
-      }
-      if (err instanceof NotFoundError) {
-        this.stats.record('not_found', ms)
-        log('%s %s: not found (%d ms)', kind, what, ms)
-        throw err
-      }
-      this.stats.record('failed', ms)
-      log('%s %s failed: %s', kind, what, (err as Error).message)
-      if (err instanceof SpacewayError) throw err
-      throw new SpacewayError('DHT_FAILED', `DHT ${kind} for ${what} failed: ${(err as Error).message}`, { cause: err })
+      throw this.failed(run, err)
     }
   }
 
@@ -127,23 +150,50 @@ export class DhtService {
    * @throws NOT_FOUND (none), NO_DHT_PEERS, TIMEOUT
    */
   async findProviders (cid: CID, what: string, limit = 5, signal?: AbortSignal): Promise<PeerInfo[]> {
-    return await this.query('find providers', what, false, async (s) => {
-      const found = new Map<string, PeerInfo>()
-      const stop = new AbortController()
-      try {
-        for await (const e of this.node.services.dht.findProviders(cid, { signal: AbortSignal.any([s, stop.signal]) })) {
-          if (e.name !== 'PROVIDER') continue
-          for (const p of e.providers) {
-            if (!p.id.equals(this.node.peerId)) found.set(p.id.toString(), p)
-          }
-          if (found.size >= limit) { stop.abort(); break }
+    const found: PeerInfo[] = []
+    for await (const p of this.providers(cid, what, signal)) {
+      found.push(p)
+      if (found.length >= limit) break
+    }
+    return found
+  }
+
+  /**
+   * Streams the providers of `cid` other than this node, each once, as the query meets them (the
+   * caller can act on the first while the query goes on), all of them: not only the first k (20)
+   * as kad-dht's own findProviders (see kad-providers.ts). Stopping early (`break`, or aborting
+   * `signal` once something was yielded) ends the query quietly and counts it as succeeded.
+   * One query: bounded like the others (the adaptive timeout, never above --dht-timeout).
+   * @throws NOT_FOUND (the query ended without any), NO_DHT_PEERS, TIMEOUT (also after yielding
+   *   some: the caller may still be using them), DHT_FAILED
+   */
+  async * providers (cid: CID, what: string, signal?: AbortSignal): AsyncGenerator<PeerInfo, void, undefined> {
+    const run = await this.begin('find providers', what, false, signal)
+    const seen = new Set<string>([this.node.peerId.toString()])
+    const stop = new AbortController()
+    let finished = false
+    try {
+      for await (const batch of allProviders(this.node.services.dht, this.node.peerStore, cid, { signal: AbortSignal.any([run.signal, stop.signal]) })) {
+        for (const p of batch) {
+          const id = p.id.toString()
+          if (seen.has(id)) continue
+          seen.add(id)
+          yield p
         }
-      } catch (err) {
-        if (!stop.signal.aborted || found.size === 0) throw err
       }
-      if (found.size === 0) throw new NotFoundError(`no providers of ${what}`)
-      return [...found.values()]
-    }, signal)
+      finished = true
+    } catch (err) {
+      finished = true
+      // The caller stopped us after we gave it providers: a normal end.
+      if (!run.deadline.aborted && seen.size > 1 && signal?.aborted === true) { this.succeeded(run); return }
+      throw this.failed(run, err)
+    } finally {
+      // `break` in the caller lands here without the catch: end the underlying query too.
+      stop.abort()
+      if (!finished) this.succeeded(run)
+    }
+    if (seen.size === 1) throw this.failed(run, new NotFoundError(`no providers of ${what}`))
+    this.succeeded(run)
   }
 
   /**

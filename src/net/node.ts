@@ -18,6 +18,7 @@ import type { Ed25519PrivateKey, PeerDiscovery, PeerId } from '@libp2p/interface
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { sha256 } from '../core/ids.js'
 import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
+import { ReservationGuard } from './relay-reservations.js'
 
 /** Kademlia protocol id: ours, so the network is not the public IPFS DHT. */
 export const DHT_PROTOCOL = '/spaceway/kad/1.0.0'
@@ -46,8 +47,12 @@ export interface NodeOptions {
    * listener would make libp2p search the DHT for relays without end whenever none is reachable.
    */
   listen?: string[]
-  /** Run a circuit relay v2 server (the relay). Durations in ms, data in bytes. */
-  relayServer?: { maxReservations: number, durationLimitMs: number, dataLimitBytes: number }
+  /**
+   * Run a circuit relay v2 server (the relay). Durations in ms, data in bytes. Reservations: at
+   * most `maxReservations`, one per PeerId, `maxReservationsPerIp` peers per IP (IPv6: per /64),
+   * each released when its peer's last connection closes (relay-reservations.ts).
+   */
+  relayServer?: { maxReservations: number, maxReservationsPerIp: number, durationLimitMs: number, dataLimitBytes: number }
   /**
    * Outbound dial filter: false refuses the address (--relay-only allows only relays and circuit
    * addresses, so no peer but the relay ever learns our IP).
@@ -79,7 +84,8 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
   const host = options.host ?? '0.0.0.0'
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
   if (options.mdns !== false) peerDiscovery.push(mdns({ interval: 10_000 }))
-  return await createLibp2p({
+  const reservations = options.relayServer != null ? new ReservationGuard(options.relayServer.maxReservationsPerIp) : undefined
+  const node = await createLibp2p({
     privateKey: options.privateKey,
     start: false,
     addresses: { listen: options.listen ?? [`/ip4/${host}/tcp/${options.port ?? 0}`] },
@@ -95,7 +101,8 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
             denyDialPeer: (peer: PeerId) => (options.guard as { isBlocked: (p: string) => boolean }).isBlocked(peer.toString()),
             denyInboundEncryptedConnection: (peer: PeerId) => (options.guard as { isBlocked: (p: string) => boolean }).isBlocked(peer.toString())
           }
-        : {})
+        : {}),
+      ...(reservations != null ? { denyInboundRelayReservation: reservations.deny } : {})
     },
     connectionManager: {
       allow: options.trustLoopback === true ? LOOPBACK_ALLOW : [],
@@ -151,4 +158,6 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
         : {})
     }
   }) as SpacewayNode
+  reservations?.attach(node)
+  return node
 }

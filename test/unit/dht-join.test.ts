@@ -1,0 +1,134 @@
+/**
+ * The candidate race of net/dht-join.ts, without a network: attempts start as the source yields,
+ * each has its answer deadline, the first success wins and aborts the rest and the source.
+ */
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PeerId, PeerInfo } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { describe, expect, it } from 'vitest'
+import { fetchSpace, firstToHandOver, type FetchDeps } from '../../src/net/dht-join.js'
+
+/** A promise that settles only when `signal` aborts (never, without one). */
+async function forever (signal?: AbortSignal): Promise<never> {
+  return await new Promise<never>((_resolve, reject) => { signal?.addEventListener('abort', () => { reject(signal.reason) }) })
+}
+
+describe('firstToHandOver', () => {
+  it('starts each candidate as it is yielded; the first success wins and aborts the others and the source', async () => {
+    const aborted: string[] = []
+    let sourceEnded = false
+    const result = await firstToHandOver(async function * (signal) {
+      try {
+        yield 'silent'
+        yield 'holder'
+        await forever(signal) // the source never ends by itself (a DHT query still running)
+      } finally { sourceEnded = true }
+    }, async (c, signal) => {
+      signal.addEventListener('abort', () => { aborted.push(c) })
+      if (c === 'holder') return
+      await forever(signal)
+    }, { answerMs: 60_000, signal: AbortSignal.timeout(5000) })
+    expect(result.winner).toBe('holder')
+    expect(result.tried).toBe(2)
+    expect(aborted).toContain('silent')
+    await expect.poll(() => sourceEnded).toBe(true)
+  })
+
+  it('a candidate that does not answer within answerMs fails with TIMEOUT; answering lifts the deadline', async () => {
+    let silentTimedOut: () => void = () => {}
+    const pastDeadline = new Promise<void>(resolve => { silentTimedOut = resolve })
+    const result = await firstToHandOver(async function * () { yield 'silent'; yield 'slow' }, async (c, signal, answered) => {
+      if (c === 'silent') { await forever(signal).finally(silentTimedOut); return }
+      answered()
+      // ops flow: the transfer goes on past answerMs (the silent one's deadline) and is not cut
+      await pastDeadline
+      expect(signal.aborted).toBe(false)
+    }, { answerMs: 40, signal: AbortSignal.timeout(5000) })
+    expect(result.winner).toBe('slow')
+    expect(result.failures).toEqual({ TIMEOUT: 1 })
+  })
+
+  it('all fail: no winner, failures counted by code, resolved once the source ended and attempts settled', async () => {
+    const { NotFoundError } = await import('../../src/errors.js')
+    const result = await firstToHandOver(async function * () { yield 1; yield 2; yield 3 }, async (c, signal) => {
+      if (c === 3) await forever(signal)
+      throw new NotFoundError('not here')
+    }, { answerMs: 30, signal: AbortSignal.timeout(5000) })
+    expect(result).toMatchObject({ winner: null, tried: 3, failures: { NOT_FOUND: 2, TIMEOUT: 1 } })
+  })
+
+  it('the outer signal ends the race at once, even with attempts that ignore their signal', async () => {
+    const outer = new AbortController()
+    const t0 = Date.now()
+    const race = firstToHandOver(async function * () { yield 'deaf' }, async () => { await forever() }, { answerMs: 60_000, signal: outer.signal })
+    outer.abort()
+    const result = await race
+    expect(result.winner).toBeNull()
+    expect(Date.now() - t0).toBeLessThan(1000)
+  })
+
+  it('runs at most maxAtOnce attempts at once', async () => {
+    let now = 0
+    let most = 0
+    const result = await firstToHandOver(async function * () { yield * [1, 2, 3, 4, 5, 6] }, async (c) => {
+      now++
+      most = Math.max(most, now)
+      await new Promise(resolve => setImmediate(resolve)) // the rest of the source could start meanwhile
+      now--
+      if (c !== 6) throw new Error('no')
+    }, { answerMs: 60_000, signal: AbortSignal.timeout(5000), maxAtOnce: 2 })
+    expect(result).toMatchObject({ winner: 6, tried: 6 })
+    expect(most).toBe(2)
+  })
+
+  it('idle() lets the source wait for the attempts so far before looking for more', async () => {
+    const order: string[] = []
+    const result = await firstToHandOver(async function * (_signal, idle) {
+      yield 'a'
+      await idle()
+      order.push('idle')
+      yield 'b'
+    }, async (c) => {
+      order.push(`try ${c}`)
+      if (c === 'a') throw new Error('no')
+    }, { answerMs: 60_000, signal: AbortSignal.timeout(5000) })
+    expect(result.winner).toBe('b')
+    expect(order).toEqual(['try a', 'idle', 'try b'])
+  })
+})
+
+describe('fetchSpace', () => {
+  const peer = async (): Promise<PeerId> => peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+
+  it('tries connected peers and DHT providers at once; the holder wins while silent peers and the lookup are aborted', async () => {
+    const silent = await Promise.all(Array.from({ length: 20 }, peer))
+    const holder = await peer()
+    let arrived = false
+    let lookupAborted = false
+    const dialed: string[] = []
+    const deps: FetchDeps = {
+      dht: {
+        providers: async function * (_cid, _what, signal) {
+          for (const id of [...silent, holder]) yield { id, multiaddrs: [] } satisfies PeerInfo
+          await forever(signal).catch(() => { lookupAborted = true })
+        }
+      },
+      node: {
+        getConnections: ((id: PeerId) => silent.slice(0, 10).some(s => s.equals(id)) ? [{}] : []) as never,
+        dial: (async (id: PeerId) => { dialed.push(id.toString()) }) as never
+      },
+      syncWith: async (id) => {
+        if (id.equals(holder)) { arrived = true; return }
+        await forever() // accepts the stream, never answers, ignores aborts
+      },
+      onAnswer: () => () => {},
+      arrived: () => arrived
+    }
+    const t0 = Date.now()
+    const from = await fetchSpace(deps, 'a'.repeat(52), { peers: silent.slice(0, 10).map(id => ({ id, multiaddrs: [] })), signal: AbortSignal.timeout(10_000) })
+    expect(from).toBe(holder.toString())
+    expect(Date.now() - t0).toBeLessThan(1000)
+    expect(dialed).toHaveLength(11) // the 10 providers not connected, and the holder
+    await expect.poll(() => lookupAborted).toBe(true)
+  })
+})
