@@ -16,7 +16,7 @@ import { Replica } from './replica.js'
 import { dialAddress } from './net/dial.js'
 import { fetchSpace, type FetchDeps } from './net/dht-join.js'
 import type { SyncProgress } from './net/sync-service.js'
-import { type MessageView, messageView, normalizeChannelName, spaceView } from './views.js'
+import { type MessageView, messageView, normalizeChannelName, relatedOpIds, spaceView } from './views.js'
 import { quoted, sanitizeText } from './core/sanitize.js'
 
 const log = logger('spaceway:actions')
@@ -85,7 +85,7 @@ async function becomeMember (app: App, state: SpaceState, token: InviteToken | n
   const self = app.account.userId
   if (state.members.roleOf(self) != null) return
   if (token == null) {
-    if (!state.members.isPublic) throw new PermissionError('FORBIDDEN', 'forbidden', `"${sanitizeText(state.info.name)}" is invite-only: ask a member for an invite (\`invite create\`) and \`join <invite>\``)
+    if (!state.members.isPublic) throw new PermissionError('FORBIDDEN', 'forbidden', `"${spaceView(state).name}" is invite-only: ask a member for an invite (\`invite create\`) and \`join <invite>\``)
     await app.replica.author('member.join', state.info.spaceId, { invite: null, proof: null })
     return
   }
@@ -177,7 +177,7 @@ export const actions = {
   },
 
   async spaceSwitch (app: App, query: string | undefined) {
-    const state = pick(memberSpaces(app), query ?? '', s => s.info.spaceId, s => s.info.name, 'space')
+    const state = pick(memberSpaces(app), query ?? '', s => s.info.spaceId, s => spaceView(s).name, 'space')
     return await enterSpace(app, state)
   },
 
@@ -235,7 +235,7 @@ export const actions = {
   async channelCreate (app: App, name: string | undefined) {
     const state = currentSpace(app)
     const n = normalizeChannelName(checkName(name, 'channel name'))
-    if ([...state.channels.values()].some(c => c.name === n)) throw new BadArgumentError(`channel #${n} already exists in this space`)
+    if (state.channelList().some(c => c.name === n)) throw new BadArgumentError(`channel #${n} already exists in this space`)
     const op = await authorIn(app, state, 'channel.create', { name: n })
     await app.setContext({ spaceId: state.info.spaceId, channelId: op.id })
     return { channelId: op.id, name: n }
@@ -280,7 +280,7 @@ export const actions = {
     if (body === '') throw new BadArgumentError('usage: send <text>')
     if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
     const channelId = app.context.channelId ?? state.info.spaceId
-    if (state.channels.get(channelId)?.deleted === true) throw new BadArgumentError('this channel was deleted; switch with `channel general` (see `channels`)')
+    if (state.channel(channelId)?.deleted === true) throw new BadArgumentError('this channel was deleted; switch with `channel general` (see `channels`)')
     const op = await authorIn(app, state, 'message.post', { channel: idFromString(channelId), text: body })
     return { id: op.id, ts: op.hlc.wall, text: sanitizeText(body, true) }
   },
@@ -291,16 +291,17 @@ export const actions = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new BadArgumentError('usage: messages [n], n from 1 to 10000')
     const channelId = app.context.channelId ?? state.info.spaceId
     const ops = await app.store.messages(state.info.spaceId, channelId, limit)
-    return { messages: ops.map(op => messageView(op, state)) }
+    const related = await app.store.getOps(relatedOpIds(state, ops.map(o => o.id)))
+    return { messages: ops.map(op => messageView(op, state, related)) }
   },
 
   context (app: App) {
     const state = app.context.spaceId == null ? undefined : app.store.spaces.get(app.context.spaceId)
-    const channel = state?.channels.get(app.context.channelId ?? '')
+    const channel = state?.channel(app.context.channelId ?? '')
     return {
       spaceId: app.context.spaceId,
       channelId: app.context.channelId,
-      spaceName: state == null ? null : sanitizeText(state.info.name),
+      spaceName: state == null ? null : spaceView(state).name,
       channelName: channel == null ? null : sanitizeText(channel.name)
     }
   },

@@ -3,7 +3,7 @@
  * GossipSub mesh per space topic, and sync figures.
  */
 import type { App } from './app.js'
-import { sanitizeText } from './core/sanitize.js'
+import { spaceView } from './views.js'
 
 /** Number of peers in the Kademlia routing table (the table lives on the implementation). */
 export function routingTableSize (app: App): number {
@@ -25,7 +25,7 @@ export function networkInfo (app: App) {
   }))
   const spaces = [...app.store.spaces.values()].map(s => ({
     spaceId: s.info.spaceId,
-    name: sanitizeText(s.info.name),
+    name: spaceView(s).name,
     ops: s.size,
     heads: s.heads.size,
     meshPeers: app.topics.meshPeers(s.info.spaceId).length,

@@ -4,7 +4,7 @@
  * is applied, from the state it produced; all text from peers is sanitized by views.ts.
  */
 import { idToString } from './core/ids.js'
-import type { Op } from './core/op.js'
+import { isSealed, type Op } from './core/op.js'
 import { orderKey } from './core/order.js'
 import type { SpaceState } from './core/space-state.js'
 import { sanitizeText } from './core/sanitize.js'
@@ -42,14 +42,17 @@ export function eventsOf (op: Op, state: SpaceState, self: string, local: boolea
     case 'message.edit': {
       const messageId = idToString((op as Op<'message.edit'>).payload.message)
       if (local || state.edits.get(messageId)?.key !== key || state.deleted.has(messageId)) return []
-      const text = sanitizeText((op as Op<'message.edit'>).payload.text, true)
-      return [{ name: 'message:edit', data: { spaceId, messageId, text, author: ref(op.author) } }]
+      const body = state.openBody(op as Op<'message.edit'>)
+      if (body == null) return []
+      return [{ name: 'message:edit', data: { spaceId, messageId, text: sanitizeText(body.text, true), author: ref(op.author) } }]
     }
     case 'message.react': {
-      const p = (op as Op<'message.react'>).payload
-      const messageId = idToString(p.message)
-      if (local || state.reactions.get(messageId)?.get(`${op.author}!${p.emoji}`)?.key !== key || !state.visible(op.author, key)) return []
-      return [{ name: 'message:react', data: { spaceId, messageId, emoji: sanitizeText(p.emoji), on: p.on, user: ref(op.author) } }]
+      const messageId = idToString((op as Op<'message.react'>).payload.message)
+      const body = state.openBody(op as Op<'message.react'>)
+      if (local || body == null || !state.visible(op.author, key)) return []
+      // plaintext reactions: only the latest of (user, emoji) is news (sealed ones are opened here)
+      if (!isSealed(op.payload) && state.reactions.get(messageId)?.get(`${op.author}!${body.emoji}`)?.key !== key) return []
+      return [{ name: 'message:react', data: { spaceId, messageId, emoji: sanitizeText(body.emoji), on: body.on, user: ref(op.author) } }]
     }
     case 'message.delete': {
       const messageId = idToString((op as Op<'message.delete'>).payload.message)

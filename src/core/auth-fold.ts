@@ -55,6 +55,7 @@ function sameValue (a: Value, b: Value): boolean {
   }
   const x = a as UserEntry
   const y = b as UserEntry
+  if ((x.enc == null) !== (y.enc == null) || (x.enc != null && Buffer.compare(x.enc, y.enc as Uint8Array) !== 0)) return false
   return x.role === y.role && x.banned === y.banned && x.since === y.since &&
     x.removal?.reason === y.removal?.reason && x.removal?.by === y.removal?.by && x.removal?.key === y.removal?.key
 }
@@ -110,6 +111,7 @@ class StateAt implements MembershipReader {
   get owner (): string { return this.fold.space?.owner ?? '' }
   get isPublic (): boolean { return this.fold.space?.isPublic ?? false }
   get legacy (): boolean { return this.fold.space?.legacy ?? false }
+  get sealed (): boolean { return this.fold.space?.sealed ?? false }
   user (userId: string): UserEntry | undefined { return this.fold.valueBefore(`u:${userId}`, this.key) as UserEntry | undefined }
   invite (inviteId: string): InviteInfo | undefined { return this.fold.valueBefore(`i:${inviteId}`, this.key) as InviteInfo | undefined }
   usesBefore (inviteId: string): number { return this.fold.passingBefore(inviteId, this.key) }

@@ -23,9 +23,10 @@
  * so the same rules run on a materialized state (`MembershipState`, a sequential replay) and on the
  * incremental fold of auth-fold.ts, which reads entity values at a position of the total order.
  */
-import { idToString } from './ids.js'
+import { keyFingerprint } from './crypto.js'
+import { compareBytes, idToString } from './ids.js'
 import { verifyInviteProof } from './invite.js'
-import type { AssignableRole, Op, OpType } from './op.js'
+import { isSealed, SEALABLE_TYPES, type AssignableRole, type KeyBox, type Op, type OpType } from './op.js'
 
 /** Roles, strongest first. */
 export const ROLES = ['owner', 'admin', 'moderator', 'member'] as const
@@ -49,6 +50,7 @@ export const PERMISSIONS = {
   setProfile: 'member',
   leave: 'member',
   merge: 'member',
+  keys: 'member',
   createInvite: 'moderator',
   revokeInvite: 'moderator',
   deleteOthers: 'moderator',
@@ -68,6 +70,7 @@ const ACTION_TEXT: Record<keyof typeof PERMISSIONS, string> = {
   setProfile: 'setting a name',
   leave: 'leaving',
   merge: 'merging heads',
+  keys: 'handling keys',
   createInvite: 'creating invites',
   revokeInvite: 'revoking invites',
   deleteOthers: 'deleting others\' messages',
@@ -100,9 +103,10 @@ export interface Removal { reason: RemovalReason, by: string, key: string }
 /**
  * Everything the fold knows about one user. `role`: null when not a member; `removal`: the last
  * removal since the user last joined; `since`: id of the op that gave the user its current role
- * (its own fold gives the user that role, so an op depending on it is authorized as this user).
+ * (its own fold gives the user that role, so an op depending on it is authorized as this user);
+ * `enc`: the user's X25519 public key in this space (private spaces), null if none was published.
  */
-export interface UserEntry { role: Role | null, removal: Removal | null, banned: boolean, since: string | null }
+export interface UserEntry { role: Role | null, removal: Removal | null, banned: boolean, since: string | null, enc: Uint8Array | null }
 
 /** A rejection: `reason` is an `InvalidOpError` reason (see `REASON_CODES`). */
 export interface Rejection { reason: string, message: string }
@@ -126,7 +130,8 @@ export const REASON_CODES: Record<string, string> = {
  * into one.
  */
 export const MEMBERSHIP_TYPES: ReadonlySet<OpType> = new Set<OpType>([
-  'space.create', 'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set', 'heads.merge'
+  'space.create', 'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set', 'heads.merge',
+  'member.key'
 ])
 
 /** What a permission check needs to know about messages (edit/delete/reply targets). */
@@ -135,6 +140,8 @@ export interface MessageLookup {
   messageAuthor: (id: string) => string | undefined
   /** True if `id` is a channel of the space (deleted or not). */
   isChannel: (id: string) => boolean
+  /** True if `id` is a `key.rotate` of the space. */
+  isRotate?: (id: string) => boolean
 }
 
 const NO_MESSAGES: MessageLookup = { messageAuthor: () => undefined, isChannel: () => false }
@@ -149,10 +156,17 @@ export interface MembershipReader {
   readonly isPublic: boolean
   /** A space created before membership existed: every signer not removed counts as a member. */
   readonly legacy: boolean
+  /** A private space created sealed: content must be sealed, members publish X25519 keys. */
+  readonly sealed: boolean
   user: (userId: string) => UserEntry | undefined
   invite: (inviteId: string) => InviteInfo | undefined
   /** Joins that used `inviteId` before this point of the fold. */
   usesBefore: (inviteId: string) => number
+  /**
+   * The members with an X25519 key, in user-id order: who a `key.rotate` here must box the epoch
+   * secret to. Only materialized states answer it (rotates are not nodes of the incremental fold).
+   */
+  recipients?: () => Array<{ userId: string, enc: Uint8Array }>
 }
 
 /** The role of `userId` in `r`, or null if it is not a member. */
@@ -189,6 +203,7 @@ const userOf = (op: Op): string => idToString((op.payload as { user: Uint8Array 
  */
 export function checkJoinExceptUses (r: MembershipReader, op: Op<'member.join'>): Rejection | null {
   const { invite, proof } = op.payload
+  if (r.sealed && op.payload.enc == null) return no('bad_payload', 'a join of a private space must publish an X25519 key')
   if (r.user(op.author)?.banned === true) return no('banned', `${op.author} is banned from this space`)
   if (roleIn(r, op.author) != null) return no('already_member', 'already a member')
   if (invite == null) return r.isPublic ? null : no('forbidden', 'this space is invite-only')
@@ -205,6 +220,8 @@ export function checkJoinExceptUses (r: MembershipReader, op: Op<'member.join'>)
  */
 export function checkMembership (r: MembershipReader, op: Op, messages: MessageLookup = NO_MESSAGES): Rejection | null {
   if (op.type === 'space.create') return null
+  // A space created sealed never carries plaintext content (a buggy or hostile client cannot leak it).
+  if (r.sealed && SEALABLE_TYPES.has(op.type) && !isSealed(op.payload)) return no('bad_payload', `${op.type} of a private space must be sealed`)
   const author = op.author
   const role = roleIn(r, author)
   const needs = (action: keyof typeof PERMISSIONS): Rejection | null => rank(role) >= rank(PERMISSIONS[action])
@@ -227,6 +244,28 @@ export function checkMembership (r: MembershipReader, op: Op, messages: MessageL
       return needs('setProfile')
     case 'heads.merge':
       return needs('merge')
+    case 'member.key':
+      return needs('keys')
+    case 'key.rotate': {
+      const denied = needs('keys')
+      if (denied != null || r.recipients == null) return denied
+      const boxes = (op.payload as Op<'key.rotate'>['payload']).boxes
+      const want = r.recipients()
+      if (boxes.length !== want.length) return no('bad_recipients', `a rotate must box the secret to the ${want.length} member(s) with a key; it has ${boxes.length} box(es)`)
+      for (let i = 0; i < want.length; i++) {
+        if (compareBytes(boxes[i][0], keyFingerprint(want[i].enc)) !== 0) return no('bad_recipients', `box ${i} is not for the current key of member ${want[i].userId}`)
+      }
+      return null
+    }
+    case 'key.share':
+    case 'dm.invite': {
+      const p = op.payload as { to: Uint8Array, box: KeyBox, rotate?: Uint8Array }
+      if (op.type === 'key.share' && messages.isRotate?.(idToString(p.rotate as Uint8Array)) !== true) return no('bad_payload', 'a share names a key.rotate of the space')
+      const to = r.user(idToString(p.to))
+      if (roleIn(r, idToString(p.to)) == null || to?.enc == null) return no('bad_recipients', 'the recipient is not a member with a key')
+      if (compareBytes(p.box[0], keyFingerprint(to.enc)) !== 0) return no('bad_recipients', 'the box is not for the recipient\'s current key')
+      return needs('keys')
+    }
     case 'message.edit': {
       const target = messages.messageAuthor(idToString((op.payload as Op<'message.edit'>['payload']).message))
       if (target == null) return no('bad_payload', 'edit target is not a message')
@@ -291,7 +330,7 @@ export function checkMembership (r: MembershipReader, op: Op, messages: MessageL
 }
 
 /** The space's constants, set by `space.create`. */
-export interface SpaceConstants { spaceId: string, owner: string, isPublic: boolean, legacy: boolean }
+export interface SpaceConstants { spaceId: string, owner: string, isPublic: boolean, legacy: boolean, sealed: boolean }
 
 /**
  * One write of an effective membership op: a user's or an invite's new record, the space's
@@ -308,19 +347,20 @@ export type Effect =
  * `checkMembership` first.
  */
 export function effectsOf (r: MembershipReader, op: Op, key: string): Effect[] {
-  const userEntry = (id: string): UserEntry => r.user(id) ?? { role: null, removal: null, banned: false, since: null }
+  const userEntry = (id: string): UserEntry => r.user(id) ?? { role: null, removal: null, banned: false, since: null, enc: null }
   const remove = (u: string, reason: RemovalReason, ban: boolean): Effect => {
     const prev = userEntry(u)
     const wasMember = roleIn(r, u) != null
     const removal = wasMember || prev.removal == null ? { reason, by: op.author, key } : { ...prev.removal, reason }
-    return { kind: 'user', id: u, value: { role: null, removal, banned: prev.banned || ban, since: null } }
+    return { kind: 'user', id: u, value: { role: null, removal, banned: prev.banned || ban, since: null, enc: prev.enc } }
   }
   switch (op.type) {
     case 'space.create': {
-      const p = op.payload as Op<'space.create'>['payload']
+      const p = op.payload as Record<string, unknown>
+      const sealed = isSealed(p)
       return [
-        { kind: 'space', value: { spaceId: op.id, owner: op.author, isPublic: p.public !== false, legacy: p.public === undefined } },
-        { kind: 'user', id: op.author, value: { role: 'owner', removal: null, banned: false, since: op.id } }
+        { kind: 'space', value: { spaceId: op.id, owner: op.author, isPublic: p.public !== false, legacy: p.public === undefined, sealed } },
+        { kind: 'user', id: op.author, value: { role: 'owner', removal: null, banned: false, since: op.id, enc: sealed ? (p as unknown as { enc: Uint8Array }).enc : null } }
       ]
     }
     case 'invite.create': {
@@ -332,12 +372,13 @@ export function effectsOf (r: MembershipReader, op: Op, key: string): Effect[] {
       return [{ kind: 'invite', id, value: { ...(r.invite(id) as InviteInfo), revoked: true } }]
     }
     case 'member.join': {
-      const invite = (op.payload as Op<'member.join'>['payload']).invite
-      const out: Effect[] = [{ kind: 'user', id: op.author, value: { role: 'member', removal: null, banned: userEntry(op.author).banned, since: op.id } }]
+      const { invite, enc } = op.payload as Op<'member.join'>['payload']
+      const out: Effect[] = [{ kind: 'user', id: op.author, value: { role: 'member', removal: null, banned: userEntry(op.author).banned, since: op.id, enc: enc ?? null } }]
       if (invite != null) out.push({ kind: 'use', id: idToString(invite) })
       return out
     }
     case 'member.leave': return [remove(op.author, 'leave', false)]
+    case 'member.key': return [{ kind: 'user', id: op.author, value: { ...userEntry(op.author), enc: (op.payload as Op<'member.key'>['payload']).enc } }]
     case 'member.kick': return [remove(userOf(op), 'kick', false)]
     case 'member.ban': return [remove(userOf(op), 'ban', true)]
     case 'member.unban': return [{ kind: 'user', id: userOf(op), value: { ...userEntry(userOf(op)), banned: false } }]
@@ -357,6 +398,7 @@ export function touchesOf (op: Op): string[] {
   switch (op.type) {
     case 'space.create':
     case 'member.leave':
+    case 'member.key':
       return [`u:${op.author}`]
     case 'invite.create':
       return [`u:${op.author}`, `i:${op.id}`]
@@ -388,6 +430,7 @@ export class MembershipState implements MembershipReader {
   owner = ''
   isPublic = false
   legacy = false
+  sealed = false
   private readonly users = new Map<string, UserEntry>()
   /** Members and their roles. */
   readonly roles = new Map<string, Role>()
@@ -423,6 +466,14 @@ export class MembershipState implements MembershipReader {
     this.owner = s.owner
     this.isPublic = s.isPublic
     this.legacy = s.legacy
+    this.sealed = s.sealed
+  }
+
+  /** Members with an X25519 key, in user-id order (the recipients a `key.rotate` here must have). */
+  recipients (): Array<{ userId: string, enc: Uint8Array }> {
+    const out: Array<{ userId: string, enc: Uint8Array }> = []
+    for (const [userId, u] of this.users) if (u.enc != null && roleIn(this, userId) != null) out.push({ userId, enc: u.enc })
+    return out.sort((a, b) => a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0)
   }
 
   /** Sets (or with undefined, forgets) a user's record, keeping `roles`, `removed` and `banned` in step. */

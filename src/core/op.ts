@@ -19,8 +19,17 @@ import { type Signer, verifySignature } from './signing.js'
 
 /** Prefix of every signed byte string, so an op signature can never be replayed as anything else. */
 export const SIGNING_CONTEXT = new TextEncoder().encode('spaceway/op/v1\n')
-/** Largest encoded op accepted, in bytes. */
+/** Largest encoded op accepted, in bytes (a `key.rotate` may be up to MAX_ROTATE_BYTES). */
 export const MAX_OP_BYTES = 20 * 1024
+/**
+ * Largest `key.rotate`, bytes: one 88-byte box per member, so about 1,400 members (beyond that a
+ * private space cannot re-key in one op; docs/PROTOCOL.md "Private spaces").
+ */
+export const MAX_ROTATE_BYTES = 128 * 1024
+/** Length of an X25519 public key, bytes. */
+export const ENC_KEY_BYTES = 32
+/** Length of an epoch key id, bytes. */
+export const KEY_ID_BYTES = 16
 /** Longest message text, in characters (UTF-16 code units). */
 export const MAX_MESSAGE_CHARS = 4000
 /** Longest space, channel or display name, in characters. */
@@ -39,27 +48,47 @@ export const MAX_REACTION_CHARS = 16
 export const MAX_INVITE_USES = 1_000_000
 
 /**
+ * A body sealed with XChaCha20-Poly1305 under a key derived from an epoch secret (core/crypto.ts,
+ * core/envelope.ts): `key` is the epoch's 16-byte key id, `nonce` 24 bytes, `ct` the ciphertext
+ * (with its tag) of the CBOR body. In a private space every content op carries one instead of its
+ * plaintext fields.
+ */
+export interface SealedBody { key: Uint8Array, nonce: Uint8Array, ct: Uint8Array }
+
+/** One HPKE box (RFC 9180) of a secret to one member: [key fingerprint (8), enc (32), ciphertext]. */
+export type KeyBox = [fp: Uint8Array, enc: Uint8Array, ct: Uint8Array]
+
+/** History of a private space for members who join later: `full` (default) or `since-join`. */
+export type HistoryMode = 'full' | 'since-join'
+
+/**
  * Payloads by op type. Ids, keys, nonces and proofs are raw bytes on the wire. Where a payload names
  * another op (an invite, a message), that op must also be one of the op's `deps`, so it is always
  * in the op's causal history and validity never depends on arrival order.
  */
 export interface Payloads {
-  /** `public` absent: a space made before membership existed (every signer counts as a member). */
-  'space.create': { name: string, nonce: Uint8Array, public?: boolean }
-  'channel.create': { name: string }
+  /**
+   * `public` absent: a space made before membership existed (every signer counts as a member).
+   * A private space made since encryption (`sealed`) has no plaintext name: `sealed` holds it under
+   * the first epoch's metadata key, `enc` is the owner's X25519 key, `history` says what members
+   * who join later may read; `dm`: a direct-message space of two.
+   */
+  'space.create': { name: string, nonce: Uint8Array, public?: boolean } |
+  { nonce: Uint8Array, public: false, history: HistoryMode, enc: Uint8Array, sealed: SealedBody, dm?: boolean }
+  'channel.create': { name: string } | { sealed: SealedBody }
   /** Renames `channel` (a `channel.create` id, or the space id for `general`; also a dep). */
-  'channel.rename': { channel: Uint8Array, name: string }
+  'channel.rename': { channel: Uint8Array, name: string } | { channel: Uint8Array, sealed: SealedBody }
   /** Deletes `channel` (a `channel.create` id; also a dep). `general` cannot be deleted. */
   'channel.delete': { channel: Uint8Array }
   /** `reply`: id of the message replied to (also a dep). */
-  'message.post': { channel: Uint8Array, text: string, reply?: Uint8Array }
-  'profile.set': { name: string }
+  'message.post': { channel: Uint8Array, text: string, reply?: Uint8Array } | { channel: Uint8Array, reply?: Uint8Array, sealed: SealedBody }
+  'profile.set': { name: string } | { sealed: SealedBody }
   /** `message`: id of the author's own `message.post` (also a dep). */
-  'message.edit': { message: Uint8Array, text: string }
+  'message.edit': { message: Uint8Array, text: string } | { message: Uint8Array, sealed: SealedBody }
   /** `message`: id of the `message.post` deleted (also a dep). */
   'message.delete': { message: Uint8Array }
   /** Adds (`on`) or removes a reaction `emoji` (1-16 chars) by the author to `message` (also a dep). */
-  'message.react': { message: Uint8Array, emoji: string, on: boolean }
+  'message.react': { message: Uint8Array, emoji: string, on: boolean } | { message: Uint8Array, sealed: SealedBody }
   /**
    * `key`: 32-byte Ed25519 public key of the invite (its private seed travels in the token only);
    * `maxUses`: 0 = unlimited; `expiresAt`: ms since the epoch, 0 = never.
@@ -70,7 +99,20 @@ export interface Payloads {
    * Joins as the op's author. `invite`: id of the `invite.create` (also a dep), or null in a public
    * space; `proof`: Ed25519 signature by the invite key over INVITE_CONTEXT || space id || author key.
    */
-  'member.join': { invite: Uint8Array | null, proof: Uint8Array | null }
+  'member.join': { invite: Uint8Array | null, proof: Uint8Array | null, enc?: Uint8Array }
+  /** Publishes (or replaces) the author's X25519 key (`enc`, 32 bytes) in the space. */
+  'member.key': { enc: Uint8Array }
+  /**
+   * A new epoch: `key` is its key id; `boxes` one HPKE box of the epoch secret per member of the
+   * space at this op's causal point that has an X25519 key, in user-id order, each to that member's
+   * key (its fingerprint first); `history` the earlier epoch secrets the author holds, sealed under
+   * the new epoch's history key (null: none, or a `since-join` space).
+   */
+  'key.rotate': { key: Uint8Array, boxes: KeyBox[], history: { nonce: Uint8Array, ct: Uint8Array } | null }
+  /** The secret of epoch `rotate` (a `key.rotate` id; also a dep) boxed to member `to`. */
+  'key.share': { rotate: Uint8Array, to: Uint8Array, box: KeyBox }
+  /** An invite to a direct-message space, boxed to member `to` (only `to` can open it). */
+  'dm.invite': { to: Uint8Array, box: KeyBox }
   'member.leave': Record<string, never>
   'member.kick': { user: Uint8Array }
   'member.ban': { user: Uint8Array }
@@ -86,8 +128,17 @@ export interface Payloads {
 export type OpType = keyof Payloads
 export const OP_TYPES: readonly OpType[] = [
   'space.create', 'channel.create', 'channel.rename', 'channel.delete', 'message.post', 'profile.set', 'message.edit', 'message.delete', 'message.react',
-  'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set', 'heads.merge'
+  'invite.create', 'invite.revoke', 'member.join', 'member.leave', 'member.kick', 'member.ban', 'member.unban', 'role.set', 'heads.merge',
+  'member.key', 'key.rotate', 'key.share', 'dm.invite'
 ]
+
+/** Op types whose body a private space seals (content); everything else stays plaintext. */
+export const SEALABLE_TYPES: ReadonlySet<OpType> = new Set<OpType>(['space.create', 'channel.create', 'channel.rename', 'message.post', 'profile.set', 'message.edit', 'message.react'])
+
+/** True if the op's payload carries a sealed body instead of plaintext fields. */
+export function isSealed (payload: object): payload is { sealed: SealedBody } {
+  return 'sealed' in payload
+}
 
 /** An op as the rest of the program sees it: decoded, verified, with text ids. */
 export interface Op<T extends OpType = OpType> {
@@ -158,14 +209,22 @@ function isBytes (v: unknown, len?: number): v is Uint8Array {
   return v instanceof Uint8Array && (len == null || v.length === len)
 }
 
-function checkName (v: unknown, what: string): string {
+/**
+ * Checks a space, channel or display name: a non-blank string of at most MAX_NAME_CHARS.
+ * @throws InvalidOpError (bad_payload, too_large)
+ */
+export function checkName (v: unknown, what: string): string {
   if (typeof v !== 'string') fail('bad_payload', `${what} must be a string`)
   if (v.trim().length === 0) fail('bad_payload', `${what} is empty`)
   if (v.length > MAX_NAME_CHARS) fail('too_large', `${what} is longer than ${MAX_NAME_CHARS} characters`)
   return v
 }
 
-function checkText (v: unknown): void {
+/**
+ * Checks message text: a non-blank string of at most MAX_MESSAGE_CHARS.
+ * @throws InvalidOpError (bad_payload, too_large)
+ */
+export function checkText (v: unknown): void {
   if (typeof v !== 'string' || v.trim().length === 0) fail('bad_payload', 'text must be a non-empty string')
   if (v.length > MAX_MESSAGE_CHARS) fail('too_large', `text is longer than ${MAX_MESSAGE_CHARS} characters`)
 }
@@ -181,6 +240,32 @@ function checkRef (o: Record<string, unknown>, field: string, deps: Uint8Array[]
   if (!deps.some(d => compareBytes(d, ref) === 0)) fail('bad_deps', `${field} must also be a dep`)
 }
 
+/** Largest ciphertext of a sealed body per op type, bytes (the plaintext limits, as UTF-8, plus CBOR and tag). */
+const SEALED_MAX: Partial<Record<OpType, number>> = {
+  'message.post': MAX_MESSAGE_CHARS * 3 + 64,
+  'message.edit': MAX_MESSAGE_CHARS * 3 + 64,
+  'message.react': MAX_REACTION_CHARS * 3 + 64,
+  'space.create': MAX_NAME_CHARS * 3 + 64,
+  'channel.create': MAX_NAME_CHARS * 3 + 64,
+  'channel.rename': MAX_NAME_CHARS * 3 + 64,
+  'profile.set': MAX_NAME_CHARS * 3 + 64
+}
+
+function checkSealed (type: OpType, v: unknown): void {
+  if (v == null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) fail('bad_payload', 'sealed must be a map')
+  const b = v as Record<string, unknown>
+  if (Object.keys(b).sort().join(',') !== 'ct,key,nonce') fail('bad_payload', 'sealed must be {key, nonce, ct}')
+  if (!isBytes(b.key, KEY_ID_BYTES)) fail('bad_payload', `sealed key id must be ${KEY_ID_BYTES} bytes`)
+  if (!isBytes(b.nonce, 24)) fail('bad_payload', 'sealed nonce must be 24 bytes')
+  if (!isBytes(b.ct) || b.ct.length < 16) fail('bad_payload', 'sealed ct must be bytes with a tag')
+  if (b.ct.length > (SEALED_MAX[type] ?? 0)) fail('too_large', `sealed body of ${type} is longer than ${SEALED_MAX[type] ?? 0} bytes`)
+}
+
+function checkBox (v: unknown, what: string): void {
+  if (!Array.isArray(v) || v.length !== 3) fail('bad_payload', `${what} must be [fingerprint, enc, ct]`)
+  if (!isBytes(v[0], 8) || !isBytes(v[1], ENC_KEY_BYTES) || !isBytes(v[2]) || v[2].length > 512) fail('bad_payload', `${what} must be [8 bytes, 32 bytes, at most 512 bytes]`)
+}
+
 function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
   if (p == null || typeof p !== 'object' || Array.isArray(p) || p instanceof Uint8Array) fail('bad_payload', 'payload must be a map')
   const o = p as Record<string, unknown>
@@ -188,48 +273,60 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
   const shape = (...allowed: string[]): void => {
     if (!allowed.includes(keys)) fail('bad_payload', `${type} payload must be {${allowed[0].split(',').join(', ')}}`)
   }
+  const sealed = 'sealed' in o
+  if (sealed) checkSealed(type, o.sealed)
   switch (type) {
     case 'space.create':
-      shape('name,nonce,public', 'name,nonce')
-      checkName(o.name, 'space name')
+      if (sealed) {
+        shape('enc,history,nonce,public,sealed', 'dm,enc,history,nonce,public,sealed')
+        if (o.public !== false) fail('bad_payload', 'a sealed space is not public')
+        if (o.history !== 'full' && o.history !== 'since-join') fail('bad_payload', 'history must be "full" or "since-join"')
+        if (!isBytes(o.enc, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
+        if (keys.startsWith('dm,') && o.dm !== true) fail('bad_payload', 'dm must be true when present')
+      } else {
+        shape('name,nonce,public', 'name,nonce')
+        checkName(o.name, 'space name')
+        if (keys.includes('public') && typeof o.public !== 'boolean') fail('bad_payload', 'public must be a boolean')
+      }
       if (!isBytes(o.nonce, 16)) fail('bad_payload', 'nonce must be 16 bytes')
-      if (keys.includes('public') && typeof o.public !== 'boolean') fail('bad_payload', 'public must be a boolean')
       return
     case 'channel.create':
     case 'profile.set':
+      if (sealed) { shape('sealed'); return }
       shape('name')
       checkName(o.name, 'name')
       return
     case 'message.post':
-      shape('channel,text', 'channel,reply,text')
+      if (sealed) shape('channel,sealed', 'channel,reply,sealed')
+      else {
+        shape('channel,text', 'channel,reply,text')
+        checkText(o.text)
+      }
       if (!isBytes(o.channel, 32)) fail('bad_payload', 'channel must be a 32-byte id')
-      checkText(o.text)
       if (keys.includes('reply')) checkRef(o, 'reply', deps)
       return
     case 'channel.rename':
-      shape('channel,name')
+      shape(sealed ? 'channel,sealed' : 'channel,name')
       checkRef(o, 'channel', deps)
-      checkName(o.name, 'channel name')
+      if (!sealed) checkName(o.name, 'channel name')
       return
     case 'channel.delete':
       shape('channel')
       checkRef(o, 'channel', deps)
       return
     case 'message.edit':
-      shape('message,text')
+      shape(sealed ? 'message,sealed' : 'message,text')
       checkRef(o, 'message', deps)
-      checkText(o.text)
+      if (!sealed) checkText(o.text)
       return
     case 'message.delete':
       shape('message')
       checkRef(o, 'message', deps)
       return
     case 'message.react':
-      shape('emoji,message,on')
+      shape(sealed ? 'message,sealed' : 'emoji,message,on')
       checkRef(o, 'message', deps)
-      if (typeof o.emoji !== 'string' || o.emoji.trim() === '' || /\s/.test(o.emoji)) fail('bad_payload', 'emoji must be a non-empty string without spaces')
-      if (o.emoji.length > MAX_REACTION_CHARS) fail('too_large', `emoji is longer than ${MAX_REACTION_CHARS} characters`)
-      if (typeof o.on !== 'boolean') fail('bad_payload', 'on must be a boolean')
+      if (!sealed) checkReaction(o.emoji, o.on)
       return
     case 'invite.create':
       shape('expiresAt,key,maxUses')
@@ -242,10 +339,37 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       if (!isBytes(o.invite, 32)) fail('bad_payload', 'invite must be a 32-byte id')
       return
     case 'member.join':
-      shape('invite,proof')
+      shape('invite,proof', 'enc,invite,proof')
+      if (keys.startsWith('enc') && !isBytes(o.enc, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
       if (o.invite === null && o.proof === null) return
       checkRef(o, 'invite', deps)
       if (!isBytes(o.proof, 64)) fail('bad_payload', 'proof must be a 64-byte signature')
+      return
+    case 'member.key':
+      shape('enc')
+      if (!isBytes(o.enc, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
+      return
+    case 'key.rotate': {
+      shape('boxes,history,key')
+      if (!isBytes(o.key, KEY_ID_BYTES)) fail('bad_payload', `key must be a ${KEY_ID_BYTES}-byte key id`)
+      if (!Array.isArray(o.boxes) || o.boxes.length === 0) fail('bad_payload', 'boxes must be a non-empty list')
+      for (const b of o.boxes) checkBox(b, 'each box')
+      const h = o.history as Record<string, unknown> | null
+      if (h !== null && (h == null || typeof h !== 'object' || Object.keys(h).sort().join(',') !== 'ct,nonce' || !isBytes(h.nonce, 24) || !isBytes(h.ct))) {
+        fail('bad_payload', 'history must be null or {nonce: 24 bytes, ct: bytes}')
+      }
+      return
+    }
+    case 'key.share':
+      shape('box,rotate,to')
+      checkRef(o, 'rotate', deps)
+      if (!isBytes(o.to, 32)) fail('bad_payload', 'to must be a 32-byte user id')
+      checkBox(o.box, 'box')
+      return
+    case 'dm.invite':
+      shape('box,to')
+      if (!isBytes(o.to, 32)) fail('bad_payload', 'to must be a 32-byte user id')
+      checkBox(o.box, 'box')
       return
     case 'member.leave':
       shape('')
@@ -265,6 +389,16 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       if (!isBytes(o.user, 32)) fail('bad_payload', 'user must be a 32-byte public key')
       if (!(ASSIGNABLE_ROLES as readonly unknown[]).includes(o.role)) fail('bad_payload', `role must be one of ${ASSIGNABLE_ROLES.join(', ')}`)
   }
+}
+
+/**
+ * Checks a reaction: an emoji sequence or short word of 1-16 characters without whitespace, and `on`.
+ * @throws InvalidOpError (bad_payload, too_large)
+ */
+export function checkReaction (emoji: unknown, on: unknown): void {
+  if (typeof emoji !== 'string' || emoji.trim() === '' || /\s/.test(emoji)) fail('bad_payload', 'emoji must be a non-empty string without spaces')
+  if (emoji.length > MAX_REACTION_CHARS) fail('too_large', `emoji is longer than ${MAX_REACTION_CHARS} characters`)
+  if (typeof on !== 'boolean') fail('bad_payload', 'on must be a boolean')
 }
 
 /**
@@ -307,7 +441,7 @@ export function verifyAll (ops: Uint8Array[]): boolean[] {
  */
 export function decodeOp (bytes: Uint8Array, options: { verify?: boolean } = {}): Op {
   if (!(bytes instanceof Uint8Array)) fail('bad_encoding', 'op must be bytes')
-  if (bytes.length > MAX_OP_BYTES) fail('too_large', `op is ${bytes.length} bytes, more than ${MAX_OP_BYTES}`)
+  if (bytes.length > MAX_ROTATE_BYTES) fail('too_large', `op is ${bytes.length} bytes, more than ${MAX_ROTATE_BYTES}`)
   let raw: unknown
   try {
     raw = decode(bytes, { strict: true, rejectDuplicateMapKeys: true, allowUndefined: false, allowIndefinite: false, allowBigInt: false })
@@ -320,6 +454,7 @@ export function decodeOp (bytes: Uint8Array, options: { verify?: boolean } = {})
   if (m.v !== 1) fail('bad_shape', `unsupported op version ${String(m.v)}`)
   if (typeof m.type !== 'string' || !OP_TYPES.includes(m.type as OpType)) fail('bad_type', `unknown op type ${JSON.stringify(String(m.type)).slice(0, 40)}`)
   const type = m.type as OpType
+  if (type !== 'key.rotate' && bytes.length > MAX_OP_BYTES) fail('too_large', `op is ${bytes.length} bytes, more than ${MAX_OP_BYTES}`)
   if (!isBytes(m.author, 32)) fail('bad_shape', 'author must be a 32-byte public key')
   if (!isBytes(m.sig, 64)) fail('bad_shape', 'sig must be 64 bytes')
   if (!Array.isArray(m.hlc) || m.hlc.length !== 2) fail('bad_hlc', 'hlc must be [wall, counter]')

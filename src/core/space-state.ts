@@ -1,44 +1,63 @@
 /**
  * The materialized state of one space: its name, channels, display names (profiles), membership
- * (auth-graph.ts), message edits and deletions, heads and the sorted list of its ops' order keys
- * (what sync reconciles). A pure function of the set of ops applied in any causal order: `apply` is
- * deterministic and idempotent per op, and `authorize` decides validity from an op's deps alone.
+ * (auth-graph.ts), message edits and deletions, the epochs of a private space (rotates and shares),
+ * heads and the sorted list of its ops' order keys (what sync reconciles). A pure function of the
+ * set of ops applied in any causal order: `apply` is deterministic and idempotent per op, and
+ * `authorize` decides validity from an op's deps alone.
+ *
+ * Sealed bodies (private spaces) are kept sealed: the state records *which op* holds a name, an
+ * edit or a reaction, and opens it when asked, with the epoch secrets of `keys` (none on a relay).
+ * So the index never holds plaintext, and a key that arrives after the ops opens them at once.
  *
  * `apply` also returns the LevelDB index rows that persist the same change, so the store writes the
  * op and its views in one atomic batch.
  */
 import { AuthGraph } from './auth-graph.js'
 import { MEMBERSHIP_TYPES, type MembershipState, type MessageLookup, type Rejection } from './auth.js'
+import { BoundedMap } from './bounded.js'
+import { bodyKeyOf, openPayload, type Bodies, type SealableType } from './envelope.js'
 import { compareHlc, hlcKey as hlcKeyOf, type Hlc } from './hlc.js'
 import { idToString } from './ids.js'
-import type { Op } from './op.js'
+import { isSealed, type Op, type SealedBody } from './op.js'
 import { orderKey } from './order.js'
 
 /**
- * A channel as the UI sees it. `createdAt`: ms since the epoch (HLC wall time); `key`: order key of
- * its creation; `nameKey`: of the op that set `name` (last writer wins); `deleted`: set once deleted.
+ * A channel as stored. `createdAt`: ms since the epoch (HLC wall time); `key`: order key of its
+ * creation; `nameKey`: of the op that set `name` (last writer wins); `nameOp`: id of that op when
+ * its name is sealed (`name` is then ''); `deleted`: set once deleted.
  */
-export interface ChannelView { channelId: string, name: string, createdAt: number, key: string, nameKey?: string, deleted?: boolean }
-/** A display name with the order key of the `profile.set` that set it (last writer wins). */
-export interface ProfileView { name: string, key: string }
-/** The latest edit of a message (`key`: order key of the edit op). */
-export interface EditView { text: string, key: string }
+export interface ChannelView { channelId: string, name: string, createdAt: number, key: string, nameKey?: string, nameOp?: string, deleted?: boolean }
+/** A display name with the order key of the `profile.set` that set it; `nameOp` when sealed. */
+export interface ProfileView { name: string, key: string, nameOp?: string }
+/** The latest edit of a message (`key`: order key of the edit op; `op`: its id when sealed). */
+export interface EditView { text: string, key: string, op?: string }
 /** One user's latest reaction op for one (message, emoji): on or off, and its order key. */
 export interface ReactionView { on: boolean, key: string }
+/** A sealed reaction op (its emoji is known only to members): who, which op, its order key. */
+export interface SealedReaction { user: string, op: string, key: string }
 /** A deletion: who deleted the message, and the order key of the delete op. */
 export interface DeleteView { by: string, key: string }
 /** Value of a `t!` index row: op size in bytes and the op's membership heads key (auth-graph.ts). */
 export type ItemRow = [size: number, headsKey: string]
-/** A space's summary. `createdAt`: ms since the epoch. */
-export interface SpaceInfo { spaceId: string, name: string, creator: string, createdAt: number }
+/**
+ * A space's summary. `createdAt`: ms since the epoch; `sealed`: a private space whose name is
+ * sealed in its `space.create` (`name` is then ''); `history`: what later members may read; `dm`: a
+ * direct-message space.
+ */
+export interface SpaceInfo { spaceId: string, name: string, creator: string, createdAt: number, sealed?: boolean, history?: 'full' | 'since-join', dm?: boolean }
+/** An epoch of a private space: its `key.rotate`, key id (hex), who it was boxed to and shared with. */
+export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], shares: Set<string> }
 
 /** One row of the index sublevel: `null` value means delete. */
 export type IndexRow = [key: string, value: unknown]
 
+/** Epoch secrets this replica holds, by key id (hex). */
+export interface KeyLookup { get: (keyIdHex: string) => Uint8Array | undefined }
+
 /** Name of the channel every space starts with; its id is the space id. */
 export const DEFAULT_CHANNEL = 'general'
 
-/** Index key helpers (documented in docs/STORAGE.md). */
+/** Index key helpers (the layout is documented in store/op-store.ts). */
 export const keys = {
   space: (s: string) => `space!${s}`,
   head: (s: string, id: string) => `head!${s}!${id}`,
@@ -49,7 +68,13 @@ export const keys = {
   membership: (s: string, k: string) => `auth!${s}!${k}`,
   edit: (s: string, m: string) => `edit!${s}!${m}`,
   deleted: (s: string, m: string) => `del!${s}!${m}`,
-  reaction: (s: string, m: string, u: string, e: string) => `react!${s}!${m}!${u}!${e}`
+  reaction: (s: string, m: string, u: string, e: string) => `react!${s}!${m}!${u}!${e}`,
+  /** A sealed reaction: `#` and the op id stand where the emoji would. */
+  sealedReaction: (s: string, m: string, u: string, op: string) => `react!${s}!${m}!${u}!#${op}`,
+  rotate: (s: string, k: string) => `rot!${s}!${k}`,
+  share: (s: string, rotate: string, u: string) => `share!${s}!${rotate}!${u}`,
+  /** Ops holding sealed names (space, channels, profiles): kept decoded in memory. */
+  sealedName: (s: string, op: string) => `sname!${s}!${op}`
 }
 
 /** Inserts `key` into the sorted array `arr` (binary search); no-op if present. Returns true if inserted. */
@@ -77,6 +102,8 @@ function setByKey<V extends { key: string }> (map: Map<string, V>, id: string, v
   return [[row, view]]
 }
 
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+
 export class SpaceState implements MessageLookup {
   info: SpaceInfo
   readonly channels = new Map<string, ChannelView>()
@@ -94,12 +121,25 @@ export class SpaceState implements MessageLookup {
   readonly auth = new AuthGraph()
   /** Author of every `message.post`, by message id. */
   readonly messageAuthors = new Map<string, string>()
+  /** Channel of every `message.post`, by message id. */
+  readonly messageChannels = new Map<string, string>()
   /** Latest edit of each edited message, by message id. */
   readonly edits = new Map<string, EditView>()
   /** Deleted messages, by message id. */
   readonly deleted = new Map<string, DeleteView>()
   /** Reactions: message id -> `${userId}!${emoji}` -> latest reaction op (last writer wins). */
   readonly reactions = new Map<string, Map<string, ReactionView>>()
+  /** Sealed reactions, by message id (folded with `reactions` once opened). */
+  readonly sealedReactions = new Map<string, SealedReaction[]>()
+  /** Epochs (private spaces), by `key.rotate` id; and key id (hex) -> rotate id. */
+  readonly epochs = new Map<string, Epoch>()
+  readonly epochByKeyId = new Map<string, string>()
+  /** Ops whose sealed bodies hold names (space, channels, profiles), by id. */
+  readonly sealedNameOps = new Map<string, Op>()
+  /** Epoch secrets held here (a client's key ring; a relay has none). */
+  keys: KeyLookup | null = null
+  /** Opened bodies by op id (null: cannot be opened with the key it names). */
+  private readonly opened = new BoundedMap<string, Bodies[SealableType] | null>(20_000)
 
   constructor (info: SpaceInfo) {
     this.info = info
@@ -113,6 +153,16 @@ export class SpaceState implements MessageLookup {
   /** The membership state of everything applied (members, roles, bans, invites). */
   get members (): MembershipState {
     return this.auth.current
+  }
+
+  /** True if `id` is a channel of this space (deleted or not). */
+  isChannel (id: string): boolean {
+    return this.channels.has(id)
+  }
+
+  /** True if `id` is a `key.rotate` of this space. */
+  isRotate (id: string): boolean {
+    return this.epochs.has(id)
   }
 
   /**
@@ -138,14 +188,49 @@ export class SpaceState implements MessageLookup {
     return [...this.heads].map(id => [this.byId.get(id) ?? '', id]).sort((a, b) => a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0).map(x => x[1])
   }
 
-  /** True if `id` is a channel of this space (deleted or not). */
-  isChannel (id: string): boolean {
-    return this.channels.has(id)
-  }
-
   /** Author of the message `id`, or undefined if it is not a message of this space. */
   messageAuthor (id: string): string | undefined {
     return this.messageAuthors.get(id)
+  }
+
+  /**
+   * Opens the sealed body of `op` with the key ring: the body, `undefined` when the epoch secret is
+   * not held (yet), or null when it cannot be opened with it (altered, moved, re-signed). Plaintext
+   * ops give their own fields.
+   */
+  openBody<T extends SealableType> (op: Op<T>): Bodies[T] | null | undefined {
+    if (!isSealed(op.payload)) return op.payload as unknown as Bodies[T]
+    const cached = this.opened.get(op.id)
+    if (cached !== undefined) return cached as Bodies[T] | null
+    const sealed = (op.payload as { sealed: SealedBody }).sealed
+    const secret = this.keys?.get(hex(sealed.key))
+    if (secret == null) return undefined
+    const which = bodyKeyOf(op, id => this.messageChannels.get(id))
+    let body: Bodies[T] | null = null
+    if (which != null) {
+      try { body = openPayload(op, secret, which) } catch { body = null }
+    }
+    this.opened.set(op.id, body)
+    return body
+  }
+
+  /** The space's name: plaintext, or opened from its sealed `space.create` ('' while the key is missing). */
+  get name (): string {
+    if (this.info.sealed !== true) return this.info.name
+    const op = this.sealedNameOps.get(this.info.spaceId) as Op<'space.create'> | undefined
+    return op == null ? '' : (this.openBody(op)?.name ?? '')
+  }
+
+  private sealedName (opId: string | undefined, plain: string): string {
+    if (opId == null) return plain
+    const op = this.sealedNameOps.get(opId) as Op<'channel.create'> | undefined
+    return op == null ? '' : (this.openBody(op)?.name ?? '')
+  }
+
+  /** The channel `id` with its name opened (undefined if no such channel). */
+  channel (id: string): ChannelView | undefined {
+    const c = this.channels.get(id)
+    return c == null ? undefined : { ...c, name: this.sealedName(c.nameOp, c.name) }
   }
 
   /**
@@ -192,61 +277,115 @@ export class SpaceState implements MessageLookup {
     }
     this.heads.add(op.id)
     rows.push([keys.head(s, op.id), 1])
+    const sealed = isSealed(op.payload)
+    if (sealed && (op.type === 'space.create' || op.type === 'channel.create' || op.type === 'channel.rename' || op.type === 'profile.set')) {
+      this.sealedNameOps.set(op.id, op)
+      rows.push([keys.sealedName(s, op.id), 1])
+    }
+    const p = op.payload as Record<string, unknown>
     switch (op.type) {
       case 'space.create': {
-        const p = op.payload as Op<'space.create'>['payload']
-        this.info = { spaceId: s, name: p.name, creator: op.author, createdAt: op.hlc.wall }
+        this.info = sealed
+          ? { spaceId: s, name: '', creator: op.author, createdAt: op.hlc.wall, sealed: true, history: p.history as 'full' | 'since-join', ...(p.dm === true ? { dm: true } : {}) }
+          : { spaceId: s, name: p.name as string, creator: op.author, createdAt: op.hlc.wall }
         rows.push([keys.space(s), this.info])
         rows.push(...this.addChannel({ channelId: s, name: DEFAULT_CHANNEL, createdAt: op.hlc.wall, key }))
         break
       }
-      case 'channel.create': {
-        const p = op.payload as Op<'channel.create'>['payload']
-        rows.push(...this.addChannel({ channelId: op.id, name: p.name, createdAt: op.hlc.wall, key }))
+      case 'channel.create':
+        rows.push(...this.addChannel({ channelId: op.id, name: sealed ? '' : p.name as string, createdAt: op.hlc.wall, key, ...(sealed ? { nameOp: op.id } : {}) }))
         break
-      }
       case 'channel.rename': {
-        const p = op.payload as Op<'channel.rename'>['payload']
-        const c = this.channels.get(idToString(p.channel))
-        if (c != null && (c.nameKey ?? c.key) < key) rows.push(...this.addChannel({ ...c, name: p.name, nameKey: key }))
+        const c = this.channels.get(idToString(p.channel as Uint8Array))
+        if (c != null && (c.nameKey ?? c.key) < key) {
+          const { nameOp: _, ...rest } = c
+          rows.push(...this.addChannel({ ...rest, name: sealed ? '' : p.name as string, nameKey: key, ...(sealed ? { nameOp: op.id } : {}) }))
+        }
         break
       }
       case 'channel.delete': {
-        const c = this.channels.get(idToString((op.payload as Op<'channel.delete'>['payload']).channel))
+        const c = this.channels.get(idToString(p.channel as Uint8Array))
         if (c != null && c.deleted !== true) rows.push(...this.addChannel({ ...c, deleted: true }))
         break
       }
       case 'message.post': {
-        const p = op.payload as Op<'message.post'>['payload']
+        const channel = idToString(p.channel as Uint8Array)
         this.messageAuthors.set(op.id, op.author)
-        rows.push([keys.message(s, idToString(p.channel), key), op.author])
+        this.messageChannels.set(op.id, channel)
+        rows.push([keys.message(s, channel, key), op.author])
         break
       }
       case 'message.edit': {
-        const p = op.payload as Op<'message.edit'>['payload']
-        const target = idToString(p.message)
-        rows.push(...setByKey(this.edits, target, { text: p.text, key }, keys.edit(s, target), 'latest'))
+        const target = idToString(p.message as Uint8Array)
+        rows.push(...setByKey(this.edits, target, sealed ? { text: '', key, op: op.id } : { text: p.text as string, key }, keys.edit(s, target), 'latest'))
         break
       }
       case 'message.react': {
-        const p = op.payload as Op<'message.react'>['payload']
-        const target = idToString(p.message)
-        const view = { on: p.on, key }
-        if (this.setReaction(target, op.author, p.emoji, view)) rows.push([keys.reaction(s, target, op.author, p.emoji), view])
+        const target = idToString(p.message as Uint8Array)
+        if (sealed) {
+          const r = { user: op.author, op: op.id, key }
+          this.addSealedReaction(target, r)
+          rows.push([keys.sealedReaction(s, target, op.author, op.id), r])
+        } else {
+          const view = { on: p.on as boolean, key }
+          if (this.setReaction(target, op.author, p.emoji as string, view)) rows.push([keys.reaction(s, target, op.author, p.emoji as string), view])
+        }
         break
       }
       case 'message.delete': {
-        const target = idToString((op.payload as Op<'message.delete'>['payload']).message)
+        const target = idToString(p.message as Uint8Array)
         rows.push(...setByKey(this.deleted, target, { by: op.author, key }, keys.deleted(s, target), 'earliest'))
         break
       }
-      case 'profile.set': {
-        const p = op.payload as Op<'profile.set'>['payload']
-        rows.push(...setByKey(this.profiles, op.author, { name: p.name, key }, keys.profile(s, op.author), 'latest'))
+      case 'profile.set':
+        rows.push(...setByKey(this.profiles, op.author, sealed ? { name: '', key, nameOp: op.id } : { name: p.name as string, key }, keys.profile(s, op.author), 'latest'))
+        break
+      case 'key.rotate':
+        this.addEpoch(op as Op<'key.rotate'>, key, headsKey)
+        rows.push([keys.rotate(s, key), op.id])
+        break
+      case 'key.share': {
+        const rotate = idToString(p.rotate as Uint8Array)
+        const to = idToString(p.to as Uint8Array)
+        this.epochs.get(rotate)?.shares.add(to)
+        rows.push([keys.share(s, rotate, to), 1])
         break
       }
     }
     return rows
+  }
+
+  /**
+   * Records an epoch: its recipients are the members with a key in the membership state of the
+   * rotate's causal history (what `authorize` checked its boxes against), in user-id order.
+   */
+  addEpoch (op: Op<'key.rotate'>, key: string, headsKey: string): void {
+    const recipients = (this.auth.stateAt(headsKey).recipients()).map(r => r.userId)
+    const keyId = hex(op.payload.key)
+    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, shares: this.epochs.get(op.id)?.shares ?? new Set() })
+    const prev = this.epochByKeyId.get(keyId)
+    if (prev == null || (this.epochs.get(prev)?.key ?? '') > key) this.epochByKeyId.set(keyId, op.id)
+  }
+
+  /**
+   * The epochs whose every holder (recipient, or member it was shared with) is still a member: the
+   * keys a message may be sealed with. Newest first by the rotate's (HLC, id).
+   */
+  usableEpochs (): Epoch[] {
+    const m = this.auth.current
+    const out: Epoch[] = []
+    for (const e of this.epochs.values()) {
+      let ok = true
+      for (const u of e.recipients) if (m.roleOf(u) == null) { ok = false; break }
+      if (ok) for (const u of e.shares) if (m.roleOf(u) == null) { ok = false; break }
+      if (ok) out.push(e)
+    }
+    return out.sort((a, b) => a.key < b.key ? 1 : a.key > b.key ? -1 : 0)
+  }
+
+  /** The current key: the usable epoch with the highest (HLC, id); null if none is usable. */
+  currentEpoch (): Epoch | null {
+    return this.usableEpochs()[0] ?? null
   }
 
   private addChannel (view: ChannelView): IndexRow[] {
@@ -264,13 +403,30 @@ export class SpaceState implements MessageLookup {
     return true
   }
 
+  /** Records a sealed reaction op (opened when reactions are shown). */
+  addSealedReaction (messageId: string, r: SealedReaction): void {
+    const list = this.sealedReactions.get(messageId) ?? []
+    if (!list.some(x => x.op === r.op)) list.push(r)
+    this.sealedReactions.set(messageId, list)
+  }
+
   /**
    * Reactions shown on a message: emoji -> the users whose latest reaction is on (and shown by the
-   * same rule as messages, `visible`), in first-reaction order.
+   * same rule as messages, `visible`), in first-reaction order. `sealedOps` are the message's sealed
+   * reaction ops (by id), opened here with the key ring.
    */
-  reactionsOf (messageId: string): Array<{ emoji: string, users: string[] }> {
+  reactionsOf (messageId: string, sealedOps: Map<string, Op> = new Map()): Array<{ emoji: string, users: string[] }> {
+    const latest = new Map<string, ReactionView>(this.reactions.get(messageId) ?? [])
+    for (const r of this.sealedReactions.get(messageId) ?? []) {
+      const op = sealedOps.get(r.op) as Op<'message.react'> | undefined
+      const body = op == null ? undefined : this.openBody(op)
+      if (body == null) continue
+      const k = `${r.user}!${body.emoji}`
+      const cur = latest.get(k)
+      if (cur == null || cur.key < r.key) latest.set(k, { on: body.on, key: r.key })
+    }
     const out = new Map<string, Array<{ user: string, key: string }>>()
-    for (const [k, v] of this.reactions.get(messageId) ?? []) {
+    for (const [k, v] of latest) {
       const cut = k.indexOf('!')
       const user = k.slice(0, cut)
       const emoji = k.slice(cut + 1)
@@ -283,13 +439,16 @@ export class SpaceState implements MessageLookup {
       .sort((a, b) => a.first < b.first ? -1 : 1).map(({ emoji, users }) => ({ emoji, users }))
   }
 
-  /** Channels not deleted, sorted by creation order (the default channel first). */
+  /** Channels not deleted, sorted by creation order (the default channel first), names opened. */
   channelList (): ChannelView[] {
-    return [...this.channels.values()].filter(c => c.deleted !== true).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    return [...this.channels.values()].filter(c => c.deleted !== true).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0).map(c => this.channel(c.channelId) as ChannelView)
   }
 
-  /** Display name of `userId` in this space, or null if it never set one. */
+  /** Display name of `userId` in this space, or null if it never set one (or it cannot be opened yet). */
   nameOf (userId: string): string | null {
-    return this.profiles.get(userId)?.name ?? null
+    const p = this.profiles.get(userId)
+    if (p == null) return null
+    const name = this.sealedName(p.nameOp, p.name)
+    return name === '' ? null : name
   }
 }

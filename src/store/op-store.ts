@@ -12,7 +12,12 @@
  *                   edit!<s>!<messageId>        -> EditView
  *                   del!<s>!<messageId>         -> DeleteView
  *                   react!<s>!<messageId>!<userId>!<emoji> -> ReactionView
- *   meta sublevel   schema, context, joining!<s>, invite!<inviteId> -> JSON
+ *                   react!<s>!<messageId>!<userId>!#<opId> -> SealedReaction (private spaces)
+ *                   rot!<s>!<orderKey>          -> op id   (key.rotate ops: the epochs)
+ *                   share!<s>!<rotateId>!<userId> -> 1     (key.share: epoch shared with a member)
+ *                   sname!<s>!<opId>            -> 1       (ops whose sealed bodies hold names)
+ *   meta sublevel   schema, context, joining!<s>, invite!<inviteId>, adopted!<s> -> JSON
+ *   keys sublevel   (client only) epoch secrets sealed under the account's keystore key (keyring.ts)
  *
  * The index is derived from the ops: when SCHEMA changes, `open` rebuilds it by replaying every
  * stored op through the same authorization (ops no longer valid are dropped and logged).
@@ -24,13 +29,13 @@ import { Level } from 'level'
 import { logger } from '@libp2p/logger'
 import { DataDirLockedError, SpacewayError } from '../errors.js'
 import { decodeOp, type Op } from '../core/op.js'
-import { SpaceState, type ChannelView, type DeleteView, type EditView, type ReactionView, type IndexRow, type ItemRow, type ProfileView, type SpaceInfo } from '../core/space-state.js'
+import { SpaceState, type ChannelView, type DeleteView, type EditView, type KeyLookup, type ReactionView, type IndexRow, type ItemRow, type ProfileView, type SealedReaction, type SpaceInfo } from '../core/space-state.js'
 import { orderKey, splitOrderKey } from '../core/order.js'
 
 const log = logger('spaceway:store')
 
 /** Version of the index layout; a store written with another one is rebuilt from its ops. */
-export const SCHEMA = 2
+export const SCHEMA = 3
 
 /** An op applied in memory, waiting to be written by `commit`. */
 export interface StagedOp { op: Op, rows: IndexRow[], isNew: boolean, local?: boolean }
@@ -53,6 +58,8 @@ export class OpStore {
   private readonly meta: Sub<unknown>
   /** In-memory state of every space held, by space id. */
   readonly spaces = new Map<string, SpaceState>()
+  /** Epoch secrets held (the client's key ring), given to every space state. */
+  private keyLookup: KeyLookup | null = null
 
   private constructor (db: Level<string, unknown>) {
     this.db = db
@@ -116,6 +123,12 @@ export class OpStore {
     await this.meta.put('schema', SCHEMA)
   }
 
+  /** Gives every space state (and every later one) the key ring to open sealed bodies with. */
+  setKeys (keys: KeyLookup): void {
+    this.keyLookup = keys
+    for (const s of this.spaces.values()) s.keys = keys
+  }
+
   private async load (): Promise<void> {
     for await (const [, info] of this.idx.iterator({ gte: 'space!', lt: 'space!\xff' }) as AsyncIterable<[string, SpaceInfo]>) {
       this.spaces.set(info.spaceId, new SpaceState(info))
@@ -125,9 +138,11 @@ export class OpStore {
       for await (const [k, v] of this.range<ProfileView>(`prof!${s}!`)) state.profiles.set(k, v)
       for await (const [k, v] of this.range<EditView>(`edit!${s}!`)) state.edits.set(k, v)
       for await (const [k, v] of this.range<DeleteView>(`del!${s}!`)) state.deleted.set(k, v)
-      for await (const [k, v] of this.range<ReactionView>(`react!${s}!`)) {
+      for await (const [k, v] of this.range<ReactionView | SealedReaction>(`react!${s}!`)) {
         const [messageId, userId, ...emoji] = k.split('!')
-        state.setReaction(messageId, userId, emoji.join('!'), v)
+        const e = emoji.join('!')
+        if (e.startsWith('#')) state.addSealedReaction(messageId, v as SealedReaction)
+        else state.setReaction(messageId, userId, e, v as ReactionView)
       }
       for await (const [k] of this.range(`head!${s}!`)) state.heads.add(k)
       for await (const [k, row] of this.range<ItemRow>(`t!${s}!`)) {
@@ -137,13 +152,32 @@ export class OpStore {
         state.byId.set(id, k)
         state.auth.restore(id, row[1])
       }
-      for await (const [k, author] of this.range<string>(`msg!${s}!`)) state.messageAuthors.set(splitOrderKey(k.slice(k.indexOf('!') + 1)).id, author)
+      for await (const [k, author] of this.range<string>(`msg!${s}!`)) {
+        const cut = k.indexOf('!')
+        const id = splitOrderKey(k.slice(cut + 1)).id
+        state.messageAuthors.set(id, author)
+        state.messageChannels.set(id, k.slice(0, cut))
+      }
       const membership: string[] = []
       const membershipKeys: string[] = []
       for await (const [k, id] of this.range<string>(`auth!${s}!`)) { membership.push(id); membershipKeys.push(k) }
       const bytes = await this.getManyBytes(membership)
       bytes.forEach((b, i) => { if (b != null) state.auth.restoreMembershipOp(decodeOp(b, { verify: false }), membershipKeys[i]) })
       state.auth.restoreDone()
+      // sealed names, then epochs (their recipients come from the membership state) and shares
+      const named: string[] = []
+      for await (const [k] of this.range(`sname!${s}!`)) named.push(k)
+      ;(await this.getManyBytes(named)).forEach(b => { if (b != null) { const op = decodeOp(b, { verify: false }); state.sealedNameOps.set(op.id, op) } })
+      const rotates: Array<[string, string]> = []
+      for await (const [k, id] of this.range<string>(`rot!${s}!`)) rotates.push([k, id])
+      ;(await this.getManyBytes(rotates.map(r => r[1]))).forEach((b, i) => {
+        if (b != null) state.addEpoch(decodeOp(b, { verify: false }) as Op<'key.rotate'>, rotates[i][0], state.auth.headsKeyOf(rotates[i][1]) ?? '')
+      })
+      for await (const [k] of this.range(`share!${s}!`)) {
+        const [rotate, user] = k.split('!')
+        state.epochs.get(rotate)?.shares.add(user)
+      }
+      state.keys = this.keyLookup
       const last = state.items.at(-1)
       if (last != null) {
         const { hlcKey } = splitOrderKey(last)
@@ -163,6 +197,14 @@ export class OpStore {
     return await this.ops.get(id)
   }
 
+  /** Many stored ops, decoded (signatures were checked when stored), by id; missing ones are left out. */
+  async getOps (ids: string[]): Promise<Map<string, Op>> {
+    const out = new Map<string, Op>()
+    if (ids.length === 0) return out
+    ;(await this.getManyBytes(ids)).forEach(b => { if (b != null) { const op = decodeOp(b, { verify: false }); out.set(op.id, op) } })
+    return out
+  }
+
   /** Stored bytes of many ops, in the order of `ids` (undefined where missing). */
   async getManyBytes (ids: string[]): Promise<Array<Uint8Array | undefined>> {
     return await this.ops.getMany(ids)
@@ -179,6 +221,7 @@ export class OpStore {
     if (state == null) {
       if (op.type !== 'space.create') throw new SpacewayError('INTERNAL', `op ${op.id} for unknown space ${op.spaceId}`)
       state = new SpaceState({ spaceId: op.spaceId, name: '', creator: op.author, createdAt: op.hlc.wall })
+      state.keys = this.keyLookup
     }
     const rows = state.apply(op)
     if (rows.length === 0) return null

@@ -83,7 +83,7 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
     if (m.spaceId === spaceId && m.channelId === channelId) this.push('message', formatMessage(m))
     else {
       const space = this.app.store.spaces.get(m.spaceId)
-      const channel = space?.channels.get(m.channelId)
+      const channel = space?.channel(m.channelId)
       this.push('info', `[${space != null ? spaceView(space).name : '?'} #${channel != null ? sanitizeText(channel.name) : '?'}] ${formatMessage(m)}`)
     }
   }
