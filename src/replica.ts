@@ -27,6 +27,7 @@ import { createOp, decodeOp, MAX_DEPS, type Op, type OpType, type Payloads } fro
 import { splitOrderKey } from './core/order.js'
 import type { Signer } from './core/signing.js'
 import type { SpaceState } from './core/space-state.js'
+import type { Envelope } from './core/envelope.js'
 import { VerifyPool } from './core/verify-pool.js'
 import type { PeerGuard } from './net/peer-guard.js'
 import type { OpStore, StagedOp } from './store/op-store.js'
@@ -82,6 +83,12 @@ export interface ReplicaEvents {
   rejected: [reason: string, source: string | undefined, message: string]
 }
 
+/**
+ * Seals a content op of a private space: given the envelope chosen for it (type, space, author, HLC,
+ * deps), returns the payload to sign (core/envelope.ts `sealPayload`).
+ */
+export type Sealer = (env: Envelope) => object
+
 /** How long a space asked for (`want`) stays wanted across restarts without arriving, ms. */
 export const JOINING_TTL_MS = 10 * 60_000
 
@@ -100,7 +107,7 @@ export const MAX_MEMBERSHIP_DEPS = 32
 /** Ids of the ops a payload names (message, invite, reply; channel of a rename/delete), which must also be deps. */
 function payloadRefs (type: OpType, payload: object): string[] {
   const refs: string[] = []
-  const fields = type === 'channel.rename' || type === 'channel.delete' ? ['channel'] : ['message', 'reply', 'invite']
+  const fields = type === 'channel.rename' || type === 'channel.delete' ? ['channel'] : ['message', 'reply', 'invite', 'rotate']
   for (const field of fields) {
     const v = (payload as Record<string, unknown>)[field]
     if (v instanceof Uint8Array && v.length === 32) refs.push(idToString(v))
@@ -516,8 +523,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
   }
 
-  /** Signs an op of `state` with these deps, timestamped after every one of them. */
-  private sign<T extends OpType> (type: T, state: SpaceState | null, deps: string[], payload: Payloads[T]): Op<T> {
+  /**
+   * Signs an op of `state` with these deps, timestamped after every one of them. `seal` (private
+   * spaces) turns the plaintext payload into the one to sign, once the envelope it binds is fixed.
+   */
+  private sign<T extends OpType> (type: T, state: SpaceState | null, deps: string[], payload: Payloads[T], seal?: Sealer): Op<T> {
     const clock = this.clockFor(state?.info.spaceId ?? '')
     if (state != null) {
       for (const d of deps) {
@@ -525,11 +535,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         if (k != null) clock.observe(parseHlcKey(k), true)
       }
     }
-    return createOp({ type, space: state == null ? null : idFromString(state.info.spaceId), hlc: clock.tick(), deps: deps.map(idFromString), payload }, this.signer)
+    const env: Envelope = { type, space: state == null ? null : idFromString(state.info.spaceId), author: this.signer.publicKey, hlc: clock.tick(), deps: deps.map(idFromString) }
+    return createOp({ type, space: env.space, hlc: env.hlc, deps: env.deps, payload: seal == null ? payload : seal(env) as Payloads[T] }, this.signer)
   }
 
   /**
-   * Authors an op here: deps from `depsFor` (payload references, membership heads, newest heads; at
+   * Authors an op here (`options.seal`: see `Sealer`): deps from `depsFor` (payload references, membership heads, newest heads; at
    * most MAX_DEPS however many heads the space has), HLC after every dep, signed, checked by the same
    * `authorize` every peer applies, stored, applied. Emits `authored` as soon as the op is applied in
    * memory (the network layer publishes it then, not after the disk write). Returns the op once it
@@ -538,12 +549,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
    * @throws PermissionError (FORBIDDEN, BANNED, INVITE_*...) if the space's rules refuse the op;
    *   nothing is stored or sent then
    */
-  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T]): Promise<Op<T>> {
+  async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T], options: { seal?: Sealer } = {}): Promise<Op<T>> {
     return await this.run(async () => {
       const staged: StagedOp[] = []
       let op: Op<T>
       if (spaceId == null) {
-        op = this.sign(type, null, [], payload)
+        op = this.sign(type, null, [], payload, options.seal)
         // the space's own clock continues from its creation
         this.clocks.set(op.spaceId, this.clockFor(''))
         this.clocks.delete('')
@@ -551,7 +562,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         const state = this.store.spaces.get(spaceId)
         if (state == null) throw new NotFoundError(`space ${spaceId} is not held here`)
         this.mergeMembershipHeads(state, staged)
-        op = this.sign(type, state, this.depsFor(state, payloadRefs(type, payload)), payload)
+        op = this.sign(type, state, this.depsFor(state, payloadRefs(type, payload)), payload, options.seal)
         const denied = state.authorize(op)
         if (denied != null) {
           // merges authored on the way are kept: they are valid on their own

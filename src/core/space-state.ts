@@ -45,8 +45,11 @@ export type ItemRow = [size: number, headsKey: string]
  * direct-message space.
  */
 export interface SpaceInfo { spaceId: string, name: string, creator: string, createdAt: number, sealed?: boolean, history?: 'full' | 'since-join', dm?: boolean }
-/** An epoch of a private space: its `key.rotate`, key id (hex), who it was boxed to and shared with. */
-export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], shares: Set<string> }
+/**
+ * An epoch of a private space: its `key.rotate` id, key id (hex), order key, author, the members it
+ * was boxed to (user-id order), and the members it was shared with since (user id -> `key.share` id).
+ */
+export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], shares: Map<string, string> }
 
 /** One row of the index sublevel: `null` value means delete. */
 export type IndexRow = [key: string, value: unknown]
@@ -347,8 +350,8 @@ export class SpaceState implements MessageLookup {
       case 'key.share': {
         const rotate = idToString(p.rotate as Uint8Array)
         const to = idToString(p.to as Uint8Array)
-        this.epochs.get(rotate)?.shares.add(to)
-        rows.push([keys.share(s, rotate, to), 1])
+        this.epochs.get(rotate)?.shares.set(to, op.id)
+        rows.push([keys.share(s, rotate, to), op.id])
         break
       }
     }
@@ -362,7 +365,7 @@ export class SpaceState implements MessageLookup {
   addEpoch (op: Op<'key.rotate'>, key: string, headsKey: string): void {
     const recipients = (this.auth.stateAt(headsKey).recipients()).map(r => r.userId)
     const keyId = hex(op.payload.key)
-    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, shares: this.epochs.get(op.id)?.shares ?? new Set() })
+    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, shares: this.epochs.get(op.id)?.shares ?? new Map() })
     const prev = this.epochByKeyId.get(keyId)
     if (prev == null || (this.epochs.get(prev)?.key ?? '') > key) this.epochByKeyId.set(keyId, op.id)
   }
@@ -377,10 +380,15 @@ export class SpaceState implements MessageLookup {
     for (const e of this.epochs.values()) {
       let ok = true
       for (const u of e.recipients) if (m.roleOf(u) == null) { ok = false; break }
-      if (ok) for (const u of e.shares) if (m.roleOf(u) == null) { ok = false; break }
+      if (ok) for (const u of e.shares.keys()) if (m.roleOf(u) == null) { ok = false; break }
       if (ok) out.push(e)
     }
     return out.sort((a, b) => a.key < b.key ? 1 : a.key > b.key ? -1 : 0)
+  }
+
+  /** True if `userId` was given epoch `e` (boxed or shared). */
+  holds (e: Epoch, userId: string): boolean {
+    return e.recipients.includes(userId) || e.shares.has(userId)
   }
 
   /** The current key: the usable epoch with the highest (HLC, id); null if none is usable. */

@@ -14,7 +14,7 @@
  *                   react!<s>!<messageId>!<userId>!<emoji> -> ReactionView
  *                   react!<s>!<messageId>!<userId>!#<opId> -> SealedReaction (private spaces)
  *                   rot!<s>!<orderKey>          -> op id   (key.rotate ops: the epochs)
- *                   share!<s>!<rotateId>!<userId> -> 1     (key.share: epoch shared with a member)
+ *                   share!<s>!<rotateId>!<userId> -> op id (key.share: epoch shared with a member)
  *                   sname!<s>!<opId>            -> 1       (ops whose sealed bodies hold names)
  *   meta sublevel   schema, context, joining!<s>, invite!<inviteId>, adopted!<s> -> JSON
  *   keys sublevel   (client only) epoch secrets sealed under the account's keystore key (keyring.ts)
@@ -173,9 +173,9 @@ export class OpStore {
       ;(await this.getManyBytes(rotates.map(r => r[1]))).forEach((b, i) => {
         if (b != null) state.addEpoch(decodeOp(b, { verify: false }) as Op<'key.rotate'>, rotates[i][0], state.auth.headsKeyOf(rotates[i][1]) ?? '')
       })
-      for await (const [k] of this.range(`share!${s}!`)) {
+      for await (const [k, shareId] of this.range<string>(`share!${s}!`)) {
         const [rotate, user] = k.split('!')
-        state.epochs.get(rotate)?.shares.add(user)
+        state.epochs.get(rotate)?.shares.set(user, shareId)
       }
       state.keys = this.keyLookup
       const last = state.items.at(-1)
