@@ -17,6 +17,7 @@ import { relayBench } from './relay.js'
 import { LineClient } from './line-client.js'
 import { dhtProcessBench } from './dht-procs.js'
 import { membersBench } from './members.js'
+import { hostileBench } from './hostile.js'
 
 
 function pct (xs: number[], p: number): number {
@@ -190,8 +191,8 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  if (only === 'dht' || only === 'relay' || only === 'dht-procs' || only === 'members') {
-    try { await ({ dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench })[only](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+  if (only === 'dht' || only === 'relay' || only === 'dht-procs' || only === 'members' || only === 'hostile') {
+    try { await ({ dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench })[only](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     return
   }
   try {

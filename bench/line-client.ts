@@ -30,6 +30,13 @@ export class LineClient {
     return await new Promise(resolve => this.waiting.push(l => { if (pred(l)) { resolve(l); return true } return false }))
   }
 
+  /** Calls `listener` with every output line from now on; returns a function that stops it. */
+  on (listener: (l: any) => void): () => void {
+    let on = true
+    this.waiting.push(l => { if (on) listener(l); return !on })
+    return () => { on = false }
+  }
+
   /** Writes input lines without waiting for their results. */
   write (lines: string): void {
     this.child.stdin.write(lines + '\n')

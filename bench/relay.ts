@@ -18,11 +18,12 @@ import { LineClient } from './line-client.js'
 type Report = (name: string, value: string) => void
 const RELAY = fileURLToPath(new URL('../relay/main.js', import.meta.url))
 
-async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, health: () => Promise<any>, metrics: () => Promise<string>, cpuS: () => Promise<number>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
+export async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, pid: number, health: () => Promise<any>, metrics: () => Promise<string>, cpuS: () => Promise<number>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--trust-loopback', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
   const ready = await new Promise<any>(resolve => createInterface({ input: child.stdout }).once('line', l => resolve(JSON.parse(l))))
   return {
     addr: ready.addrs[0],
+    pid: child.pid as number,
     health: async () => await (await fetch(`http://127.0.0.1:${ready.metricsPort}/health`)).json(),
     metrics: async () => await (await fetch(`http://127.0.0.1:${ready.metricsPort}/metrics`)).text(),
     cpuS: async () => {
