@@ -196,11 +196,9 @@ export class RelayServer {
       if (op.type === 'space.create') this.announcer.announce(op.spaceId)
     })
     this.replica.on('rejected', (reason) => { relayMetrics.opsRejected.inc({ reason }) })
-    this.sync.on('synced', (_peer, stats) => {
-      relayMetrics.syncServed.inc()
-      relayMetrics.bytesServed.inc(stats.bytesSent)
-    })
+    this.sync.on('synced', () => { relayMetrics.syncServed.inc() })
     this.sync.on('failed', () => { relayMetrics.syncFailed.inc() })
+    this.sync.on('sent', (_peer, bytes) => { relayMetrics.bytesServed.inc(bytes) })
     // A relay starts no sessions of its own except to repair a causal gap: an op whose deps it lacks
     // (e.g. a new member's first message gossiped before its member.join reached the relay).
     this.stopGapRepair = repairGaps(this.replica, this.sync)

@@ -89,6 +89,11 @@ export interface ReplicaEvents {
  */
 export type Sealer = (env: Envelope) => object
 
+/** Batches of at most this many ops (live gossip) take the urgent lane of the writer. */
+export const URGENT_BATCH = 4
+/** Ops applied per task of the writer when a large batch (sync) is ingested. */
+export const INGEST_CHUNK = 64
+
 /** How long a space asked for (`want`) stays wanted across restarts without arriving, ms. */
 export const JOINING_TTL_MS = 10 * 60_000
 
@@ -134,7 +139,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly guard?: PeerGuard
   private readonly admitStore?: (source: string, bytes: number) => boolean
   private futureTimer?: NodeJS.Timeout
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly lanes: Record<'urgent' | 'bulk', Array<{ fn: () => Promise<unknown>, resolve: (v: unknown) => void, reject: (err: unknown) => void }>> = { urgent: [], bulk: [] }
+  private working = false
   /** Ops staged and waiting for the next LevelDB batch (group commit). */
   private nextBatch: { staged: StagedOp[], done: Promise<void>, resolve: () => void, reject: (err: unknown) => void } | null = null
   private flushing = false
@@ -178,10 +184,30 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
   }
 
-  private run<T> (fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn)
-    this.queue = next.catch(() => {})
-    return next
+  /**
+   * Runs `fn` on the single writer. Two lanes, each first in first out: `urgent` (ops authored here,
+   * and small batches - live gossip) runs before `bulk` (sync batches, in chunks), so a flood being
+   * ingested delays a chat message by one chunk at most.
+   */
+  private run<T> (fn: () => Promise<T>, lane: 'urgent' | 'bulk' = 'urgent'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.lanes[lane].push({ fn, resolve: resolve as (v: unknown) => void, reject })
+      if (!this.working) void this.work()
+    })
+  }
+
+  private async work (): Promise<void> {
+    this.working = true
+    for (;;) {
+      const task = this.lanes.urgent.shift() ?? this.lanes.bulk.shift()
+      if (task == null) break
+      try {
+        task.resolve(await task.fn())
+      } catch (err) {
+        task.reject(err)
+      }
+    }
+    this.working = false
   }
 
   /**
@@ -295,6 +321,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       if (inBatch.has(op.id) || this.knows(op)) { results[i] = { status: 'duplicate', op }; continue }
       inBatch.add(op.id)
       if (!this.wants(op.spaceId)) { results[i] = { status: 'ignored', op, reason: 'unwanted' }; continue }
+      const state = this.store.spaces.get(op.spaceId)
+      if (state != null && !MEMBERSHIP_TYPES.has(op.type) && state.members.roleOf(op.author) == null && op.deps.some(d => !state.byId.has(d) && !inBatch.has(d))) {
+        // Deps missing and the author no member as things stand: not admitted, not even checked.
+        results[i] = this.notAdmitted(op, source)
+        continue
+      }
       fresh.push({ i, op })
     }
     // The peer's budget, then signatures (large batches on a worker thread, so the next batch is
@@ -304,14 +336,21 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const checked = fresh.slice(0, admitted)
     this.signatureChecks += checked.length
     const verdicts = await this.verifier.verify(checked.map(c => c.op.bytes))
-    const { committed } = await this.run(async () => {
-      const staged: StagedOp[] = []
-      checked.forEach(({ i, op }, k) => {
-        results[i] = verdicts[k] === true ? this.ingestOne(op, source, staged) : this.rejectOp(op, 'bad_signature', source, new Error(`op ${op.id}: signature does not verify`))
-      })
-      return { committed: this.commit(staged) }
-    })
-    await committed
+    // Applied in chunks, each its own task, so urgent work (our own ops, live gossip) runs between.
+    const lane = batch.length <= URGENT_BATCH ? 'urgent' : 'bulk'
+    const commits: Array<Promise<void>> = []
+    for (let from = 0; from < checked.length; from += INGEST_CHUNK) {
+      const chunk = checked.slice(from, from + INGEST_CHUNK)
+      const { committed } = await this.run(async () => {
+        const staged: StagedOp[] = []
+        chunk.forEach(({ i, op }, k) => {
+          results[i] = verdicts[from + k] === true ? this.ingestOne(op, source, staged) : this.rejectOp(op, 'bad_signature', source, new Error(`op ${op.id}: signature does not verify`))
+        })
+        return { committed: this.commit(staged) }
+      }, lane)
+      commits.push(committed)
+    }
+    await Promise.all(commits)
     return results
   }
 
@@ -378,6 +417,18 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return this.reject(reason, source, err)
   }
 
+  /**
+   * An op whose deps are missing and whose author is not a member as things stand: not held. Its
+   * deps may make it valid (e.g. the author's join, not here yet), so the gap is repaired by a sync
+   * with its sender; a peer that sends many such ops is reported (PeerGuard `junk`).
+   */
+  private notAdmitted (op: Op, source: string | undefined): IngestResult {
+    this.unadmitted.set(op.spaceId, this.now())
+    this.emit('gap', op.spaceId, source)
+    if (source != null) this.guard?.junk(source)
+    return this.ignore(op, 'not_admitted')
+  }
+
   private ignore (op: Op, reason: string): IngestResult {
     this.count(this.ignoredByReason, reason)
     return { status: 'ignored', op, reason }
@@ -410,12 +461,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (missing.length > 0) {
       // Admission: only what could be valid is held - membership ops (a join whose invite has not
       // arrived), or ops by a member of the space as it stands. Anything else waits for sync.
-      if (state != null && !MEMBERSHIP_TYPES.has(op.type) && state.members.roleOf(op.author) == null) {
-        // Its deps may make it valid (e.g. the author's join, not here yet): repair the gap by sync.
-        this.unadmitted.set(op.spaceId, now)
-        this.emit('gap', op.spaceId, source)
-        return this.ignore(op, 'not_admitted')
-      }
+      if (state != null && !MEMBERSHIP_TYPES.has(op.type) && state.members.roleOf(op.author) == null) return this.notAdmitted(op, source)
       for (const e of this.holdback.expire(now)) log('held op %s expired (its deps did not arrive)', e.id)
       const { evicted, refused } = this.holdback.hold(op, missing, source ?? '', now)
       if (refused === true) return this.ignore(op, 'holdback_full')
@@ -440,7 +486,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
           const staged: StagedOp[] = []
           for (const op of ops) this.ingestOne(op, source === '' ? undefined : source, staged)
           return this.commit(staged)
-        }).catch(err => { log.error('applying due ops failed: %s', (err as Error).message) })
+        }, 'bulk').catch(err => { log.error('applying due ops failed: %s', (err as Error).message) })
       }
       this.scheduleFuture()
     }, Math.max(0, Math.min(due - this.now(), 2 ** 31 - 1)))

@@ -76,6 +76,8 @@ export interface SyncServiceEvents {
   synced: [peerId: string, stats: SyncStats]
   /** A session is bringing ops here: started (first ops), progress (at most every 250 ms), done. */
   progress: [SyncProgress]
+  /** Bytes of sync messages sent to `peer` (every message, whether its session ends well or not). */
+  sent: [peerId: string, bytes: number]
   /** A session failed (timeout, protocol violation, stream reset); its stream was reset. */
   failed: [peerId: string, error: Error]
 }
@@ -121,16 +123,22 @@ export function replicaSyncHost (replica: Replica, peer: string, adoption?: Sync
   }
 }
 
-function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number): SyncChannel {
+function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number, onSent: (bytes: number) => void, onReceived: (bytes: number) => void): SyncChannel {
   // The byte buffer behind it holds at most one message (and its length prefix): a peer that sends
   // more than it may before we read has its stream aborted.
   const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + 16 })
   return {
-    send: async (m) => { await lp.write(encodeSyncMessage(m), { signal }) },
+    send: async (m) => {
+      const bytes = encodeSyncMessage(m)
+      await lp.write(bytes, { signal })
+      onSent(bytes.length)
+    },
     receive: async () => {
       const read = AbortSignal.any([signal, AbortSignal.timeout(SYNC_READ_TIMEOUT_MS)])
       try {
-        return decodeSyncMessage((await lp.read({ signal: read })).subarray())
+        const bytes = (await lp.read({ signal: read })).subarray()
+        onReceived(bytes.length)
+        return decodeSyncMessage(bytes)
       } catch (err) {
         if (read.aborted) throw new TimeoutError('sync peer did not answer in time')
         throw err
@@ -246,9 +254,15 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   }
 
   private record (peer: string, stats: SyncStats): void {
-    this.totals.bytesSent += stats.bytesSent
-    this.totals.bytesReceived += stats.bytesReceived
     this.emit('synced', peer, stats)
+  }
+
+  /** A channel over `stream` whose bytes count in `totals` (and `sent` events) as they go, failed sessions included. */
+  private channel (stream: Stream, signal: AbortSignal, peer: string): SyncChannel {
+    return streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES, (n) => {
+      this.totals.bytesSent += n
+      this.emit('sent', peer, n)
+    }, (n) => { this.totals.bytesReceived += n })
   }
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
@@ -261,7 +275,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)])
     try {
       const { host, finish } = this.host(peer, 'responder')
-      const stats = await syncAsResponder(streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES), host)
+      const stats = await syncAsResponder(this.channel(stream, signal, peer), host)
       this.totals.served++
       if (stats != null) {
         finish(stats)
@@ -324,7 +338,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const stream = await this.node.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
     try {
       const { host, finish } = this.host(peer, 'initiator')
-      const stats = await syncAsInitiator(streamChannel(stream, signal, this.options.maxMessageBytes ?? MAX_SYNC_MESSAGE_BYTES), host, spaceId)
+      const stats = await syncAsInitiator(this.channel(stream, signal, peer), host, spaceId)
       finish(stats)
       this.totals.initiated++
       log('synced space %s with %s: got %d ops, sent %d, %d bytes in, %d rounds', spaceId, peer, stats.opsReceived, stats.opsSent, stats.bytesReceived, stats.rounds)
