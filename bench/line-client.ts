@@ -17,7 +17,7 @@ export class LineClient {
 
   /** @param args flags after the fixed ones, e.g. `['--account', file, '--relay', addr]` */
   constructor (args: string[]) {
-    this.child = spawn(process.execPath, [CLIENT, '--json', '--no-mdns', '--host', '127.0.0.1', '--trust-loopback', ...args], { stdio: ['pipe', 'pipe', 'ignore'] })
+    this.child = spawn(process.execPath, [...(process.env.BENCH_PROF != null ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), CLIENT, '--json', '--no-mdns', '--host', '127.0.0.1', '--trust-loopback', ...args], { stdio: ['pipe', 'pipe', process.env.BENCH_STDERR === '1' ? 'inherit' : 'ignore'] })
     createInterface({ input: this.child.stdout }).on('line', (text) => {
       const l = JSON.parse(text)
       for (let i = 0; i < this.waiting.length; i++) if (this.waiting[i](l)) this.waiting.splice(i--, 1)

@@ -341,6 +341,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const commits: Array<Promise<void>> = []
     for (let from = 0; from < checked.length; from += INGEST_CHUNK) {
       const chunk = checked.slice(from, from + INGEST_CHUNK)
+      // Backpressure: a bulk batch stays at most two chunks ahead of the disk, so an op authored
+      // meanwhile (written after everything staged before it) waits for a few chunks, not thousands.
+      if (commits.length >= 2) await commits[commits.length - 2].catch(() => {})
       const { committed } = await this.run(async () => {
         const staged: StagedOp[] = []
         chunk.forEach(({ i, op }, k) => {
@@ -381,7 +384,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       const batch = this.nextBatch
       this.nextBatch = null
       try {
+        const w0 = performance.now()
         await this.store.commit(batch.staged)
+        const w1 = performance.now()
+        if (w1 - w0 > 30) log('wrote %d ops in %d ms', batch.staged.length, Math.round(w1 - w0))
         this.committed += batch.staged.length
         for (const s of batch.staged) this.emit('op', s.op, s.local === true)
         batch.resolve()
@@ -420,12 +426,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /**
    * An op whose deps are missing and whose author is not a member as things stand: not held. Its
    * deps may make it valid (e.g. the author's join, not here yet), so the gap is repaired by a sync
-   * with its sender; a peer that sends many such ops is reported (PeerGuard `junk`).
+   * with its sender. (Not a penalty: range-based reconciliation may send an op before its deps in
+   * the same session, and the sync host tries such ops again at the session's end.)
    */
   private notAdmitted (op: Op, source: string | undefined): IngestResult {
     this.unadmitted.set(op.spaceId, this.now())
     this.emit('gap', op.spaceId, source)
-    if (source != null) this.guard?.junk(source)
     return this.ignore(op, 'not_admitted')
   }
 
@@ -557,7 +563,9 @@ export class Replica extends EventEmitter<ReplicaEvents> {
    * us a member). Stops early if a merge is refused.
    */
   private mergeMembershipHeads (state: SpaceState, staged: StagedOp[]): void {
-    const anchor = state.members.user(idToString(this.signer.publicKey))?.since ?? state.info.spaceId
+    // The anchor makes the merge's history give us our role: the op that gave it; after the first
+    // merge, that merge itself (a current head, so the next merge's heads need no ancestry walk).
+    let anchor = state.members.user(idToString(this.signer.publicKey))?.since ?? state.info.spaceId
     while (state.auth.headCount > MAX_MEMBERSHIP_DEPS) {
       const group = state.auth.heads().filter(h => h !== anchor).slice(-(MAX_DEPS - 1))
       const op = this.sign('heads.merge', state, [...group, anchor], {})
@@ -566,6 +574,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       if (s == null) return
       staged.push({ ...s, local: true })
       this.emit('authored', op)
+      anchor = op.id
     }
   }
 
@@ -596,7 +605,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
    *   nothing is stored or sent then
    */
   async author<T extends OpType> (type: T, spaceId: string | null, payload: Payloads[T], options: { seal?: Sealer } = {}): Promise<Op<T>> {
+    const t0 = performance.now()
+    let t1 = 0
+    let t2 = 0
     return await this.run(async () => {
+      t1 = performance.now()
       const staged: StagedOp[] = []
       let op: Op<T>
       if (spaceId == null) {
@@ -619,9 +632,12 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       const s = this.store.stage(op)
       if (s != null) staged.push({ ...s, local: true })
       this.emit('authored', op)
+      t2 = performance.now()
       return { op, committed: this.commit(staged) }
     }).then(async ({ op, committed }) => {
       await committed
+      const t3 = performance.now()
+      if (t3 - t0 > 50) log('author %s took %d ms: %d queued, %d merging and signing, %d writing', type, Math.round(t3 - t0), Math.round(t1 - t0), Math.round(t2 - t1), Math.round(t3 - t2))
       return op
     })
   }

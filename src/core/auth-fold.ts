@@ -18,7 +18,7 @@
  * This is the "self-adjusting" way of maintaining a fold: change propagation along read/write
  * dependencies (Acar, "Self-Adjusting Computation", CMU 2005).
  */
-import { checkJoinExceptUses, checkMembership, effectsOf, MembershipState, touchesOf, type InviteInfo, type MembershipReader, type SpaceConstants, type UserEntry } from './auth.js'
+import { checkJoinExceptUses, checkMembership, effectsOf, MembershipState, roleIn, touchesOf, type InviteInfo, type MembershipReader, type MessageLookup, type Rejection, type Role, type SpaceConstants, type UserEntry } from './auth.js'
 import { idToString } from './ids.js'
 import type { Op } from './op.js'
 
@@ -117,6 +117,59 @@ class StateAt implements MembershipReader {
   usesBefore (inviteId: string): number { return this.fold.passingBefore(inviteId, this.key) }
 }
 
+/**
+ * The fold of a set D of membership ops that agrees with the whole space on every op before `p0`
+ * (the first op of the space that D lacks): the state of the whole fold just before p0, read from
+ * the timelines, with D's later ops replayed on top in a small overlay. So the state at a stale view
+ * costs the ops of D after p0, not all of D. Valid only until an op lands before p0 (AuthGraph drops
+ * it from its cache then).
+ */
+export class OverlayState implements MembershipReader {
+  private readonly users = new Map<string, UserEntry | undefined>()
+  private readonly invites = new Map<string, InviteInfo | undefined>()
+  private readonly uses = new Map<string, number>()
+  private readonly base: StateAt
+
+  constructor (private readonly fold: IncrementalFold, readonly p0: string) {
+    this.base = new StateAt(fold, p0)
+  }
+
+  get spaceId (): string { return this.base.spaceId }
+  get owner (): string { return this.base.owner }
+  get isPublic (): boolean { return this.base.isPublic }
+  get legacy (): boolean { return this.base.legacy }
+  get sealed (): boolean { return this.base.sealed }
+  user (userId: string): UserEntry | undefined { return this.users.has(userId) ? this.users.get(userId) : this.base.user(userId) }
+  invite (inviteId: string): InviteInfo | undefined {
+    const info = this.invites.has(inviteId) ? this.invites.get(inviteId) : this.base.invite(inviteId)
+    return info == null ? undefined : { ...info, uses: this.usesBefore(inviteId) }
+  }
+
+  usesBefore (inviteId: string): number { return this.uses.get(inviteId) ?? this.base.usesBefore(inviteId) }
+  roleOf (userId: string): Role | null { return roleIn(this, userId) }
+  check (op: Op, messages?: MessageLookup): Rejection | null { return checkMembership(this, op, messages) }
+
+  /** Applies membership op `op` (order key `key`) on top, if allowed here. */
+  step (op: Op, key: string): boolean {
+    if (this.check(op) != null) return false
+    for (const e of effectsOf(this, op, key)) {
+      if (e.kind === 'user') this.users.set(e.id, e.value)
+      else if (e.kind === 'invite') this.invites.set(e.id, e.value)
+      else if (e.kind === 'use') this.uses.set(e.id, this.usesBefore(e.id) + 1)
+    }
+    return true
+  }
+
+  recipients (): Array<{ userId: string, enc: Uint8Array }> {
+    const out: Array<{ userId: string, enc: Uint8Array }> = []
+    for (const userId of new Set([...this.fold.userIds(), ...this.users.keys()])) {
+      const enc = this.user(userId)?.enc
+      if (enc != null && roleIn(this, userId) != null) out.push({ userId, enc })
+    }
+    return out.sort((a, b) => a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0)
+  }
+}
+
 export class IncrementalFold {
   /** The state after every op inserted so far (what the space shows). Do not mutate. */
   readonly current = new MembershipState()
@@ -132,9 +185,22 @@ export class IncrementalFold {
   /** Ops (re-)evaluated so far: the work the fold did (tests and benches read it). */
   evaluations = 0
 
+  /** Order keys of the ops inserted, ascending. */
+  private readonly order: string[] = []
+
   /** Number of ops inserted. */
   get size (): number {
     return this.nodes.size
+  }
+
+  /** The order keys of every op inserted, ascending. Do not mutate. */
+  keys (): readonly string[] {
+    return this.order
+  }
+
+  /** Every user the fold has a record of. */
+  * userIds (): Iterable<string> {
+    for (const e of this.timelines.keys()) if (e.startsWith('u:')) yield e.slice(2)
   }
 
   /** Inserts membership op `op` with order key `key` (each op once) and brings the state up to date. */
@@ -142,6 +208,7 @@ export class IncrementalFold {
     if (this.nodes.has(key)) return
     const node: FoldNode = { op, key, touches: touchesOf(op), writes: null }
     this.nodes.set(key, node)
+    this.order.splice(lowerIndex(this.order, key), 0, key)
     for (const e of node.touches) {
       let list = this.touchers.get(e)
       if (list == null) this.touchers.set(e, list = [])

@@ -13,11 +13,18 @@
  * order. An op whose history leaves out some membership ops (a stale view) costs one replay of its
  * history the first time its heads are seen, O(m log m).
  */
-import { MEMBERSHIP_TYPES, MembershipState } from './auth.js'
-import { IncrementalFold } from './auth-fold.js'
+import { MEMBERSHIP_TYPES, type MembershipReader, type MembershipState, type MessageLookup, type Rejection, type Role } from './auth.js'
+import { IncrementalFold, OverlayState } from './auth-fold.js'
 import type { Op } from './op.js'
 
 interface Node { op: Op, key: string, parents: string[] }
+
+/** A membership state the rules can be checked against (the current one, or one at some heads). */
+export type MembershipView = MembershipReader & {
+  check: (op: Op, messages?: MessageLookup) => Rejection | null
+  roleOf: (userId: string) => Role | null
+  recipients: () => Array<{ userId: string, enc: Uint8Array }>
+}
 
 /** Most cached states for heads other than the current ones. */
 const CACHE_MAX = 64
@@ -26,7 +33,7 @@ export class AuthGraph {
   /** Op id -> key of its membership heads. */
   private readonly headsOf = new Map<string, string>()
   private readonly nodes = new Map<string, Node>()
-  private readonly cache = new Map<string, MembershipState>()
+  private readonly cache = new Map<string, OverlayState>()
   private readonly fold = new IncrementalFold()
   private readonly currentHeads = new Set<string>()
   /** `currentHeads` as a key, computed when asked (null: stale). */
@@ -127,7 +134,7 @@ export class AuthGraph {
   }
 
   /** The membership state at heads key `key` (replayed and cached if not current). */
-  stateAt (key: string): MembershipState {
+  stateAt (key: string): MembershipView {
     if (this.isCurrent(key)) return this.fold.current
     let s = this.cache.get(key)
     if (s == null) {
@@ -145,19 +152,28 @@ export class AuthGraph {
     return ids.length === this.currentHeads.size && ids.every(id => this.currentHeads.has(id)) && key === this.currentKey
   }
 
-  /** Replays the membership ops reachable from `heads` in (HLC, id) order. */
-  private replay (heads: string[]): MembershipState {
+  /**
+   * `fold` of the membership ops reachable from `heads`: the whole fold's state before the first op
+   * they do not reach (p0), with the reached ops after p0 replayed on top (OverlayState).
+   */
+  private replay (heads: string[]): OverlayState {
     const reach = new Map<string, Node>()
+    const keys = new Set<string>()
     const stack = [...heads]
     while (stack.length > 0) {
       const id = stack.pop() as string
       const n = this.nodes.get(id)
       if (n == null || reach.has(id)) continue
       reach.set(id, n)
+      keys.add(n.key)
       stack.push(...n.parents)
     }
-    const state = new MembershipState()
-    for (const n of [...reach.values()].sort((a, b) => a.key < b.key ? -1 : 1)) state.step(n.op, n.key)
+    const all = this.fold.keys()
+    let i = 0
+    while (i < all.length && keys.has(all[i])) i++
+    const p0 = i < all.length ? all[i] : '\uffff'
+    const state = new OverlayState(this.fold, p0)
+    for (const n of [...reach.values()].filter(n => n.key > p0).sort((a, b) => a.key < b.key ? -1 : 1)) state.step(n.op, n.key)
     return state
   }
 
@@ -174,6 +190,8 @@ export class AuthGraph {
     this.currentHeads.add(op.id)
     this.currentKeyCache = null
     this.fold.insert(op, key)
+    // a state whose base is the whole fold before its p0 is stale once an op lands before p0
+    for (const [k, s] of this.cache) if (key < s.p0) this.cache.delete(k)
   }
 
   /**

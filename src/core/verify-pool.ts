@@ -16,6 +16,8 @@ import { verifyAll } from './op.js'
 export const MIN_WORKER_BATCH = 64
 /** Share of a large batch sent to the worker; the rest is checked on the calling thread. */
 export const WORKER_SHARE = 0.6
+/** Signatures this thread checks between two yields to the event loop. */
+export const MAIN_SLICE = 32
 
 export class VerifyPool {
   private worker?: Worker
@@ -36,7 +38,13 @@ export class VerifyPool {
       this.pending.set(id, resolve)
       worker.postMessage({ id, ops: ops.slice(0, split) })
     })
-    const here = verifyAll(ops.slice(split))
+    // This thread's share in slices, yielding between them, so a chat message (or a command) that
+    // arrives meanwhile is handled within a slice (~6 ms), not after the whole share.
+    const here: boolean[] = []
+    for (let i = split; i < ops.length; i += MAIN_SLICE) {
+      here.push(...verifyAll(ops.slice(i, Math.min(ops.length, i + MAIN_SLICE))))
+      await new Promise<void>(resolve => setImmediate(resolve))
+    }
     const there = await fromWorker
     return there.length === split ? [...there, ...here] : verifyAll(ops)
   }

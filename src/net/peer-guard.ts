@@ -24,11 +24,6 @@ export const GUARD_DEFAULTS = {
   totalOpsBurst: 100_000,
   /** Invalid ops a peer may send within `invalidWindowMs` before it is blocked. */
   invalidLimit: 20,
-  /**
-   * Ops that cannot be admitted (deps missing, author not a member) a peer may send within
-   * `invalidWindowMs` before it is blocked: honest peers send a few, while a join is on its way.
-   */
-  junkLimit: 1000,
   invalidWindowMs: 60_000,
   /** How long a misbehaving peer stays blocked, ms. */
   blockMs: 10 * 60_000,
@@ -61,7 +56,7 @@ export class TokenBucket {
   }
 }
 
-interface PeerState { bucket: TokenBucket, invalid: number[], junk: number[], blockedUntil: number }
+interface PeerState { bucket: TokenBucket, invalid: number[], blockedUntil: number }
 
 export interface GuardEvents {
   /** `peer` went over its invalid-op limit; it is blocked until `until` (ms since the epoch). */
@@ -85,7 +80,7 @@ export class PeerGuard extends EventEmitter<GuardEvents> {
   private state (peer: string): PeerState {
     let s = this.peers.get(peer)
     if (s == null) {
-      s = { bucket: new TokenBucket(this.limits.opsPerSecond, this.limits.opsBurst, this.now()), invalid: [], junk: [], blockedUntil: 0 }
+      s = { bucket: new TokenBucket(this.limits.opsPerSecond, this.limits.opsBurst, this.now()), invalid: [], blockedUntil: 0 }
       this.peers.set(peer, s)
     }
     return s
@@ -109,25 +104,14 @@ export class PeerGuard extends EventEmitter<GuardEvents> {
 
   /** Records an invalid op from `peer` (`reason`: the rejection reason); may block the peer. */
   invalid (peer: string, reason: string): void {
-    this.stats.invalid++
-    this.count(peer, 'invalid', this.limits.invalidLimit, reason)
-  }
-
-  /** Records an op from `peer` that could not be admitted (deps missing, author not a member). */
-  junk (peer: string): void {
-    this.count(peer, 'junk', this.limits.junkLimit, 'not_admitted')
-  }
-
-  private count (peer: string, what: 'invalid' | 'junk', limit: number, reason: string): void {
     const now = this.now()
     const s = this.state(peer)
-    const times = s[what]
-    times.push(now)
-    while (times.length > 0 && now - times[0] > this.limits.invalidWindowMs) times.shift()
-    if (times.length > limit && s.blockedUntil <= now) {
+    this.stats.invalid++
+    s.invalid.push(now)
+    while (s.invalid.length > 0 && now - s.invalid[0] > this.limits.invalidWindowMs) s.invalid.shift()
+    if (s.invalid.length > this.limits.invalidLimit && s.blockedUntil <= now) {
       s.blockedUntil = now + this.limits.blockMs
       s.invalid = []
-      s.junk = []
       this.stats.timesBlocked++
       this.emit('misbehaving', peer, reason, s.blockedUntil)
     }

@@ -89,6 +89,10 @@ export interface SyncServiceEvents {
  */
 export function replicaSyncHost (replica: Replica, peer: string, adoption?: SyncServiceOptions['adoption'], onIngest?: (spaceId: string, ops: number) => void): SyncHost {
   const provisional = new Set<string>()
+  // Range-based reconciliation may bring an op before its deps (they sit in a range resolved in a
+  // later round). Ops not admitted for that reason are tried once more when the session ends.
+  const retry = new Map<string, Uint8Array[]>()
+  let retryCount = 0
   return {
     keys: (spaceId) => {
       const state = replica.store.spaces.get(spaceId)
@@ -117,11 +121,25 @@ export function replicaSyncHost (replica: Replica, peer: string, adoption?: Sync
           adoption?.adopted(spaceId, peer)
         }
       }
-      await replica.ingest(ops, peer)
+      const results = await replica.ingest(ops, peer)
+      results.forEach((r, i) => {
+        if (r.reason !== 'not_admitted' || retryCount >= MAX_RETRIED_OPS) return
+        retryCount++
+        const list = retry.get(spaceId) ?? []
+        list.push(ops[i])
+        retry.set(spaceId, list)
+      })
       onIngest?.(spaceId, ops.length)
+    },
+    finish: async () => {
+      for (const [, ops] of retry) await replica.ingest(ops, peer)
+      retry.clear()
     }
   }
 }
+
+/** Most ops of one session kept to be tried again at its end (see replicaSyncHost). */
+export const MAX_RETRIED_OPS = 20_000
 
 function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number, onSent: (bytes: number) => void, onReceived: (bytes: number) => void): SyncChannel {
   // The byte buffer behind it holds at most one message (and its length prefix): a peer that sends

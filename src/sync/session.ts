@@ -45,6 +45,8 @@ export interface SyncHost {
   adopt?: (spaceId: string, peerHasOps: boolean) => boolean
   /** Validates and applies ops of `spaceId` received from the peer. */
   ingest: (ops: Uint8Array[], spaceId: string) => Promise<void>
+  /** Optional: called once the session is over (both sides done), before it resolves. */
+  finish?: () => Promise<void>
 }
 
 /** Figures of one session. Bytes count encoded messages without their length prefixes. */
@@ -167,7 +169,9 @@ class Session {
 export async function syncAsInitiator (ch: SyncChannel, host: SyncHost, spaceId: string): Promise<SyncStats> {
   const session = new Session(ch, host, spaceId)
   await session.send({ t: 'rec', space: spaceId, ranges: initiate(host.keys(spaceId) ?? []), want: [] })
-  return await session.converse(await session.nextRec())
+  const stats = await session.converse(await session.nextRec())
+  await host.finish?.()
+  return stats
 }
 
 /**
@@ -186,5 +190,7 @@ export async function syncAsResponder (ch: SyncChannel, host: SyncHost): Promise
   }
   const session = new Session(ch, host, first.space)
   session.stats.bytesReceived += encodeSyncMessage(first).length
-  return await session.converse(first)
+  const stats = await session.converse(first)
+  await host.finish?.()
+  return stats
 }

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { IncrementalFold } from '../../src/core/auth-fold.js'
+import { AuthGraph } from '../../src/core/auth-graph.js'
 import { MembershipState } from '../../src/core/auth.js'
 import { idFromString, idToString } from '../../src/core/ids.js'
 import { inviteProof } from '../../src/core/invite.js'
@@ -84,6 +85,76 @@ describe('incremental membership fold', () => {
         }
       }
     ), { numRuns: Number(process.env.PROP_RUNS ?? 200) })
+  })
+
+  it('the state at any heads (a stale view) equals the sequential replay of their history, before and after backdated ops arrive (property)', async () => {
+    const signers = await Promise.all([0, 1, 2, 3].map(async () => await newSigner()))
+    await fc.assert(fc.property(
+      fc.array(fc.record({ who: fc.nat(3), kind: fc.nat(5), target: fc.nat(3), deps: fc.array(fc.nat(1000), { minLength: 1, maxLength: 3 }), wall: fc.nat(40) }), { minLength: 3, maxLength: 40 }),
+      fc.array(fc.array(fc.nat(1000), { minLength: 1, maxLength: 4 }), { minLength: 3, maxLength: 8 }),
+      (steps, queries) => {
+        const owner = signers[0]
+        const create = makeOp(owner, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16), public: true })
+        const s = create.id
+        const ops: Op[] = [create]
+        for (const [i, st] of steps.entries()) {
+          const deps = [...new Set(st.deps.map(d => ops[d % ops.length].id))]
+          const maxWall = Math.max(...deps.map(d => (ops.find(o => o.id === d) as Op).hlc.wall))
+          const hlc = { wall: maxWall + 1 + st.wall, counter: i }
+          const who = signers[st.who]
+          const target = signers[st.target].publicKey
+          const kinds = [
+            () => makeOp(who, 'member.join', s, hlc, deps, { invite: null, proof: null }),
+            () => makeOp(who, 'member.leave', s, hlc, deps, {}),
+            () => makeOp(who, 'member.kick', s, hlc, deps, { user: target }),
+            () => makeOp(who, 'role.set', s, hlc, deps, { user: target, role: 'moderator' }),
+            () => makeOp(who, 'member.ban', s, hlc, deps, { user: target }),
+            () => makeOp(who, 'member.unban', s, hlc, deps, { user: target })
+          ]
+          ops.push(kinds[st.kind]())
+        }
+        const byId = new Map(ops.map(o => [o.id, o]))
+        const history = (heads: string[]): Op[] => {
+          const seen = new Set<string>()
+          const stack = [...heads]
+          while (stack.length > 0) {
+            const id = stack.pop() as string
+            if (seen.has(id)) continue
+            seen.add(id)
+            stack.push(...(byId.get(id) as Op).deps)
+          }
+          return [...seen].map(id => byId.get(id) as Op)
+        }
+        // insert in causal order (by HLC), checking queries twice: half-way and at the end
+        const g = new AuthGraph()
+        const sorted = [...ops].sort((a, b) => orderKey(a.hlc, a.id) < orderKey(b.hlc, b.id) ? -1 : 1)
+        const check = (inserted: Set<string>): void => {
+          for (const q of queries) {
+            const heads = [...new Set(q.map(i => sorted[i % sorted.length].id))].filter(h => inserted.has(h))
+            if (heads.length === 0) continue
+            const got = g.stateAt(g.headsKeyFor(heads))
+            const want = sequential(history(heads))
+            for (const u of signers) {
+              const id = idToString(u.publicKey)
+              expect(got.roleOf(id)).toBe(want.roleOf(id))
+              expect(got.user(id)?.banned === true).toBe(want.banned.has(id))
+            }
+          }
+        }
+        const inserted = new Set<string>()
+        // causal order but not order-key order: deliver ops whose deps are in, preferring late keys first
+        const pending = [...sorted]
+        let n = 0
+        while (pending.length > 0) {
+          const idx = pending.findLastIndex(o => o.deps.every(d => inserted.has(d)))
+          const op = pending.splice(idx, 1)[0]
+          g.add(op, orderKey(op.hlc, op.id), op.type === 'space.create' ? '' : g.headsKeyFor(op.deps))
+          inserted.add(op.id)
+          if (++n === Math.floor(sorted.length / 2)) check(inserted)
+        }
+        check(inserted)
+      }
+    ), { numRuns: Number(process.env.PROP_RUNS ?? 150) })
   })
 
   it('a flood of backdated membership ops costs O(n) evaluations, not a replay each', async () => {
