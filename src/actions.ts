@@ -10,9 +10,10 @@ import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, P
 import { decodeToken, inviteProof, isToken, type InviteToken } from './core/invite.js'
 import { authorIn } from './member-actions.js'
 import { isIdString, idFromString } from './core/ids.js'
-import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS } from './core/op.js'
+import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS, type HistoryMode, type Op, type Payloads } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
 import { Replica } from './replica.js'
+import { KeyPendingError } from './key-manager.js'
 import { dialAddress } from './net/dial.js'
 import { fetchSpace, type FetchDeps } from './net/dht-join.js'
 import type { SyncProgress } from './net/sync-service.js'
@@ -63,11 +64,25 @@ function pick<T> (items: T[], query: string, idOf: (t: T) => string, nameOf: (t:
   throw new NotFoundError(`no ${what} matches ${quoted(q)}`)
 }
 
-/** Authors a `profile.set` in a space we are a member of, if our name there differs from the account's. */
+/**
+ * Authors a `profile.set` in a space we are a member of, if our name there differs from the
+ * account's. In a private space whose key has not reached us yet (just joined), it is set when the
+ * key arrives.
+ */
 async function ensureProfile (app: App, spaceId: string): Promise<void> {
   const state = app.store.spaces.get(spaceId)
   if (state == null || state.members.roleOf(app.account.userId) == null || state.nameOf(app.account.userId) === app.account.name) return
-  await app.replica.author('profile.set', spaceId, { name: app.account.name })
+  try {
+    await app.author('profile.set', spaceId, { name: app.account.name })
+  } catch (err) {
+    if (!(err instanceof KeyPendingError)) throw err
+    const retry = (s: string): void => {
+      if (s !== spaceId) return
+      app.keys.off('key', retry)
+      ensureProfile(app, spaceId).catch(e => { log('setting our name in %s failed: %s', spaceId, (e as Error).message) })
+    }
+    app.keys.on('key', retry)
+  }
 }
 
 /** Spaces this user is a member of (left and removed ones stay stored but are not listed). */
@@ -91,7 +106,8 @@ async function becomeMember (app: App, state: SpaceState, token: InviteToken | n
   }
   if (!state.byId.has(token.inviteId)) throw new NotFoundError('the peers reached do not know this invite yet (it may be newer than what they hold); try again in a moment')
   const proof = inviteProof(token.seed, state.info.spaceId, idFromString(self))
-  await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof })
+  // a private space's members publish their X25519 key with the join (the space's keys are boxed to it)
+  await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof, enc: app.keys.enc.publicKey })
 }
 
 /**
@@ -157,16 +173,31 @@ export const actions = {
     return { peers }
   },
 
-  /** `space create <name> [--public]`: invite-only unless `isPublic` (joined by id then). */
-  async spaceCreate (app: App, name: string | undefined, isPublic = false) {
+  /**
+   * `space create <name> [--public] [--history full|since-join]`: invite-only unless `isPublic`
+   * (joined by id then). An invite-only space is private: its name and content are sealed, its first
+   * epoch key is boxed to us (KeyManager); `history` says whether members who join later read what
+   * was said before (`full`, the default) or not.
+   */
+  async spaceCreate (app: App, name: string | undefined, isPublic = false, history: HistoryMode = 'full') {
     const n = checkName(name, 'space name')
-    const op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce(), public: isPublic })
+    let op: Op<'space.create'>
+    if (isPublic) {
+      op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce(), public: true })
+    } else {
+      const secret = app.keys.newSecret()
+      const plain = { nonce: Replica.nonce(), public: false as const, history, enc: app.keys.enc.publicKey }
+      const seal = await app.keys.sealer(null, 'space.create', plain, { name: n }, secret)
+      op = await app.replica.author('space.create', null, plain as unknown as Payloads['space.create'], { seal })
+      await app.keys.keep(op.spaceId, secret)
+      await app.keys.rotate(app.store.spaces.get(op.spaceId) as SpaceState, secret)
+    }
     app.topics.subscribe(op.spaceId)
     const state = app.store.spaces.get(op.spaceId) as SpaceState
     app.announcer.announce(op.spaceId)
     app.syncRelays(op.spaceId)
     await ensureProfile(app, op.spaceId)
-    return { ...await enterSpace(app, state), public: isPublic }
+    return { ...await enterSpace(app, state), public: isPublic, ...(isPublic ? {} : { history }) }
   },
 
   spaces (app: App) {

@@ -9,9 +9,12 @@ import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import type { PeerId } from '@libp2p/interface'
 import { type Account, defaultDataDir, loadOrCreateAccount } from './account.js'
-import { BadArgumentError, ListenError } from './errors.js'
+import { BadArgumentError, ListenError, PermissionError } from './errors.js'
 import { DEFAULT_RELAY, RelayClient } from './net/relay-client.js'
-import type { Op } from './core/op.js'
+import type { Op, OpType, Payloads } from './core/op.js'
+import type { SealableType } from './core/envelope.js'
+import { KeyManager, splitPayload } from './key-manager.js'
+import { KeyRing } from './store/keyring.js'
 import { Replica } from './replica.js'
 import { OpStore } from './store/op-store.js'
 import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
@@ -24,7 +27,7 @@ import { DhtService } from './dht/dht-service.js'
 import { Announcer } from './dht/announcer.js'
 import type { MessageView } from './views.js'
 import { eventsOf, type SpaceEventMap } from './space-events.js'
-import { MEMBERSHIP_TYPES } from './core/auth.js'
+import { MEMBERSHIP_TYPES, REASON_CODES } from './core/auth.js'
 import { PeerGuard } from './net/peer-guard.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 
@@ -75,6 +78,8 @@ export interface AppEvents {
   change: []
   /** A sync is bringing ops here (started, progress, done). */
   sync: [SyncProgress]
+  /** A key of a private space arrived: its sealed names and messages may be read now. */
+  key: [{ spaceId: string }]
   /** A relay refused to hold a space of ours (full, or our share taken): offline members cannot catch up through it. */
   'relay:refused': [{ peerId: string, spaceId: string }]
 }
@@ -119,6 +124,7 @@ export class App extends EventEmitter<AppEvents> {
     readonly announcer: Announcer,
     readonly relays: RelayClient,
     readonly guard: PeerGuard,
+    readonly keys: KeyManager,
     private readonly options: AppOptions
   ) {
     super()
@@ -137,6 +143,11 @@ export class App extends EventEmitter<AppEvents> {
       const guard = new PeerGuard()
       const replica = new Replica(store, account.signer, { guard })
       await replica.init()
+      const seed = account.privateKey.raw.subarray(0, 32)
+      const ring = new KeyRing(store.jsonSublevel('keys'), seed)
+      await ring.load()
+      store.setKeys(ring)
+      const keys = await KeyManager.create(replica, ring, seed, account.userId)
       if (options.relayOnly === true && (options.relays ?? []).length === 0) throw new BadArgumentError('--relay-only needs at least one --relay')
       const node = await createNode({
         privateKey: account.privateKey,
@@ -157,7 +168,7 @@ export class App extends EventEmitter<AppEvents> {
       const announcer = new Announcer(dht, store, bootstrapper)
       let app: App | undefined
       const relays = new RelayClient(node, options.relays ?? [DEFAULT_RELAY], (peerId, addr) => { app?.onRelay(peerId, addr) })
-      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, guard, options)
+      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, guard, keys, options)
       await app.run()
       return app
     } catch (err) {
@@ -187,6 +198,8 @@ export class App extends EventEmitter<AppEvents> {
     // Provider records only for spaces we are a member of (not ones we left, were removed from, or
     // fetched for a join that was refused).
     for (const [spaceId, state] of this.store.spaces) if (state.members.roleOf(this.account.userId) != null) this.announcer.announce(spaceId)
+    // keys of private spaces: publish ours where missing, open boxes, hand keys to members who lack them
+    void this.keys.catchUp([...this.store.spaces.values()])
     this.timer = setInterval(() => { this.antiEntropy() }, this.options.antiEntropyMs ?? 30_000)
     this.timer.unref()
   }
@@ -224,6 +237,7 @@ export class App extends EventEmitter<AppEvents> {
         .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
     })
     this.replica.on('op', (op, local) => { this.onOp(op, local) })
+    this.keys.on('key', (spaceId) => { this.emit('key', { spaceId }); this.emit('change') })
     // Publish where we append: an op authored here goes out as soon as it is applied in memory.
     this.replica.on('authored', (op) => { void this.topics.publish(op) })
     // A peer over its invalid-op limit is disconnected (and refused by the connection gater while blocked).
@@ -263,6 +277,7 @@ export class App extends EventEmitter<AppEvents> {
   private onOp (op: Op, local: boolean): void {
     const state = this.store.spaces.get(op.spaceId)
     if (state == null) return
+    void this.keys.onOp(op, state, local)
     // A removed user keeps the space as its context: what it tries next fails with FORBIDDEN and
     // says who removed it.
     for (const e of eventsOf(op, state, this.account.userId, local)) (this.emit as (name: string, data: unknown) => boolean)(e.name, e.data)
@@ -310,6 +325,22 @@ export class App extends EventEmitter<AppEvents> {
     }
   }
 
+  /**
+   * Authors an op in a space we hold (or, `spaceId` null, a new space). In a private space the
+   * content is sealed with the current epoch (rotating first if there is none usable); see
+   * KeyManager. Published as soon as it is applied (the `authored` event).
+   * @throws PermissionError, KeyPendingError, and the errors of `Replica.author`
+   */
+  async author<T extends OpType> (type: T, spaceId: string, payload: Payloads[T]): Promise<Op<T>> {
+    const state = this.store.spaces.get(spaceId) ?? null
+    if (state == null || !KeyManager.sealsType(state, type)) return await this.replica.author(type, spaceId, payload)
+    const { plain, body } = splitPayload(type as SealableType, payload as never)
+    // the space's rules first: a refused op needs no key (and says FORBIDDEN, not KEY_PENDING)
+    const denied = state.members.check({ type, author: this.account.userId, payload: { ...plain, sealed: {} } } as unknown as Op, state)
+    if (denied != null) throw new PermissionError(REASON_CODES[denied.reason] ?? 'FORBIDDEN', denied.reason, denied.message)
+    return await this.replica.author(type, spaceId, payload, { seal: await this.keys.sealer(state, type as SealableType, plain, body) })
+  }
+
   /** Stores the current space/channel so it survives a restart. */
   async setContext (context: Context): Promise<void> {
     this.context = context
@@ -332,6 +363,7 @@ export class App extends EventEmitter<AppEvents> {
     if (this.timer != null) clearInterval(this.timer)
     this.timer = undefined
     this.stopGapRepair?.()
+    this.keys.stop()
     this.announcer.stop()
     this.relays.stop()
     this.bootstrapper.stop()

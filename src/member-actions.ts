@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { App } from './app.js'
+import { KeyManager } from './key-manager.js'
 import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError } from './errors.js'
 import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_MESSAGE_CHARS, MAX_REACTION_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
 import { idFromString } from './core/ids.js'
@@ -66,7 +67,7 @@ function space (app: App): SpaceState {
  */
 export async function authorIn<T extends OpType> (app: App, state: SpaceState, type: T, payload: Payloads[T]): Promise<Op<T>> {
   try {
-    return await app.replica.author(type, state.info.spaceId, payload)
+    return await app.author(type, state.info.spaceId, payload)
   } catch (err) {
     const removal = state.members.removed.get(app.account.userId)
     if (err instanceof PermissionError && err.reason === 'not_member' && removal != null) {
@@ -219,7 +220,10 @@ export const memberActions = {
     const userId = pickUser(state, query)
     if (userId === app.account.userId && type !== 'member.unban') throw new BadArgumentError('to leave a space use `leave`')
     await authorIn(app, state, type, { user: idFromString(userId) })
-    return { userId, name: displayName(state, userId) }
+    // a private space re-keys with the removal: what is said from now on is sealed to the members left
+    const rekeyed = type !== 'member.unban' && KeyManager.seals(state) && state.members.roleOf(userId) == null
+    if (rekeyed) await app.keys.rotate(state)
+    return { userId, name: displayName(state, userId), ...(rekeyed ? { rekeyed: true } : {}) }
   },
 
   /** `leave`: leaves the current space (its data stays; an invite lets you back in). */

@@ -34,9 +34,14 @@ export const COMMANDS: Command[] = [
   { name: 'peers', usage: 'peers', help: 'connected peers', run: (app) => actions.peers(app) },
   {
     name: 'space create',
-    usage: 'space create <name> [--public]',
-    help: 'create a space (with a #general channel) and switch to it; invite-only unless --public',
-    run: async (app, a) => { const { rest: words, opts } = options(a, [], ['public']); return await actions.spaceCreate(app, rest(words), opts.public === 'true') }
+    usage: 'space create <name> [--public] [--history full|since-join]',
+    help: 'create a space (with a #general channel) and switch to it; private (end-to-end encrypted, invite-only) unless --public',
+    run: async (app, a) => {
+      const { rest: words, opts } = options(a, ['history'], ['public'])
+      if (opts.history != null && opts.history !== 'full' && opts.history !== 'since-join') throw new BadArgumentError('--history is full (members who join later read what was said before) or since-join')
+      if (opts.history != null && opts.public === 'true') throw new BadArgumentError('--history is for private spaces; a public space is readable by anyone')
+      return await actions.spaceCreate(app, rest(words), opts.public === 'true', (opts.history ?? 'full') as 'full' | 'since-join')
+    }
   },
   { name: 'spaces', aliases: ['space list'], usage: 'spaces', help: 'list your spaces', run: (app) => actions.spaces(app) },
   { name: 'space', usage: 'space <name or id prefix>', help: 'switch to a space', run: async (app, a) => await actions.spaceSwitch(app, rest(a)) },

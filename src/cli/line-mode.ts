@@ -41,6 +41,9 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
     if (json) emit({ type: 'event', event: 'sync', data: p })
     else if (p.phase === 'done') write(`synced ${p.received} op(s) of space ${p.spaceId.slice(0, 8)} from ${p.peerId} in ${p.ms} ms`)
   })
+  app.on('key', (data) => {
+    if (json) emit({ type: 'event', event: 'key', data })
+  })
   app.on('relay:refused', (data) => {
     if (json) emit({ type: 'event', event: 'relay:refused', data })
     else write(`relay ${data.peerId} refused to hold space ${data.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`)

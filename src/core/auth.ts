@@ -220,8 +220,13 @@ export function checkJoinExceptUses (r: MembershipReader, op: Op<'member.join'>)
  */
 export function checkMembership (r: MembershipReader, op: Op, messages: MessageLookup = NO_MESSAGES): Rejection | null {
   if (op.type === 'space.create') return null
+  const denied = checkPermission(r, op, messages)
   // A space created sealed never carries plaintext content (a buggy or hostile client cannot leak it).
-  if (r.sealed && SEALABLE_TYPES.has(op.type) && !isSealed(op.payload)) return no('bad_payload', `${op.type} of a private space must be sealed`)
+  if (denied == null && r.sealed && SEALABLE_TYPES.has(op.type) && !isSealed(op.payload)) return no('bad_payload', `${op.type} of a private space must be sealed`)
+  return denied
+}
+
+function checkPermission (r: MembershipReader, op: Op, messages: MessageLookup): Rejection | null {
   const author = op.author
   const role = roleIn(r, author)
   const needs = (action: keyof typeof PERMISSIONS): Rejection | null => rank(role) >= rank(PERMISSIONS[action])

@@ -121,14 +121,19 @@ describe('relay', () => {
 
     const bob = start('bob') // knows nothing but the token
     await bob.ready()
-    expect(await bob.ok(`join ${invite}`)).toEqual({ spaceId, name: 'Private' })
-    expect(texts(await bob.ok('messages'))).toEqual(['before you came'])
-    await bob.ok('send "hello, anyone?"')
-    await eventually(async () => (await r.health()).ops >= 7, 10_000, 50, 'relay stores bob\'s join, profile and message')
+    // The relay hands over the space (ciphertext) and stores the join; the key of this private
+    // space is with alice only, so until she is back bob sees neither the name nor the messages.
+    expect(await bob.ok(`join ${invite}`)).toEqual({ spaceId, name: '(private space)' })
+    expect((await bob.ok('messages')).messages.map((m: any) => m.locked)).toEqual([true])
+    await eventually(async () => (await r.health()).ops >= 6, 10_000, 50, 'relay stores bob\'s join')
 
-    // Alice comes back and learns of the join from the relay.
+    // Alice comes back, learns of the join from the relay and hands bob the key.
     const alice2 = start('alice', ['--relay', raddr])
     await alice2.ready()
+    await bob.waitFor(l => l.type === 'event' && l.event === 'key', 15_000)
+    expect(texts(await bob.ok('messages'))).toEqual(['before you came'])
+    expect((await bob.ok('context')).spaceName).toBe('Private')
+    await bob.ok('send "hello, anyone?"')
     await alice2.waitFor(l => l.event === 'message' && l.data.text === 'hello, anyone?', 10_000)
     expect((await alice2.ok('members')).members.map((m: any) => m.name).sort()).toEqual(['alice', 'bob'])
   })

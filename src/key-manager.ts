@@ -1,0 +1,383 @@
+/**
+ * Keys of private spaces (docs/PROTOCOL.md "Private spaces"), on top of the replica:
+ *
+ * - this user's X25519 key pair, derived from the account seed (RFC 9180 DeriveKeyPair), published
+ *   in every private space it creates or joins;
+ * - opening what is boxed to us: a `key.rotate` box (and the history it seals), a `key.share`, a
+ *   `dm.invite`; the secrets go to the key ring (sealed at rest);
+ * - sealing what we author: content ops of a private space take the *current* epoch (the usable
+ *   epoch with the highest (hlc, id), space-state.ts); with none usable, or one older than
+ *   KEY_MAX_AGE_MS, we rotate first;
+ * - handing the key to members who lack it: the inviter at once, any other key holder after a random
+ *   back-off (SHARE_BACKOFF_MS), unless someone did meanwhile; in a `since-join` space a new member
+ *   gets a new epoch (a rotate), not the old key.
+ *
+ * Nothing here decides validity: every peer (relays too) checks rotates and shares by the rules of
+ * core/auth.ts; this module only makes and opens boxes.
+ */
+import { EventEmitter } from 'node:events'
+import { decode, encode } from 'cborg'
+import { logger } from '@libp2p/logger'
+import { SpacewayError } from './errors.js'
+import { boxTo, deriveEncryptionKey, hkdf, historyKey, keyFingerprint, keyIdOf, open, openBox, seal, SECRET_BYTES, systemRandom, type EncryptionKeyPair, type RandomSource } from './core/crypto.js'
+import { sealPayload, type Bodies, type BodyKey, type Envelope, type SealableType } from './core/envelope.js'
+import { idFromString, idToString } from './core/ids.js'
+import { decodeToken, type InviteToken } from './core/invite.js'
+import { isSealed, SEALABLE_TYPES, type KeyBox, type Op, type OpType, type Payloads } from './core/op.js'
+import type { Epoch, SpaceState } from './core/space-state.js'
+import type { Replica, Sealer } from './replica.js'
+import type { KeyRing } from './store/keyring.js'
+
+const log = logger('spaceway:keys')
+
+/** An epoch older than this is not used to send: the sender rotates first, ms (7 days). */
+export const KEY_MAX_AGE_MS = 7 * 24 * 3600_000
+/** How long sending waits for the key of a space just joined before it fails with KEY_PENDING, ms. */
+export const KEY_WAIT_MS = 8000
+/** A member who is not the inviter waits a random time in this range before sharing a key, ms. */
+export const SHARE_BACKOFF_MS: [number, number] = [1500, 6000]
+
+/** The space's epoch key is not held here yet (a member who holds it shares it when online). */
+export class KeyPendingError extends SpacewayError {
+  static name = 'KeyPendingError'
+  constructor (message: string) { super('KEY_PENDING', message) }
+}
+
+const te = new TextEncoder()
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+const cat = (...parts: Array<Uint8Array | string>): Uint8Array => {
+  const bytes = parts.map(p => typeof p === 'string' ? te.encode(p) : p)
+  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0))
+  let at = 0
+  for (const b of bytes) { out.set(b, at); at += b.length }
+  return out
+}
+
+/** HPKE `info` of the boxes of a rotate: the space and the epoch's key id. */
+export function rotateBoxInfo (spaceId: string, keyId: Uint8Array): Uint8Array {
+  return cat('spaceway/key-box/v1\n', idFromString(spaceId), keyId)
+}
+/** HPKE `info` of a share of epoch `keyId` in a space. */
+export function shareBoxInfo (spaceId: string, keyId: Uint8Array): Uint8Array {
+  return cat('spaceway/key-share/v1\n', idFromString(spaceId), keyId)
+}
+/** HPKE `info` of a direct-message invite sent in a space. */
+export function dmBoxInfo (spaceId: string): Uint8Array {
+  return cat('spaceway/dm-invite/v1\n', idFromString(spaceId))
+}
+/** AAD of a rotate's history bundle. */
+function historyAad (spaceId: string, keyId: Uint8Array): Uint8Array {
+  return cat('spaceway/history/v1\n', idFromString(spaceId), keyId)
+}
+
+export interface KeyManagerEvents {
+  /** A key of `spaceId` arrived here: sealed bodies of it may open now. */
+  key: [spaceId: string]
+  /** A direct-message invite for us arrived in `spaceId` from `from` (a user id). */
+  'dm:invite': [{ spaceId: string, from: string, token: InviteToken }]
+}
+
+export class KeyManager extends EventEmitter<KeyManagerEvents> {
+  private readonly timers = new Map<string, NodeJS.Timeout>()
+  private stopped = false
+
+  private constructor (
+    private readonly replica: Replica,
+    private readonly ring: KeyRing,
+    /** This user's X25519 key pair. */
+    readonly enc: EncryptionKeyPair,
+    /** This user's id. */
+    readonly self: string,
+    private readonly random: RandomSource,
+    private readonly now: () => number
+  ) {
+    super()
+  }
+
+  /**
+   * @param accountSeed the account's 32-byte Ed25519 seed (the X25519 key is derived from it)
+   */
+  static async create (replica: Replica, ring: KeyRing, accountSeed: Uint8Array, self: string, options: { random?: RandomSource, now?: () => number } = {}): Promise<KeyManager> {
+    const enc = await deriveEncryptionKey(hkdf(accountSeed, 'spaceway/x25519/v1'))
+    return new KeyManager(replica, ring, enc, self, options.random ?? systemRandom, options.now ?? Date.now)
+  }
+
+  stop (): void {
+    this.stopped = true
+    for (const t of this.timers.values()) clearTimeout(t)
+    this.timers.clear()
+  }
+
+  /** True if content authored in `state` is sealed: a space created private, or one upgraded by a rotate. */
+  static seals (state: SpaceState): boolean {
+    return state.info.sealed === true || state.epochs.size > 0
+  }
+
+  /** Resolves true when a key of `spaceId` arrives within `ms`, false otherwise. */
+  private async keyArrives (spaceId: string, ms: number): Promise<boolean> {
+    return await new Promise<boolean>(resolve => {
+      const done = (ok: boolean): void => { clearTimeout(t); this.off('key', on); resolve(ok) }
+      const on = (s: string): void => { if (s === spaceId) done(true) }
+      const t = setTimeout(() => done(false), ms)
+      t.unref()
+      this.on('key', on)
+    })
+  }
+
+  /** A fresh epoch secret. */
+  newSecret (): Uint8Array {
+    return this.random(SECRET_BYTES)
+  }
+
+  /**
+   * Stores a secret of `spaceId` in the key ring; `received` (opened from a box sent to us) also
+   * emits `key`, so what it seals is shown.
+   */
+  async keep (spaceId: string, secret: Uint8Array, received = false): Promise<void> {
+    const { added } = await this.ring.add(spaceId, secret)
+    if (added && received) this.emit('key', spaceId)
+  }
+
+  /**
+   * The sealer for a content op of type `type` in `state` (or of a new space: `state` null, with
+   * its first epoch `secret`): plaintext fields `plain` stay in the envelope, `body` is sealed.
+   * @throws KeyPendingError if the current epoch of the space is not held here yet
+   */
+  async sealer<T extends SealableType> (state: SpaceState | null, type: T, plain: Record<string, unknown>, body: Bodies[T], secret?: Uint8Array): Promise<Sealer> {
+    const key = secret ?? (await this.sendKey(state as SpaceState)).secret
+    const keyId = keyIdOf(key)
+    let which: BodyKey
+    if (type === 'message.post') which = { kind: 'channel', channel: plain.channel as Uint8Array }
+    else if (type === 'message.edit' || type === 'message.react') {
+      const channel = state?.messageChannels.get(idToString(plain.message as Uint8Array))
+      if (channel == null) throw new SpacewayError('NOT_FOUND', 'that message is not held here')
+      which = { kind: 'channel', channel: idFromString(channel) }
+    } else if (type === 'profile.set') which = { kind: 'profile' }
+    else which = { kind: 'meta' }
+    return (env: Envelope) => sealPayload<T>(env, plain, body, key, keyId, which, this.random)
+  }
+
+  /**
+   * The epoch to send with in `state`: the current one if held and younger than KEY_MAX_AGE_MS;
+   * otherwise a new one (we rotate first).
+   * @throws KeyPendingError when the current epoch is usable but not held here
+   */
+  async sendKey (state: SpaceState, waitMs = KEY_WAIT_MS): Promise<{ epoch: Epoch, secret: Uint8Array }> {
+    const current = state.currentEpoch()
+    if (current != null) {
+      const secret = this.ring.get(current.keyId)
+      const young = this.now() - parseInt(current.key.slice(0, 12), 16) < KEY_MAX_AGE_MS
+      if (secret != null && young) return { epoch: current, secret }
+      if (secret == null && young) {
+        // Just joined: the inviter (or another member) is handing us the key; wait a moment.
+        if (waitMs > 0 && await this.keyArrives(state.info.spaceId, waitMs)) return await this.sendKey(state, 0)
+        throw new KeyPendingError('the key of this private space has not reached you yet: a member who holds it sends it when online (try again in a moment)')
+      }
+    }
+    const rotated = await this.rotate(state)
+    return { epoch: state.epochs.get(rotated.op.id) as Epoch, secret: rotated.secret }
+  }
+
+  /**
+   * Starts a new epoch in `state` (`first`: the secret the space's name was sealed with, for the
+   * first epoch of a space we create): a fresh secret boxed to every member with a key (the members at
+   * the rotate's causal point), and - unless the space is `since-join` - the earlier secrets we hold,
+   * sealed under the new epoch, so its holders read the history. Retried if the member list changes
+   * while the boxes are made.
+   * @throws PermissionError if we may not rotate (not a member); SpacewayError if it keeps failing
+   */
+  async rotate (state: SpaceState, first?: Uint8Array): Promise<{ op: Op<'key.rotate'>, secret: Uint8Array }> {
+    const spaceId = state.info.spaceId
+    for (let attempt = 0; ; attempt++) {
+      const secret = attempt === 0 && first != null ? first : this.newSecret()
+      const keyId = keyIdOf(secret)
+      const recipients = state.members.recipients()
+      const aad = idFromString(this.self)
+      const boxes: KeyBox[] = []
+      for (const r of recipients) {
+        const b = await boxTo(r.enc, secret, rotateBoxInfo(spaceId, keyId), aad)
+        boxes.push([keyFingerprint(r.enc), b.enc, b.ct])
+      }
+      const earlier = state.info.history === 'since-join' ? [] : this.ring.forSpace(spaceId).map(([, s]) => s)
+      const history = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier), this.random)
+      // our own secret first, so what we seal right after opens
+      await this.keep(spaceId, secret)
+      try {
+        const op = await this.replica.author('key.rotate', spaceId, { key: keyId, boxes, history })
+        log('rotated the key of %s: %d box(es)', spaceId, boxes.length)
+        return { op, secret }
+      } catch (err) {
+        if ((err as { reason?: string }).reason !== 'bad_recipients' || attempt >= 3) throw err
+      }
+    }
+  }
+
+  /**
+   * Shares epoch `epoch` of `state` with member `userId` (a `key.share` boxed to its key). Returns
+   * null (nothing sent) if we do not hold the epoch, the user has no key, or already holds it.
+   */
+  async share (state: SpaceState, epoch: Epoch, userId: string): Promise<Op<'key.share'> | null> {
+    const secret = this.ring.get(epoch.keyId)
+    const enc = state.members.user(userId)?.enc
+    if (secret == null || enc == null || state.holds(epoch, userId) || state.members.roleOf(userId) == null) return null
+    const keyId = Buffer.from(epoch.keyId, 'hex')
+    const b = await boxTo(enc, secret, shareBoxInfo(state.info.spaceId, keyId), cat(idFromString(this.self), idFromString(userId)))
+    const op = await this.replica.author('key.share', state.info.spaceId, { rotate: idFromString(epoch.rotate), to: idFromString(userId), box: [keyFingerprint(enc), b.enc, b.ct] })
+    log('shared key %s of %s with %s', epoch.keyId, state.info.spaceId, userId)
+    return op
+  }
+
+  /**
+   * Boxes a direct-message invite `token` (its text) to member `userId` of `state` and sends it there
+   * (`dm.invite`).
+   * @throws SpacewayError (NO_KEY) if the user has published no key in that space
+   */
+  async sendDmInvite (state: SpaceState, userId: string, token: string): Promise<Op<'dm.invite'>> {
+    const enc = state.members.user(userId)?.enc
+    if (enc == null) throw new SpacewayError('NO_KEY', 'that user has no encryption key in this space yet (their client publishes one when it next runs)')
+    const b = await boxTo(enc, te.encode(token), dmBoxInfo(state.info.spaceId), cat(idFromString(this.self), idFromString(userId)))
+    return await this.replica.author('dm.invite', state.info.spaceId, { to: idFromString(userId), box: [keyFingerprint(enc), b.enc, b.ct] })
+  }
+
+  /**
+   * Reacts to an op applied in `state`: opens boxes for us, hands keys to members who lack them.
+   * Never throws (failures are logged).
+   */
+  async onOp (op: Op, state: SpaceState, local: boolean): Promise<void> {
+    if (this.stopped) return
+    try {
+      switch (op.type) {
+        case 'key.rotate': await this.openRotate(state, op as Op<'key.rotate'>); this.scheduleShares(state); break
+        case 'key.share': await this.openShare(state, op as Op<'key.share'>); break
+        case 'dm.invite': if (!local) await this.openDmInvite(state, op as Op<'dm.invite'>); break
+        case 'member.join':
+        case 'member.key': if (op.author !== this.self) this.scheduleShare(state, op.author, op); break
+      }
+    } catch (err) {
+      log.error('handling %s %s failed: %s', op.type, op.id, (err as Error).message)
+    }
+  }
+
+  /** Opens our box of a rotate (if we are a recipient), then the history it seals. */
+  private async openRotate (state: SpaceState, op: Op<'key.rotate'>): Promise<void> {
+    const epoch = state.epochs.get(op.id)
+    if (epoch == null || this.ring.has(epoch.keyId)) { if (epoch != null) await this.openHistory(state, op, this.ring.get(epoch.keyId) as Uint8Array); return }
+    const i = epoch.recipients.indexOf(this.self)
+    if (i < 0) return
+    const [, enc, ct] = op.payload.boxes[i]
+    const secret = await openBox(this.enc, { enc, ct }, rotateBoxInfo(state.info.spaceId, op.payload.key), op.authorKey)
+    if (hex(keyIdOf(secret)) !== epoch.keyId) throw new SpacewayError('BAD_KEY', `the box of rotate ${op.id} does not hold its key`)
+    await this.keep(state.info.spaceId, secret, true)
+    await this.openHistory(state, op, secret)
+  }
+
+  /** Opens the earlier secrets a rotate seals under its epoch (full-history spaces). */
+  private async openHistory (state: SpaceState, op: Op<'key.rotate'>, secret: Uint8Array): Promise<void> {
+    const h = op.payload.history
+    if (h == null) return
+    const earlier = decode(open(historyKey(secret), historyAad(state.info.spaceId, op.payload.key), h)) as unknown
+    if (!Array.isArray(earlier)) return
+    for (const s of earlier) if (s instanceof Uint8Array && s.length === SECRET_BYTES) await this.keep(state.info.spaceId, s, true)
+  }
+
+  /** Opens a share addressed to us, then the history of its epoch. */
+  private async openShare (state: SpaceState, op: Op<'key.share'>): Promise<void> {
+    if (idToString(op.payload.to) !== this.self) return
+    const epoch = state.epochs.get(idToString(op.payload.rotate))
+    if (epoch == null || this.ring.has(epoch.keyId)) return
+    const keyId = Buffer.from(epoch.keyId, 'hex')
+    const [, enc, ct] = op.payload.box
+    const secret = await openBox(this.enc, { enc, ct }, shareBoxInfo(state.info.spaceId, keyId), Buffer.concat([op.authorKey, op.payload.to]))
+    if (hex(keyIdOf(secret)) !== epoch.keyId) throw new SpacewayError('BAD_KEY', `share ${op.id} does not hold the key it names`)
+    await this.keep(state.info.spaceId, secret, true)
+    const rotate = await this.replica.store.getOps([epoch.rotate])
+    const r = rotate.get(epoch.rotate) as Op<'key.rotate'> | undefined
+    if (r != null) await this.openHistory(state, r, secret)
+  }
+
+  private async openDmInvite (state: SpaceState, op: Op<'dm.invite'>): Promise<void> {
+    if (idToString(op.payload.to) !== this.self) return
+    const [, enc, ct] = op.payload.box
+    const bytes = await openBox(this.enc, { enc, ct }, dmBoxInfo(state.info.spaceId), Buffer.concat([op.authorKey, op.payload.to]))
+    const token = decodeToken(new TextDecoder().decode(bytes))
+    this.emit('dm:invite', { spaceId: state.info.spaceId, from: op.author, token })
+  }
+
+  /**
+   * Hands the current key to `userId` who just joined (or published a key) in `state`: at once if
+   * we invited them (`op` used our invite), else after a random back-off, unless someone did. In a
+   * `since-join` space the new member gets a new epoch instead.
+   */
+  private scheduleShare (state: SpaceState, userId: string, op?: Op): void {
+    if (!KeyManager.seals(state) || state.members.roleOf(userId) == null || state.members.roleOf(this.self) == null) return
+    const current = state.currentEpoch()
+    if (current == null || !this.ring.has(current.keyId) || state.holds(current, userId)) return
+    const inviteId = op?.type === 'member.join' ? (op as Op<'member.join'>).payload.invite : null
+    const mine = inviteId != null && state.members.invites.get(idToString(inviteId))?.createdBy === this.self
+    const key = `${state.info.spaceId}/${userId}`
+    if (this.timers.has(key)) return
+    const [lo, hi] = SHARE_BACKOFF_MS
+    const delay = mine ? 0 : lo + Math.floor(this.random(2).reduce((a, b) => a * 256 + b, 0) / 65536 * (hi - lo))
+    const t = setTimeout(() => {
+      this.timers.delete(key)
+      if (this.stopped) return
+      const cur = state.currentEpoch()
+      if (cur == null || state.holds(cur, userId) || state.members.roleOf(userId) == null) return
+      const job = state.info.history === 'since-join' ? this.rotate(state) : this.share(state, cur, userId)
+      job.catch(err => { log('handing the key of %s to %s failed: %s', state.info.spaceId, userId, (err as Error).message) })
+    }, delay)
+    t.unref()
+    this.timers.set(key, t)
+  }
+
+  /** After a rotate: members of the space who do not hold the new current key get it too. */
+  private scheduleShares (state: SpaceState): void {
+    const current = state.currentEpoch()
+    if (current == null) return
+    for (const m of state.members.recipients()) if (m.userId !== this.self && !state.holds(current, m.userId)) this.scheduleShare(state, m.userId)
+  }
+
+  /**
+   * At start: in every private space we are a member of, publish our key if the space has none of
+   * ours (a space made before encryption), open boxes for us not opened yet, and hand the current
+   * key to members who lack it.
+   */
+  async catchUp (spaces: Iterable<SpaceState>): Promise<void> {
+    for (const state of spaces) {
+      if (state.members.roleOf(this.self) == null) continue
+      const privateSpace = !state.members.isPublic && !state.members.legacy
+      try {
+        if (privateSpace && state.members.user(this.self)?.enc == null) await this.replica.author('member.key', state.info.spaceId, { enc: this.enc.publicKey })
+        const missing = [...state.epochs.values()].filter(e => !this.ring.has(e.keyId) && (e.recipients.includes(this.self) || e.shares.has(this.self)))
+        if (missing.length > 0) {
+          const ops = await this.replica.store.getOps(missing.flatMap(e => [e.rotate, ...(e.shares.has(this.self) ? [e.shares.get(this.self) as string] : [])]))
+          for (const op of ops.values()) await this.onOp(op, state, false)
+        }
+        this.scheduleShares(state)
+      } catch (err) {
+        log.error('catching up with the keys of %s failed: %s', state.info.spaceId, (err as Error).message)
+      }
+    }
+  }
+
+  /** True if content ops of `type` in `state` are sealed when authored. */
+  static sealsType (state: SpaceState | null, type: OpType): boolean {
+    return state != null && SEALABLE_TYPES.has(type) && KeyManager.seals(state)
+  }
+}
+
+/** The plaintext fields (ids) and the secret body of a sealable payload. */
+export function splitPayload<T extends SealableType> (type: T, payload: Payloads[T]): { plain: Record<string, unknown>, body: Bodies[T] } {
+  const p = payload as Record<string, unknown>
+  if (isSealed(p)) throw new SpacewayError('INTERNAL', 'payload is sealed already')
+  switch (type) {
+    case 'message.post': {
+      const { text, ...plain } = p
+      return { plain, body: { text } as Bodies[T] }
+    }
+    case 'message.edit': return { plain: { message: p.message }, body: { text: p.text } as Bodies[T] }
+    case 'message.react': return { plain: { message: p.message }, body: { emoji: p.emoji, on: p.on } as Bodies[T] }
+    case 'channel.rename': return { plain: { channel: p.channel }, body: { name: p.name } as Bodies[T] }
+    default: return { plain: {}, body: { name: p.name } as Bodies[T] }
+  }
+}
