@@ -10,6 +10,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Hlc } from '../src/core/hlc.js'
+import { syncIdOf } from '../src/core/rendezvous.js'
 import { idFromString, idToString } from '../src/core/ids.js'
 import { createOp, decodeOp, type Op, type OpType, type Payloads } from '../src/core/op.js'
 import { Signer } from '../src/core/signing.js'
@@ -83,7 +84,7 @@ export async function pushOps (node: SpacewayNode, peer: string, spaceId: string
   let ch: RawSync
   try {
     ch = await rawSync(node, peer, signal)
-    await ch.send({ t: 'rec', space: spaceId, ranges: [{ upper: null, mode: 'ids', ids: list }], want: [] })
+    await ch.send({ t: 'rec', space: syncIdOf(spaceId), ranges: [{ upper: null, mode: 'ids', ids: list }], want: [] })
   } catch (err) {
     return { written, received, outcome: `refused (${(err as Error).message})` }
   }
@@ -114,7 +115,7 @@ export async function pushOps (node: SpacewayNode, peer: string, spaceId: string
  */
 export async function pullAll (node: SpacewayNode, peer: string, spaceId: string): Promise<{ ops: Uint8Array[], bytes: number }> {
   const ch = await rawSync(node, peer)
-  await ch.send({ t: 'rec', space: spaceId, ranges: [{ upper: null, mode: 'ids', ids: [] }], want: [] })
+  await ch.send({ t: 'rec', space: syncIdOf(spaceId), ranges: [{ upper: null, mode: 'ids', ids: [] }], want: [] })
   const ops: Uint8Array[] = []
   let bytes = 0
   for (;;) {

@@ -51,6 +51,7 @@ import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { decode, encode } from 'cborg'
 import { idFromString, idToString } from '../src/core/ids.js'
+import { syncIdOf } from '../src/core/rendezvous.js'
 import { decodeToken, inviteProof } from '../src/core/invite.js'
 import { decodeOp, type Op } from '../src/core/op.js'
 import type { SpacewayNode } from '../src/net/node.js'
@@ -405,7 +406,7 @@ async function endlessReconciliation (ctx: Ctx, report: Report): Promise<void> {
       let ch
       try { ch = await rawSync(evil, ctx.relayPeer, AbortSignal.timeout(15_000)) } catch { break }
       for (; rounds < 200; rounds++) {
-        const rec = { t: 'rec' as const, space: ctx.spaceId, ranges: [{ upper: null, mode: 'fp' as const, fp: new Uint8Array(randomBytes(16)) }], want: ids }
+        const rec = { t: 'rec' as const, space: syncIdOf(ctx.spaceId), ranges: [{ upper: null, mode: 'fp' as const, fp: new Uint8Array(randomBytes(16)) }], want: ids }
         sent += encodeSyncMessage(rec).length
         try { await ch.send(rec) } catch { break }
         let m = await ch.next()

@@ -24,6 +24,7 @@ import { Announcer } from '../src/dht/announcer.js'
 import { serveMetrics, relayMetrics, type Health } from './metrics.js'
 import { repairGaps } from '../src/net/gap-repair.js'
 import { PeerGuard } from '../src/net/peer-guard.js'
+import { spaceAccess } from '../src/net/access.js'
 import { PeerBuckets } from './rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 
@@ -140,6 +141,8 @@ export class RelayServer {
       const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))
       const sync = new SyncService(node, replica, {
         maxMessageBytes: options.maxMessageBytes,
+        // private spaces: ciphertext to members (and joiners with an invite) only
+        access: spaceAccess(replica, () => false),
         adoption: {
           // a slot is taken only once the space's valid space.create is in hand (sync-service.ts)
           mayAdopt: (spaceId, peer) => {

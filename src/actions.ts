@@ -110,6 +110,19 @@ async function becomeMember (app: App, state: SpaceState, token: InviteToken | n
   await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof, enc: app.keys.enc.publicKey })
 }
 
+/** The error to show when the holders of a private space keep it from us, for the reasons they gave. */
+function refusalError (reasons: string[]): PermissionError | null {
+  const order: Array<[string, string, string]> = [
+    ['invite_revoked', 'INVITE_REVOKED', 'this invite was revoked'],
+    ['invite_expired', 'INVITE_EXPIRED', 'this invite has expired'],
+    ['invite_exhausted', 'INVITE_EXHAUSTED', 'this invite has no uses left'],
+    ['bad_invite', 'FORBIDDEN', 'the invite secret does not match'],
+    ['invite_only', 'FORBIDDEN', 'this space is private (invite-only): ask a member for an invite (`invite create`) and `join <invite>`']
+  ]
+  for (const [reason, code, message] of order) if (reasons.includes(reason)) return new PermissionError(code, reason, message)
+  return null
+}
+
 /**
  * What fetching a space (net/dht-join.ts) needs from the App. `arrived`: the space is here, and so
  * is the token's invite if there is one (a peer with an older copy does not end the search).
@@ -247,12 +260,21 @@ export const actions = {
     // each with a short deadline to answer: the first that hands the space over wins (a silent peer
     // costs PROVIDER_ANSWER_MS, concurrently with the others, not the whole join).
     let fetchError: unknown
+    // A private space is served only to members, and to a joiner proving it holds an invite.
+    if (token != null) app.joinAuth.set(spaceId, { invite: idFromString(token.inviteId), proof: inviteProof(token.seed, spaceId, idFromString(app.account.userId)) })
+    const refusals = new Set<string>()
+    const onRefused = (_peer: string, s: string, reason: string): void => { if (s === spaceId) refusals.add(reason) }
+    app.sync.on('refused', onRefused)
     await fetchSpace(fetchDeps(app, spaceId, token), spaceId, { peers: peers.map(p => ({ id: peerIdFromString(p), multiaddrs: [] })), signal })
       .catch(err => { fetchError = err })
+      .finally(() => { app.joinAuth.delete(spaceId); app.sync.off('refused', onRefused) })
     const state = app.store.spaces.get(spaceId)
     if (state == null) {
       await app.replica.unmarkJoining(spaceId)
       app.topics.unsubscribe(spaceId)
+      // holders of a private space said why they keep it from us: an invite that is used up...
+      const refusal = refusalError([...refusals])
+      if (refusal != null) throw refusal
       if (fetchError instanceof SpacewayError && fetchError.code === 'TIMEOUT') throw fetchError
       const why = fetchError instanceof Error ? sanitizeText(fetchError.message) : 'no member answered'
       throw new NotFoundError(`space ${spaceId} not found: ${why}`)

@@ -19,7 +19,9 @@ import { Replica } from './replica.js'
 import { OpStore } from './store/op-store.js'
 import { createNode, DHT_PROTOCOL, type SpacewayNode } from './net/node.js'
 import { SyncService, type SyncProgress } from './net/sync-service.js'
-import { SpaceTopics, spaceIdOfTopic } from './net/topics.js'
+import { spaceAccess } from './net/access.js'
+import type { JoinAuth } from './sync/messages.js'
+import { SpaceTopics } from './net/topics.js'
 import { repairGaps } from './net/gap-repair.js'
 import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
 import { Bootstrapper } from './dht/bootstrapper.js'
@@ -107,6 +109,8 @@ function relayOnlyDialFilter (relays: string[]): (ma: { toString: () => string }
 
 export class App extends EventEmitter<AppEvents> {
   context: Context = { spaceId: null, channelId: null }
+  /** Credentials of spaces being joined with an invite (sync sessions open with them). */
+  readonly joinAuth = new Map<string, JoinAuth>()
   private timer?: NodeJS.Timeout
   private stopGapRepair: (() => void) | undefined
 
@@ -160,13 +164,16 @@ export class App extends EventEmitter<AppEvents> {
         guard,
         trustLoopback: options.trustLoopback
       })
-      const sync = new SyncService(node, replica)
+      let app: App | undefined
+      const sync = new SyncService(node, replica, {
+        access: spaceAccess(replica, (peer) => app?.relays.isRelay(peer) === true),
+        joinAuth: (spaceId) => app?.joinAuth.get(spaceId)
+      })
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
       await pool.load()
       const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap, intervalMs: options.dhtCheckMs })
       const dht = new DhtService(node, bootstrapper, options.dhtTimeoutMs)
       const announcer = new Announcer(dht, store, bootstrapper)
-      let app: App | undefined
       const relays = new RelayClient(node, options.relays ?? [DEFAULT_RELAY], (peerId, addr) => { app?.onRelay(peerId, addr) })
       app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, guard, keys, options)
       await app.run()
@@ -248,7 +255,7 @@ export class App extends EventEmitter<AppEvents> {
     this.replica.on('rejected', (reason, source, message) => { this.emit('op:rejected', { reason, peerId: source ?? null, message }) })
     this.sync.on('progress', (p) => { this.emit('sync', p) })
     this.sync.on('synced', (peer, stats) => {
-      if (!this.relays.isRelay(peer)) return
+      if (!this.relays.isRelay(peer) || !this.store.spaces.has(stats.spaceId)) return
       // A relay that answers `unknown` for a space we hold refused to hold it: say so.
       if (this.relays.synced(peer, stats.spaceId, stats.outcome !== 'unknown')) this.emit('relay:refused', { peerId: peer, spaceId: stats.spaceId })
     })
@@ -262,7 +269,7 @@ export class App extends EventEmitter<AppEvents> {
       if (!(this.relays.isRelay(peer) || this.node.peerId.toString() < peer)) return
       const seen = Date.now()
       for (const { topic, subscribe } of evt.detail.subscriptions) {
-        const spaceId = spaceIdOfTopic(topic)
+        const spaceId = this.topics.spaceOf(topic)
         if (!subscribe || spaceId == null || !this.store.spaces.has(spaceId)) continue
         const timer = setTimeout(() => {
           if (this.sync.openedBySince(peer, spaceId, seen - SUBSCRIBER_SYNC_WINDOW_MS)) return

@@ -25,6 +25,7 @@ import { Holdback, type HOLDBACK_DEFAULTS } from './core/holdback.js'
 import { idFromString, idToString } from './core/ids.js'
 import { createOp, decodeOp, MAX_DEPS, type Op, type OpType, type Payloads } from './core/op.js'
 import { splitOrderKey } from './core/order.js'
+import { syncIdOf } from './core/rendezvous.js'
 import type { Signer } from './core/signing.js'
 import type { SpaceState } from './core/space-state.js'
 import type { Envelope } from './core/envelope.js'
@@ -132,6 +133,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private readonly joining = new Set<string>()
   private readonly clocks = new Map<string, HybridClock>()
   private readonly rejectedIds: BoundedMap<string, string>
+  /** Sync id -> space id of the spaces held or wanted (see `spaceOfSync`), as of `bySyncIdAt`. */
+  private readonly bySyncId = new Map<string, string>()
+  private bySyncIdAt = -1
+  /** Bumped whenever a space is added or wanted. */
+  private spacesVersion = 0
   /** Space id -> when an op of it with missing deps was last not admitted to the holdback (ms). */
   private readonly unadmitted = new BoundedMap<string, number>(1000)
   private readonly now: () => number
@@ -244,7 +250,22 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   async want (spaceId: string): Promise<void> {
     if (this.store.spaces.has(spaceId) || this.joining.has(spaceId)) return
     this.joining.add(spaceId)
+    this.spacesVersion++
     await this.store.setMeta(`joining!${spaceId}`, this.now()).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
+  }
+
+  /**
+   * The space (held or wanted) a sync session names by `syncId` (core/rendezvous.ts), if any. The
+   * table is rebuilt when a space was added since (cheap: one hash per space).
+   */
+  spaceOfSync (syncId: string): string | undefined {
+    if (this.bySyncIdAt !== this.spacesVersion) {
+      this.bySyncId.clear()
+      for (const s of new Set([...this.store.spaces.keys(), ...this.joining])) this.bySyncId.set(syncIdOf(s), s)
+      this.bySyncIdAt = this.spacesVersion
+    }
+    const hit = this.bySyncId.get(syncId)
+    return hit != null && this.wants(hit) ? hit : undefined
   }
 
   /** Number of spaces held or being joined. */
@@ -519,6 +540,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       }
       const s = this.store.stage(op)
       if (s == null) continue
+      if (s.isNew) this.spacesVersion++
       staged.push(s)
       this.clockFor(op.spaceId).observe(op.hlc)
       todo.push(...this.holdback.applied(op.id))
@@ -631,6 +653,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       }
       const s = this.store.stage(op)
       if (s != null) staged.push({ ...s, local: true })
+      if (s?.isNew === true) this.spacesVersion++
       this.emit('authored', op)
       t2 = performance.now()
       return { op, committed: this.commit(staged) }

@@ -113,9 +113,11 @@ export class Announcer extends EventEmitter<{ change: [AnnouncementState] }> {
     state.nextAttemptAt = null
     try {
       const create = decodeOp(bytes, { verify: false }) as Op<'space.create'>
+      // a private space publishes no descriptor: only provider records under a hash of its id
+      const isPublic = (create.payload as { public?: boolean }).public !== false
       const [providers] = await Promise.all([
         this.dht.provide(await spaceCid(spaceId), `space ${spaceId}`),
-        this.dht.put(descriptorKey(spaceId), encodeDescriptor(create), `descriptor of space ${spaceId}`)
+        isPublic ? this.dht.put(descriptorKey(spaceId), encodeDescriptor(create), `descriptor of space ${spaceId}`) : Promise.resolve(0)
       ])
       state.status = 'done'
       state.providers = providers

@@ -3,9 +3,10 @@
  *
  * - Provider records: each member provides the CID `space-cid(id)` = CIDv1(raw, sha256(
  *   "spaceway/space/v1/" + space id)); `join` looks up its providers.
- * - The space descriptor record, key `/spaceway/space/<space id>`: CBOR `{v: 1, op: bytes}` where
- *   `op` is the space's signed `space.create` op. It is self-certifying: the op's id must equal the
- *   id in the key and its Ed25519 signature must verify, so it carries the name, the creator and the
+ * - The space descriptor record of a public space, key `/spaceway/space/<hash of the space id>`:
+ *   CBOR `{v: 1, op: bytes}` where `op` is the space's signed `space.create` op. It is
+ *   self-certifying: the hash of the op's id must equal the id in the key and its Ed25519 signature
+ *   must verify, so it carries the name, the creator and the
  *   creation time, and nobody can forge or alter it. Every valid record for a key is the same op;
  *   the selector takes the one with the newest HLC (so a future descriptor version can supersede).
  */
@@ -17,6 +18,7 @@ import { InvalidOpError } from '../errors.js'
 import { compareHlc } from '../core/hlc.js'
 import { decodeOp, type Op } from '../core/op.js'
 import { isIdString } from '../core/ids.js'
+import { descriptorIdOf } from '../core/rendezvous.js'
 
 /** DHT key namespace (the first path part validators and selectors are registered under). */
 export const NAMESPACE = 'spaceway'
@@ -27,9 +29,12 @@ export async function spaceCid (spaceId: string): Promise<CID> {
   return CID.createV1(raw.code, digest)
 }
 
-/** DHT key of a space's descriptor record. */
+/**
+ * DHT key of a space's descriptor record: `/spaceway/space/<descriptor id>`, a hash of the space id
+ * (core/rendezvous.ts), so the key does not name the space. Only public spaces publish one.
+ */
 export function descriptorKey (spaceId: string): Uint8Array {
-  return new TextEncoder().encode(`/${NAMESPACE}/space/${spaceId}`)
+  return new TextEncoder().encode(`/${NAMESPACE}/space/${descriptorIdOf(spaceId)}`)
 }
 
 /** The record value for a space: its `space.create` op, wrapped. */
@@ -56,7 +61,7 @@ export function decodeDescriptor (key: Uint8Array, value: Uint8Array): Op<'space
   const w = wrapped as { v?: unknown, op?: unknown }
   if (w?.v !== 1 || !(w.op instanceof Uint8Array)) throw new InvalidOpError('bad_shape', 'descriptor must be {v: 1, op: bytes}')
   const op = decodeOp(w.op)
-  if (op.type !== 'space.create' || op.id !== parts[3]) throw new InvalidOpError('bad_payload', 'descriptor op is not the space.create of this space')
+  if (op.type !== 'space.create' || descriptorIdOf(op.id) !== parts[3]) throw new InvalidOpError('bad_payload', 'descriptor op is not the space.create of this space')
   return op as Op<'space.create'>
 }
 

@@ -15,7 +15,8 @@ import { BoundedMap } from '../core/bounded.js'
 import { decodeOp, type Op } from '../core/op.js'
 import { TokenBucket } from './peer-guard.js'
 import type { Replica } from '../replica.js'
-import { decodeSyncMessage, encodeSyncMessage, MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL } from '../sync/messages.js'
+import { decodeSyncMessage, encodeSyncMessage, MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL, type JoinAuth } from '../sync/messages.js'
+import { syncIdOf } from '../core/rendezvous.js'
 import { syncAsInitiator, syncAsResponder, type SyncChannel, type SyncHost, type SyncStats } from '../sync/session.js'
 import type { SpacewayNode } from './node.js'
 
@@ -64,7 +65,11 @@ export interface SyncServiceOptions {
    * `space.create` - the first op of the space in (HLC, id) order - arrived and verified. A peer
    * that sends anything else first has its session reset, and nothing is held.
    */
-  adoption?: { mayAdopt: (spaceId: string, peer: string) => boolean, adopted: (spaceId: string, peer: string) => void }
+  adoption?: { mayAdopt: (syncId: string, peer: string) => boolean, adopted: (spaceId: string, peer: string) => void }
+  /** Who may reconcile a private space with us (default: anyone). */
+  access?: SpaceAccess
+  /** The credential to open sessions with on a space we are joining (its invite proof). */
+  joinAuth?: (spaceId: string) => JoinAuth | undefined
   /** Largest sync message accepted, bytes (default 4 MiB). */
   maxMessageBytes?: number
   /** Session and bandwidth budgets (default SYNC_LIMITS). */
@@ -78,49 +83,73 @@ export interface SyncServiceEvents {
   progress: [SyncProgress]
   /** Bytes of sync messages sent to `peer` (every message, whether its session ends well or not). */
   sent: [peerId: string, bytes: number]
+  /** A peer refused to reconcile a space with us, saying why (`invite_only`, `invite_exhausted`...). */
+  refused: [peerId: string, spaceId: string, reason: string]
   /** A session failed (timeout, protocol violation, stream reset); its stream was reset. */
   failed: [peerId: string, error: Error]
 }
 
 /**
- * Builds the replica-backed SyncHost for one session with `peer` (which tags ingested ops for
- * budgets, logs and gap repair). With `adoption`, a space the peer hands over is held only once its
- * valid `space.create` arrived (see SyncServiceOptions.adoption).
+ * Who may reconcile a space with us: `peer` (a PeerId), for `spaceId`, with the credential it sent
+ * (a joiner's). Null: it may; else the reason it may not (the space is kept from it entirely:
+ * nothing served, nothing pushed; the reason is sent back in `unknown`).
  */
-export function replicaSyncHost (replica: Replica, peer: string, adoption?: SyncServiceOptions['adoption'], onIngest?: (spaceId: string, ops: number) => void): SyncHost {
+export type SpaceAccess = (peer: string, spaceId: string, auth?: JoinAuth) => string | null
+
+/**
+ * Builds the replica-backed SyncHost for one session with `peer` (which tags ingested ops for
+ * budgets, logs and gap repair). Sessions name spaces by sync id (core/rendezvous.ts); the host
+ * maps them to the spaces held or wanted. With `adoption`, a space the peer hands over is held only
+ * once its valid `space.create` arrived (see SyncServiceOptions.adoption); with `access`, a private
+ * space is reconciled only with who may have it.
+ */
+export function replicaSyncHost (replica: Replica, peer: string, options: { adoption?: SyncServiceOptions['adoption'], access?: SpaceAccess, joinAuth?: (spaceId: string) => JoinAuth | undefined } = {}, onIngest?: (spaceId: string, ops: number) => void): SyncHost {
+  const { adoption, access } = options
   const provisional = new Set<string>()
   // Range-based reconciliation may bring an op before its deps (they sit in a range resolved in a
   // later round). Ops not admitted for that reason are tried once more when the session ends.
   const retry = new Map<string, Uint8Array[]>()
   let retryCount = 0
+  const space = (syncId: string): string | undefined => replica.spaceOfSync(syncId)
   return {
-    keys: (spaceId) => {
-      const state = replica.store.spaces.get(spaceId)
+    keys: (syncId) => {
+      const spaceId = space(syncId)
+      const state = spaceId == null ? undefined : replica.store.spaces.get(spaceId)
       if (state != null) return state.items
-      return replica.wants(spaceId) || provisional.has(spaceId) ? [] : null
+      return spaceId != null || provisional.has(syncId) ? [] : null
     },
-    adopt: (spaceId, peerHasOps) => {
-      if (!peerHasOps || adoption?.mayAdopt(spaceId, peer) !== true) return false
-      provisional.add(spaceId)
+    admit: (syncId, auth) => {
+      const spaceId = space(syncId)
+      return spaceId == null || access == null ? null : access(peer, spaceId, auth)
+    },
+    auth: (syncId) => {
+      const spaceId = space(syncId)
+      return spaceId == null ? undefined : options.joinAuth?.(spaceId)
+    },
+    adopt: (syncId, peerHasOps) => {
+      if (!peerHasOps || adoption?.mayAdopt(syncId, peer) !== true) return false
+      provisional.add(syncId)
       return true
     },
-    getOps: async (spaceId, ids) => {
-      const state = replica.store.spaces.get(spaceId)
+    getOps: async (syncId, ids) => {
+      const spaceId = space(syncId)
+      const state = spaceId == null ? undefined : replica.store.spaces.get(spaceId)
       if (state == null) return []
       const keys = ids.map(id => state.byId.get(id)).filter((k): k is string => k != null).sort()
       const bytes = await replica.store.getManyBytes(keys.map(k => splitOrderKey(k).id))
       return bytes.filter((b): b is Uint8Array => b != null)
     },
-    ingest: async (ops, spaceId) => {
-      if (provisional.has(spaceId)) {
-        provisional.delete(spaceId)
-        if (!replica.wants(spaceId)) {
+    ingest: async (ops, syncId) => {
+      if (provisional.has(syncId)) {
+        provisional.delete(syncId)
+        if (space(syncId) == null) {
           let create: Op | undefined
           try { create = decodeOp(ops[0] ?? new Uint8Array()) } catch {}
-          if (create?.type !== 'space.create' || create.id !== spaceId) throw new SyncProtocolError(`space ${spaceId} handed over without its space.create first`)
-          adoption?.adopted(spaceId, peer)
+          if (create?.type !== 'space.create' || syncIdOf(create.id) !== syncId) throw new SyncProtocolError(`space ${syncId} handed over without its space.create first`)
+          adoption?.adopted(create.id, peer)
         }
       }
+      const spaceId = space(syncId) ?? syncId
       const results = await replica.ingest(ops, peer)
       results.forEach((r, i) => {
         if (r.reason !== 'not_admitted' || retryCount >= MAX_RETRIED_OPS) return
@@ -222,7 +251,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     let received = 0
     let lastReport = 0
     let spaceOf = ''
-    const base = replicaSyncHost(this.replica, peer, this.options.adoption, (spaceId, n) => {
+    const base = replicaSyncHost(this.replica, peer, this.options, (spaceId, n) => {
       spaceOf = spaceId
       if (received === 0) this.emit('progress', { phase: 'started', peerId: peer, spaceId, received: 0, ms: Date.now() - start })
       received += n
@@ -234,14 +263,15 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const host: SyncHost = {
       ...base,
       maySend: (bytes) => this.maySend(peer, bytes),
-      keys: (spaceId) => {
-        if (role === 'responder') {
+      keys: (syncId) => {
+        const spaceId = this.replica.spaceOfSync(syncId)
+        if (role === 'responder' && spaceId != null) {
           this.lastInbound.set(`${peer}/${spaceId}`, start)
           // We are pulling this space from this very peer right now (joining it): its push would
           // send the whole history a second time. Our own session covers both directions.
           if (!this.replica.store.spaces.has(spaceId) && this.running.has(`${peer}/${spaceId}`)) return null
         }
-        return base.keys(spaceId)
+        return base.keys(syncId)
       }
     }
     const finish = (stats: SyncStats): void => {
@@ -271,8 +301,11 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     await this.node.unhandle(SYNC_PROTOCOL).catch(() => {})
   }
 
+  /** Emits `synced` (and `refused`) with the space's id (sessions name it by sync id). */
   private record (peer: string, stats: SyncStats): void {
-    this.emit('synced', peer, stats)
+    const spaceId = this.replica.spaceOfSync(stats.spaceId) ?? stats.spaceId
+    if (stats.refusal != null) this.emit('refused', peer, spaceId, stats.refusal)
+    this.emit('synced', peer, { ...stats, spaceId })
   }
 
   /** A channel over `stream` whose bytes count in `totals` (and `sent` events) as they go, failed sessions included. */
@@ -316,10 +349,13 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
    * Reconciles `spaceId` with `peerId` as initiator. A call while a session with the same peer and
    * space runs is answered by one follow-up session after it (shared by all such calls). Resolves with the session's figures (`outcome: 'unknown'` if the peer does
    * not hold the space).
-   * @throws TimeoutError, SyncProtocolError, or the dial's error
+   * @throws TimeoutError, SyncProtocolError (also: `peer` may not have this private space), or the
+   *   dial's error
    */
   async syncWith (peerId: PeerId | string, spaceId: string, options: { signal?: AbortSignal } = {}): Promise<SyncStats> {
     const peer = peerId.toString()
+    // A private space is never pushed to a peer that may not have it.
+    if ((this.options.access?.(peer, spaceId) ?? null) !== null) throw new SyncProtocolError(`${peer} is not a member of space ${spaceId}: not synced`)
     const key = `${peer}/${spaceId}`
     const existing = this.running.get(key)
     if (existing != null) {
@@ -356,7 +392,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     const stream = await this.node.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
     try {
       const { host, finish } = this.host(peer, 'initiator')
-      const stats = await syncAsInitiator(this.channel(stream, signal, peer), host, spaceId)
+      const stats = await syncAsInitiator(this.channel(stream, signal, peer), host, syncIdOf(spaceId))
       finish(stats)
       this.totals.initiated++
       log('synced space %s with %s: got %d ops, sent %d, %d bytes in, %d rounds', spaceId, peer, stats.opsReceived, stats.opsSent, stats.bytesReceived, stats.rounds)

@@ -1,11 +1,13 @@
 /**
- * GossipSub transport for ops: one topic per space, `/spaceway/space/<space id>/1`. A topic
+ * GossipSub transport for ops: one topic per space, named by a hash of the space id
+ * (`/spaceway/space/<hash>/2`, core/rendezvous.ts), so a topic name tells nobody which space it is. A topic
  * validator runs every received op through the replica before GossipSub forwards it, so invalid
  * ops (bad shape, forged signature) are rejected and never forwarded.
  */
 import { logger } from '@libp2p/logger'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import type { Op } from '../core/op.js'
+import { topicOf } from '../core/rendezvous.js'
 import type { Replica } from '../replica.js'
 import type { SpacewayNode } from './node.js'
 
@@ -13,16 +15,13 @@ const log = logger('spaceway:gossip')
 
 /** GossipSub topic of a space. */
 export function spaceTopic (spaceId: string): string {
-  return `/spaceway/space/${spaceId}/1`
-}
-
-/** The space id of a space topic, or null for any other topic. */
-export function spaceIdOfTopic (topic: string): string | null {
-  const m = /^\/spaceway\/space\/([a-z2-7]{52})\/1$/.exec(topic)
-  return m == null ? null : m[1]
+  return topicOf(spaceId)
 }
 
 export class SpaceTopics {
+  /** Topic -> space id, for the spaces subscribed here. */
+  private readonly spaces = new Map<string, string>()
+
   /**
    * @param admit optional per-peer admission (the relay's op-rate limit): false ignores the message
    *   (not forwarded, not stored) and counts it as `rate_limited`
@@ -32,6 +31,7 @@ export class SpaceTopics {
   /** Subscribes to a space's topic (idempotent), with its validator installed first. */
   subscribe (spaceId: string): void {
     const topic = spaceTopic(spaceId)
+    this.spaces.set(topic, spaceId)
     const pubsub = this.node.services.pubsub
     if (!pubsub.topicValidators.has(topic)) {
       pubsub.topicValidators.set(topic, async (peer, message) => {
@@ -53,9 +53,15 @@ export class SpaceTopics {
     if (!pubsub.getTopics().includes(topic)) pubsub.subscribe(topic)
   }
 
+  /** The space a topic of ours belongs to, or null for a topic we are not subscribed to. */
+  spaceOf (topic: string): string | null {
+    return this.spaces.get(topic) ?? null
+  }
+
   /** Leaves a space's topic. */
   unsubscribe (spaceId: string): void {
     const topic = spaceTopic(spaceId)
+    this.spaces.delete(topic)
     this.node.services.pubsub.unsubscribe(topic)
     this.node.services.pubsub.topicValidators.delete(topic)
   }

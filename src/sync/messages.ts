@@ -3,20 +3,23 @@
  * value inside an unsigned-varint length prefix. Pure: encode/decode only; decode validates every
  * field of untrusted input and throws `SyncProtocolError` naming what was wrong.
  *
- *   rec     {t:"rec", space: text, ranges: [[upper: text|null, mode: 0|1|2, data], ...], want: [text]}
- *           mode 0 skip (data null), 1 fingerprint (data: bytes(16)), 2 id list (data: [text])
+ *   rec     {t:"rec", space: text, ranges: [[upper: text|null, mode: 0|1|2, data], ...], want: [text],
+ *            auth?: [invite id: bytes(32), proof: bytes(64)]}
+ *           `space` is the space's sync id (core/rendezvous.ts), never the space id;
+ *           mode 0 skip (data null), 1 fingerprint (data: bytes(16)), 2 id list (data: [text]);
+ *           `auth` (first rec only): a joiner's proof that it holds an invite of the space
  *   ops     {t:"ops", ops: [bytes]}      signed ops, in HLC order
  *   done    {t:"done"}                   the sender has nothing more to say for this space
- *   unknown {t:"unknown"}                the responder does not hold the space
+ *   unknown {t:"unknown", reason?: text}  the responder does not hold the space, or keeps it from us (why)
  */
 import { decode, encode } from 'cborg'
 import { SyncProtocolError } from '../errors.js'
 import { isIdString } from '../core/ids.js'
-import { MAX_OP_BYTES } from '../core/op.js'
+import { MAX_ROTATE_BYTES } from '../core/op.js'
 import { FINGERPRINT_BYTES, type Range } from './rbsr.js'
 
-/** Protocol id of the sync protocol. */
-export const SYNC_PROTOCOL = '/spaceway/sync/1.0.0'
+/** Protocol id of the sync protocol (2: spaces named by sync id; members-only for private spaces). */
+export const SYNC_PROTOCOL = '/spaceway/sync/2.0.0'
 /** Largest sync message, in bytes (the length prefix is checked before reading the body). */
 export const MAX_SYNC_MESSAGE_BYTES = 4 * 1024 * 1024
 /** Ops messages are cut at about this many bytes of ops. */
@@ -26,11 +29,19 @@ export const MAX_RANGES = 4096
 /** Most ids across all id lists and `want` of one `rec`. */
 export const MAX_IDS = 100_000
 
+/**
+ * A joiner's credential for a private space it does not hold yet: the invite's id and the proof of
+ * the join (Ed25519 by the invite key over INVITE_CONTEXT || space id || the joiner's key, which is
+ * its PeerId's key), so a holder serves it the space before it is a member, and nobody else can
+ * replay it.
+ */
+export interface JoinAuth { invite: Uint8Array, proof: Uint8Array }
+
 export type SyncMessage =
-  | { t: 'rec', space: string, ranges: Range[], want: string[] }
+  | { t: 'rec', space: string, ranges: Range[], want: string[], auth?: JoinAuth }
   | { t: 'ops', ops: Uint8Array[] }
   | { t: 'done' }
-  | { t: 'unknown' }
+  | { t: 'unknown', reason?: string }
 
 const MODES = ['skip', 'fp', 'ids'] as const
 
@@ -38,7 +49,7 @@ const MODES = ['skip', 'fp', 'ids'] as const
 export function encodeSyncMessage (m: SyncMessage): Uint8Array {
   if (m.t === 'rec') {
     const ranges = m.ranges.map(r => [r.upper, MODES.indexOf(r.mode), r.mode === 'fp' ? r.fp : r.mode === 'ids' ? r.ids : null])
-    return encode({ t: 'rec', space: m.space, ranges, want: m.want })
+    return encode({ t: 'rec', space: m.space, ranges, want: m.want, ...(m.auth != null ? { auth: [m.auth.invite, m.auth.proof] } : {}) })
   }
   return encode(m)
 }
@@ -71,11 +82,14 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
   const m = raw as Record<string, unknown>
   switch (m.t) {
     case 'done':
+      return { t: 'done' }
     case 'unknown':
-      return { t: m.t }
+      if (m.reason === undefined) return { t: 'unknown' }
+      if (typeof m.reason !== 'string' || !/^[a-z_]{1,40}$/.test(m.reason)) bad('reason must be a short lower_snake word')
+      return { t: 'unknown', reason: m.reason }
     case 'ops': {
       if (!Array.isArray(m.ops)) bad('ops must be a list')
-      for (const o of m.ops) if (!(o instanceof Uint8Array) || o.length > MAX_OP_BYTES) bad('ops holds a non-op')
+      for (const o of m.ops) if (!(o instanceof Uint8Array) || o.length > MAX_ROTATE_BYTES) bad('ops holds a non-op')
       return { t: 'ops', ops: m.ops as Uint8Array[] }
     }
     case 'rec': {
@@ -102,7 +116,13 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
           default: bad('unknown range mode')
         }
       })
-      return { t: 'rec', space: m.space, ranges, want }
+      let auth: JoinAuth | undefined
+      if (m.auth !== undefined) {
+        const a = m.auth as unknown[]
+        if (!Array.isArray(a) || a.length !== 2 || !(a[0] instanceof Uint8Array) || a[0].length !== 32 || !(a[1] instanceof Uint8Array) || a[1].length !== 64) bad('auth must be [invite id (32 bytes), proof (64 bytes)]')
+        auth = { invite: a[0], proof: a[1] }
+      }
+      return { t: 'rec', space: m.space, ranges, want, ...(auth != null ? { auth } : {}) }
     }
     default:
       bad(`unknown type ${JSON.stringify(String(m.t)).slice(0, 30)}`)

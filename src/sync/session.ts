@@ -8,7 +8,7 @@
  *   still has ranges to compare or ids to ask for) or done.
  */
 import { SyncProtocolError } from '../errors.js'
-import { encodeSyncMessage, OPS_CHUNK_BYTES, type SyncMessage } from './messages.js'
+import { encodeSyncMessage, OPS_CHUNK_BYTES, type JoinAuth, type SyncMessage } from './messages.js'
 import { initiate, reconcile } from './rbsr.js'
 
 /** Most rec round trips in one session (a hostile peer cannot keep a session alive forever). */
@@ -47,13 +47,22 @@ export interface SyncHost {
   ingest: (ops: Uint8Array[], spaceId: string) => Promise<void>
   /** Optional: called once the session is over (both sides done), before it resolves. */
   finish?: () => Promise<void>
+  /**
+   * Optional (responder): may this peer reconcile this space (a private space: a member, a trusted
+   * relay, or a joiner with `auth`)? Null: yes; a reason: the answer is `unknown` with it.
+   */
+  admit?: (space: string, auth?: JoinAuth) => string | null
+  /** Optional (initiator): the credential to open a session on `space` with (while joining it). */
+  auth?: (space: string) => JoinAuth | undefined
 }
 
 /** Figures of one session. Bytes count encoded messages without their length prefixes. */
 export interface SyncStats {
   spaceId: string
-  /** 'unknown' when the responder does not hold the space. */
+  /** 'unknown' when the responder does not hold the space (or will not give it to us). */
   outcome: 'done' | 'unknown'
+  /** Why the responder will not give us the space, when it said (`invite_only`, `invite_exhausted`...). */
+  refusal?: string
   opsSent: number
   opsReceived: number
   bytesSent: number
@@ -130,6 +139,7 @@ class Session {
         return null
       } else if (m.t === 'unknown') {
         this.stats.outcome = 'unknown'
+        if (m.reason != null) this.stats.refusal = m.reason
         return null
       } else {
         if (m.space !== this.stats.spaceId) throw new SyncProtocolError('rec for another space in the same session')
@@ -168,7 +178,8 @@ class Session {
  */
 export async function syncAsInitiator (ch: SyncChannel, host: SyncHost, spaceId: string): Promise<SyncStats> {
   const session = new Session(ch, host, spaceId)
-  await session.send({ t: 'rec', space: spaceId, ranges: initiate(host.keys(spaceId) ?? []), want: [] })
+  const auth = host.auth?.(spaceId)
+  await session.send({ t: 'rec', space: spaceId, ranges: initiate(host.keys(spaceId) ?? []), want: [], ...(auth != null ? { auth } : {}) })
   const stats = await session.converse(await session.nextRec())
   await host.finish?.()
   return stats
@@ -181,6 +192,11 @@ export async function syncAsInitiator (ch: SyncChannel, host: SyncHost, spaceId:
 export async function syncAsResponder (ch: SyncChannel, host: SyncHost): Promise<SyncStats | null> {
   const first = await ch.receive()
   if (first.t !== 'rec') throw new SyncProtocolError(`expected rec, got ${first.t}`)
+  const refusal = host.admit?.(first.space, first.auth) ?? null
+  if (refusal != null) {
+    await ch.send({ t: 'unknown', reason: refusal })
+    return null
+  }
   if (host.keys(first.space) == null) {
     const empty = first.ranges.length === 1 && first.ranges[0].mode === 'ids' && first.ranges[0].ids.length === 0
     if (host.adopt?.(first.space, !empty) !== true) {

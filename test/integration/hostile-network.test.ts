@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { RelayServer, RELAY_DEFAULTS } from '../../relay/relay.js'
 import { actions } from '../../src/actions.js'
 import { idToString } from '../../src/core/ids.js'
+import { syncIdOf } from '../../src/core/rendezvous.js'
 import type { SpacewayNode } from '../../src/net/node.js'
 import { spaceTopic } from '../../src/net/topics.js'
 import { encodeSyncMessage } from '../../src/sync/messages.js'
@@ -80,7 +81,7 @@ describe('hostile peers against the relay', () => {
     const ch = await rawSync(evil, alice.node.peerId.toString())
     let received = 0
     for (let round = 0; round < 20; round++) {
-      await ch.send({ t: 'rec', space: spaceId, ranges: [{ upper: null, mode: 'fp', fp: new Uint8Array(randomBytes(16)) }], want: all })
+      await ch.send({ t: 'rec', space: syncIdOf(spaceId), ranges: [{ upper: null, mode: 'fp', fp: new Uint8Array(randomBytes(16)) }], want: all })
       for (;;) {
         const m = await ch.next()
         if (m == null || m.t !== 'ops') break
