@@ -85,9 +85,9 @@ async function ensureProfile (app: App, spaceId: string): Promise<void> {
   }
 }
 
-/** Spaces this user is a member of (left and removed ones stay stored but are not listed). */
-function memberSpaces (app: App): SpaceState[] {
-  return [...app.store.spaces.values()].filter(s => s.members.roleOf(app.account.userId) != null)
+/** Spaces this user is a member of (left and removed ones stay stored but are not listed; nor are hidden ones). */
+export function memberSpaces (app: App): SpaceState[] {
+  return [...app.store.spaces.values()].filter(s => s.members.roleOf(app.account.userId) != null && !app.hidden.has(s.info.spaceId))
 }
 
 /**
@@ -192,14 +192,14 @@ export const actions = {
    * epoch key is boxed to us (KeyManager); `history` says whether members who join later read what
    * was said before (`full`, the default) or not.
    */
-  async spaceCreate (app: App, name: string | undefined, isPublic = false, history: HistoryMode = 'full') {
+  async spaceCreate (app: App, name: string | undefined, isPublic = false, history: HistoryMode = 'full', extra: { dm?: boolean, enter?: boolean } = {}) {
     const n = checkName(name, 'space name')
     let op: Op<'space.create'>
     if (isPublic) {
       op = await app.replica.author('space.create', null, { name: n, nonce: Replica.nonce(), public: true })
     } else {
       const secret = app.keys.newSecret()
-      const plain = { nonce: Replica.nonce(), public: false as const, history, enc: app.keys.enc.publicKey }
+      const plain = { nonce: Replica.nonce(), public: false as const, history, enc: app.keys.enc.publicKey, ...(extra.dm === true ? { dm: true } : {}) }
       const seal = await app.keys.sealer(null, 'space.create', plain, { name: n }, secret)
       op = await app.replica.author('space.create', null, plain as unknown as Payloads['space.create'], { seal })
       await app.keys.keep(op.spaceId, secret)
@@ -210,13 +210,14 @@ export const actions = {
     app.announcer.announce(op.spaceId)
     app.syncRelays(op.spaceId)
     await ensureProfile(app, op.spaceId)
-    return { ...await enterSpace(app, state), public: isPublic, ...(isPublic ? {} : { history }) }
+    const view = extra.enter === false ? spaceView(state) : await enterSpace(app, state)
+    return { ...view, public: isPublic, ...(isPublic ? {} : { history }) }
   },
 
   spaces (app: App) {
     return {
       spaces: memberSpaces(app).sort((a, b) => a.info.createdAt - b.info.createdAt)
-        .map(s => ({ ...spaceView(s), role: s.members.roleOf(app.account.userId), public: s.members.isPublic }))
+        .map(s => ({ ...spaceView(s), role: s.members.roleOf(app.account.userId), public: s.members.isPublic, dm: s.info.dm === true }))
     }
   },
 

@@ -14,6 +14,7 @@ import { DEFAULT_RELAY, RelayClient } from './net/relay-client.js'
 import type { Op, OpType, Payloads } from './core/op.js'
 import type { SealableType } from './core/envelope.js'
 import { KeyManager, splitPayload } from './key-manager.js'
+import { acceptDmInvites } from './dm-actions.js'
 import { KeyRing } from './store/keyring.js'
 import { Replica } from './replica.js'
 import { OpStore } from './store/op-store.js'
@@ -80,6 +81,8 @@ export interface AppEvents {
   change: []
   /** A sync is bringing ops here (started, progress, done). */
   sync: [SyncProgress]
+  /** A member opened direct messages with us (`spaceId`; `via`: the space the invite came through). */
+  dm: [{ spaceId: string, via: string, from: { userId: string, name: string } }]
   /** A key of a private space arrived: its sealed names and messages may be read now. */
   key: [{ spaceId: string }]
   /** A relay refused to hold a space of ours (full, or our share taken): offline members cannot catch up through it. */
@@ -111,6 +114,8 @@ export class App extends EventEmitter<AppEvents> {
   context: Context = { spaceId: null, channelId: null }
   /** Credentials of spaces being joined with an invite (sync sessions open with them). */
   readonly joinAuth = new Map<string, JoinAuth>()
+  /** Spaces hidden from `spaces` (direct messages with a user we blocked, that we cannot leave). */
+  readonly hidden = new Set<string>()
   private timer?: NodeJS.Timeout
   private stopGapRepair: (() => void) | undefined
 
@@ -197,6 +202,8 @@ export class App extends EventEmitter<AppEvents> {
     }
     for (const spaceId of this.store.spaces.keys()) this.topics.subscribe(spaceId)
     for (const spaceId of this.replica.joiningSpaces()) this.topics.subscribe(spaceId)
+    for (const [spaceId] of await this.store.metaRange('hidden!')) this.hidden.add(spaceId)
+    acceptDmInvites(this)
     const saved = await this.store.getMeta<Context>('context')
     if (saved?.spaceId != null && this.store.spaces.has(saved.spaceId)) this.context = saved
     // Dials the peer pool (best first) and --bootstrap peers, then keeps the routing table filled.

@@ -135,6 +135,19 @@ function peerIdOf (userId: string): string {
   return peerIdFromPublicKey(publicKeyFromRaw(idFromString(userId))).toString()
 }
 
+/**
+ * Creates an invite of `state` (`maxUses` 0 = unlimited; `ttlMs` 0 = never expires) and keeps its
+ * token. Returns the `invite create` result.
+ */
+export async function createInvite (app: App, state: SpaceState, maxUses: number, ttlMs: number): Promise<{ invite: string, inviteId: string, maxUses: number | null, expiresAt: number | null }> {
+  const seed = new Uint8Array(randomBytes(32))
+  const expiresAt = ttlMs === 0 ? 0 : Date.now() + ttlMs
+  const op = await authorIn(app, state, 'invite.create', { key: Signer.fromSeed(seed).publicKey, maxUses, expiresAt })
+  const invite = encodeToken({ spaceId: state.info.spaceId, inviteId: op.id, seed, addrs: tokenAddrs(app) })
+  await app.store.setMeta(`invite!${op.id}`, invite)
+  return { invite, inviteId: op.id, maxUses: maxUses === 0 ? null : maxUses, expiresAt: expiresAt === 0 ? null : expiresAt }
+}
+
 export const memberActions = {
   /** `invite create [--max-uses N] [--expires 24h|never]` */
   async inviteCreate (app: App, args: string[]) {
@@ -146,12 +159,7 @@ export const memberActions = {
       throw new BadArgumentError(`--max-uses must be a whole number from 1 to ${MAX_INVITE_USES}`)
     }
     const ttl = opts.expires == null ? DEFAULT_INVITE_TTL_MS : parseDuration(opts.expires)
-    const seed = new Uint8Array(randomBytes(32))
-    const expiresAt = ttl === 0 ? 0 : Date.now() + ttl
-    const op = await authorIn(app, state, 'invite.create', { key: Signer.fromSeed(seed).publicKey, maxUses, expiresAt })
-    const invite = encodeToken({ spaceId: state.info.spaceId, inviteId: op.id, seed, addrs: tokenAddrs(app) })
-    await app.store.setMeta(`invite!${op.id}`, invite)
-    return { invite, inviteId: op.id, maxUses: maxUses === 0 ? null : maxUses, expiresAt: expiresAt === 0 ? null : expiresAt }
+    return await createInvite(app, state, maxUses, ttl)
   },
 
   /** `invites`: every invite of the current space, with uses left. */

@@ -6,6 +6,7 @@
 import type { App } from '../app.js'
 import { actions } from '../actions.js'
 import { memberActions, options } from '../member-actions.js'
+import { dmActions } from '../dm-actions.js'
 import { dhtTable, networkInfo } from '../network-info.js'
 import { BadArgumentError, UnknownCommandError } from '../errors.js'
 import { editDistance, splitWords } from './parse.js'
@@ -67,6 +68,10 @@ export const COMMANDS: Command[] = [
   { name: 'reply', usage: 'reply <message id> <text>', help: 'reply to a message', run: async (app, a) => await memberActions.reply(app, a) },
   { name: 'messages', usage: 'messages [n]', help: 'the last n messages of the current channel (default 50)', run: async (app, a) => await actions.messages(app, one(a, 'messages [n]')) },
   { name: 'context', usage: 'context', help: 'the current space and channel', run: (app) => actions.context(app) },
+  { name: 'dm', usage: 'dm <user>', help: 'direct messages with a member of the current space (end-to-end encrypted; made if needed): switch to them', run: async (app, a) => await dmActions.dm(app, rest(a)) },
+  { name: 'msg', usage: 'msg <user> <text>', help: 'send a direct message to a member of the current space, staying where you are', run: async (app, a) => await dmActions.msg(app, a) },
+  { name: 'block', usage: 'block <user>', help: 'no more direct messages from a user (closes yours with them)', run: async (app, a) => await dmActions.block(app, rest(a)) },
+  { name: 'unblock', usage: 'unblock <user>', help: 'accept direct messages from a user again', run: async (app, a) => await dmActions.unblock(app, rest(a)) },
   { name: 'nick', usage: 'nick <name>', help: 'change your display name (in every space)', run: async (app, a) => await actions.nick(app, rest(a)) },
   { name: 'quit', aliases: ['exit'], usage: 'quit', help: 'leave spaceway', run: () => ({}) }
 ]

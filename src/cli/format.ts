@@ -104,8 +104,20 @@ export function formatResult (cmd: string, data: Data): string {
     case 'space':
     case 'join':
       return `now in space "${data.name}" (${data.spaceId}), channel #general`
-    case 'spaces':
-      return data.spaces.length === 0 ? 'no spaces yet: `space create <name>`, or `join <invite>` with a token from a member' : (data.spaces as Data[]).map(s => `  ${s.name}  ${s.spaceId}`).join('\n')
+    case 'spaces': {
+      if (data.spaces.length === 0) return 'no spaces yet: `space create <name>`, or `join <invite>` with a token from a member'
+      const spaces = (data.spaces as Data[]).filter(s => s.dm !== true).map(s => `  ${s.name}  ${s.spaceId}  (${s.role}${s.public === true ? ', public' : ''})`)
+      const dms = (data.spaces as Data[]).filter(s => s.dm === true).map(s => `  ${s.name}  ${s.spaceId}`)
+      return [...spaces, ...(dms.length > 0 ? ['Direct messages:', ...dms] : [])].join('\n')
+    }
+    case 'dm':
+      return `direct messages with ${data.name} (end-to-end encrypted)`
+    case 'msg':
+      return `sent to ${data.name} (direct message)`
+    case 'block':
+      return `blocked ${data.name}: no more direct messages from them`
+    case 'unblock':
+      return `unblocked ${data.name}`
     case 'channel create':
     case 'channel':
       return `now in #${data.name}`

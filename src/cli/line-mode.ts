@@ -41,6 +41,10 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
     if (json) emit({ type: 'event', event: 'sync', data: p })
     else if (p.phase === 'done') write(`synced ${p.received} op(s) of space ${p.spaceId.slice(0, 8)} from ${p.peerId} in ${p.ms} ms`)
   })
+  app.on('dm', (data) => {
+    if (json) emit({ type: 'event', event: 'dm', data })
+    else write(`${data.from.name} opened direct messages with you (space ${data.spaceId.slice(0, 8)})`)
+  })
   app.on('key', (data) => {
     if (json) emit({ type: 'event', event: 'key', data })
   })

@@ -44,6 +44,7 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
         if (text !== '') this.push('info', text)
       })
     }
+    app.on('dm', (d) => { this.push('info', `${d.from.name} opened direct messages with you: \`space ${d.spaceId.slice(0, 8)}\``) })
     app.on('relay:refused', (d) => { this.push('error', `relay ${d.peerId} refused to hold space ${d.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`) })
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
     app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })

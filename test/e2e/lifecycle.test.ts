@@ -27,7 +27,7 @@ describe('restart', () => {
     const second = await again.ready()
     expect(second.peerId).toBe(first.peerId)
     expect(second.userId).toBe(first.userId)
-    expect((await again.ok('spaces')).spaces).toEqual([{ spaceId, name: 'Keep Me', role: 'owner', public: false }])
+    expect((await again.ok('spaces')).spaces).toEqual([{ spaceId, name: 'Keep Me', role: 'owner', public: false, dm: false }])
     expect((await again.ok('context')).spaceId).toBe(spaceId)
     expect((await again.ok('messages')).messages.map((m: any) => m.text)).toEqual(['still here'])
     expect((await again.ok('channels')).channels.map((c: any) => c.name)).toEqual(['general', 'random'])

@@ -40,6 +40,7 @@ async function fakeApp (): Promise<{ app: App, r: Replica }> {
     topics: { publish: async () => {} },
     node: { getPeers: () => [] },
     connectedPeers: () => [],
+    hidden: new Set<string>(),
     addresses: () => [],
     async setContext (c: { spaceId: string | null, channelId: string | null }) { app.context = c }
   })
