@@ -13,6 +13,7 @@ import { isIdString, idFromString } from './core/ids.js'
 import { MAX_MESSAGE_CHARS, MAX_NAME_CHARS, type HistoryMode, type Op, type Payloads } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
 import { Replica } from './replica.js'
+import { orderKey } from './core/order.js'
 import { KeyPendingError } from './key-manager.js'
 import { dialAddress } from './net/dial.js'
 import { fetchSpace, type FetchDeps } from './net/dht-join.js'
@@ -344,7 +345,11 @@ export const actions = {
     const limit = n == null ? 50 : Number(n)
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new BadArgumentError('usage: messages [n], n from 1 to 10000')
     const channelId = app.context.channelId ?? state.info.spaceId
-    const ops = await app.store.messages(state.info.spaceId, channelId, limit)
+    // removed from the space: what was said after our removal is not ours to see (it is sealed
+    // to the members left anyway)
+    const self = app.account.userId
+    const removal = state.members.roleOf(self) == null ? state.members.removed.get(self) : undefined
+    const ops = (await app.store.messages(state.info.spaceId, channelId, limit)).filter(op => removal == null || orderKey(op.hlc, op.id) < removal.key)
     const related = await app.store.getOps(relatedOpIds(state, ops.map(o => o.id)))
     return { messages: ops.map(op => messageView(op, state, related)) }
   },

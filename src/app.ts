@@ -294,7 +294,11 @@ export class App extends EventEmitter<AppEvents> {
     void this.keys.onOp(op, state, local)
     // A removed user keeps the space as its context: what it tries next fails with FORBIDDEN and
     // says who removed it.
-    for (const e of eventsOf(op, state, this.account.userId, local)) (this.emit as (name: string, data: unknown) => boolean)(e.name, e.data)
+    for (const e of eventsOf(op, state, this.account.userId, local)) {
+      ;(this.emit as (name: string, data: unknown) => boolean)(e.name, e.data)
+      // removed from a private space: stop following its topic (nothing said there is ours now)
+      if (e.name === 'member:leave' && e.data.you && !state.members.isPublic) this.topics.unsubscribe(op.spaceId)
+    }
     if (MEMBERSHIP_TYPES.has(op.type) || op.type.startsWith('channel.')) this.emit('change')
   }
 

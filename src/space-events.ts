@@ -10,6 +10,8 @@ import type { SpaceState } from './core/space-state.js'
 import { sanitizeText } from './core/sanitize.js'
 import { displayName, messageView, spaceView, type MessageView } from './views.js'
 
+const CONTENT_TYPES = new Set(['message.post', 'message.edit', 'message.react', 'message.delete'])
+
 /** A user as events name it. */
 export interface UserRef { userId: string, name: string }
 
@@ -35,6 +37,8 @@ export function eventsOf (op: Op, state: SpaceState, self: string, local: boolea
   const ref = (userId: string): UserRef => ({ userId, name: displayName(state, userId) })
   const key = orderKey(op.hlc, op.id)
   const members = state.members
+  // not (or no longer) a member: what is said in the space is not ours to see
+  if (CONTENT_TYPES.has(op.type) && members.roleOf(self) == null) return []
   switch (op.type) {
     case 'message.post':
       if (local || op.author === self || !state.visible(op.author, key)) return []
