@@ -26,6 +26,9 @@ const log = logger('spaceway:actions')
 /** How long `join` waits at most for relays still connecting (first attempt after start-up), ms. */
 export const RELAY_WAIT_MS = 3000
 
+/** How long `join` waits for the key of a private space it just joined before returning, ms. */
+export const JOIN_KEY_WAIT_MS = 3000
+
 /** How long `join` waits for connected peers to hand over a space, ms. */
 export const JOIN_TIMEOUT_MS = 10_000
 
@@ -74,7 +77,7 @@ async function ensureProfile (app: App, spaceId: string): Promise<void> {
   const state = app.store.spaces.get(spaceId)
   if (state == null || state.members.roleOf(app.account.userId) == null || state.nameOf(app.account.userId) === app.account.name) return
   try {
-    await app.author('profile.set', spaceId, { name: app.account.name })
+    await app.author('profile.set', spaceId, { name: app.account.name }, { keyWaitMs: 0 })
   } catch (err) {
     if (!(err instanceof KeyPendingError)) throw err
     const retry = (s: string): void => {
@@ -153,11 +156,14 @@ function fetchDeps (app: App, spaceId: string, token: InviteToken | null): Fetch
 async function enterJoined (app: App, state: SpaceState, peers: string[]): Promise<{ spaceId: string, name: string }> {
   const spaceId = state.info.spaceId
   app.announcer.announce(spaceId)
-  await ensureProfile(app, spaceId)
   app.syncRelays(spaceId)
   for (const p of peers.filter(p => !app.relays.connectedRelays().includes(p))) {
     app.sync.syncWith(p, spaceId).catch(err => { log('push of %s to %s after join failed: %s', spaceId, p, (err as Error).message) })
   }
+  // A private space: the inviter (or another member) hands us its key on seeing our join; give it
+  // a moment, so the space's name and history read at once. Later is fine too (a `key` event).
+  await app.keys.waitForKey(state, JOIN_KEY_WAIT_MS)
+  await ensureProfile(app, spaceId)
   return await enterSpace(app, state)
 }
 

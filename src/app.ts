@@ -346,17 +346,18 @@ export class App extends EventEmitter<AppEvents> {
   /**
    * Authors an op in a space we hold (or, `spaceId` null, a new space). In a private space the
    * content is sealed with the current epoch (rotating first if there is none usable); see
-   * KeyManager. Published as soon as it is applied (the `authored` event).
+   * KeyManager; `keyWaitMs`: how long to wait for the key of a space just joined, default
+   * KEY_WAIT_MS). Published as soon as it is applied (the `authored` event).
    * @throws PermissionError, KeyPendingError, and the errors of `Replica.author`
    */
-  async author<T extends OpType> (type: T, spaceId: string, payload: Payloads[T]): Promise<Op<T>> {
+  async author<T extends OpType> (type: T, spaceId: string, payload: Payloads[T], options: { keyWaitMs?: number } = {}): Promise<Op<T>> {
     const state = this.store.spaces.get(spaceId) ?? null
     if (state == null || !KeyManager.sealsType(state, type)) return await this.replica.author(type, spaceId, payload)
     const { plain, body } = splitPayload(type as SealableType, payload as never)
     // the space's rules first: a refused op needs no key (and says FORBIDDEN, not KEY_PENDING)
     const denied = state.members.check({ type, author: this.account.userId, payload: { ...plain, sealed: {} } } as unknown as Op, state)
     if (denied != null) throw new PermissionError(REASON_CODES[denied.reason] ?? 'FORBIDDEN', denied.reason, denied.message)
-    return await this.replica.author(type, spaceId, payload, { seal: await this.keys.sealer(state, type as SealableType, plain, body) })
+    return await this.replica.author(type, spaceId, payload, { seal: await this.keys.sealer(state, type as SealableType, plain, body, undefined, options.keyWaitMs) })
   }
 
   /** Stores the current space/channel so it survives a restart. */

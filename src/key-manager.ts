@@ -113,6 +113,20 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     return state.info.sealed === true || state.epochs.size > 0
   }
 
+  /**
+   * Waits (at most `ms`) until the current epoch of private space `state` is held here; resolves at
+   * once for a space that is not sealed, or whose key is here, or that has no usable epoch.
+   */
+  async waitForKey (state: SpaceState, ms: number): Promise<void> {
+    const pending = (): boolean => {
+      if (!KeyManager.seals(state)) return false
+      const cur = state.currentEpoch()
+      return cur != null && !this.ring.has(cur.keyId)
+    }
+    const end = this.now() + ms
+    while (pending() && this.now() < end) await this.keyArrives(state.info.spaceId, end - this.now())
+  }
+
   /** Resolves true when a key of `spaceId` arrives within `ms`, false otherwise. */
   private async keyArrives (spaceId: string, ms: number): Promise<boolean> {
     return await new Promise<boolean>(resolve => {
@@ -143,8 +157,8 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
    * its first epoch `secret`): plaintext fields `plain` stay in the envelope, `body` is sealed.
    * @throws KeyPendingError if the current epoch of the space is not held here yet
    */
-  async sealer<T extends SealableType> (state: SpaceState | null, type: T, plain: Record<string, unknown>, body: Bodies[T], secret?: Uint8Array): Promise<Sealer> {
-    const key = secret ?? (await this.sendKey(state as SpaceState)).secret
+  async sealer<T extends SealableType> (state: SpaceState | null, type: T, plain: Record<string, unknown>, body: Bodies[T], secret?: Uint8Array, keyWaitMs = KEY_WAIT_MS): Promise<Sealer> {
+    const key = secret ?? (await this.sendKey(state as SpaceState, keyWaitMs)).secret
     const keyId = keyIdOf(key)
     let which: BodyKey
     if (type === 'message.post') which = { kind: 'channel', channel: plain.channel as Uint8Array }
