@@ -89,17 +89,20 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     /** This user's id. */
     readonly self: string,
     private readonly random: RandomSource,
-    private readonly now: () => number
+    private readonly now: () => number,
+    private readonly autoShare: boolean
   ) {
     super()
   }
 
   /**
    * @param accountSeed the account's 32-byte Ed25519 seed (the X25519 key is derived from it)
+   * @param options.random the source of secrets and nonces; `autoShare` false: never hand keys to
+   *   members by itself (tests that drive every share)
    */
-  static async create (replica: Replica, ring: KeyRing, accountSeed: Uint8Array, self: string, options: { random?: RandomSource, now?: () => number } = {}): Promise<KeyManager> {
+  static async create (replica: Replica, ring: KeyRing, accountSeed: Uint8Array, self: string, options: { random?: RandomSource, now?: () => number, autoShare?: boolean } = {}): Promise<KeyManager> {
     const enc = await deriveEncryptionKey(hkdf(accountSeed, 'spaceway/x25519/v1'))
-    return new KeyManager(replica, ring, enc, self, options.random ?? systemRandom, options.now ?? Date.now)
+    return new KeyManager(replica, ring, enc, self, options.random ?? systemRandom, options.now ?? Date.now, options.autoShare ?? true)
   }
 
   stop (): void {
@@ -323,7 +326,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
    * `since-join` space the new member gets a new epoch instead.
    */
   private scheduleShare (state: SpaceState, userId: string, op?: Op): void {
-    if (!KeyManager.seals(state) || state.members.roleOf(userId) == null || state.members.roleOf(this.self) == null) return
+    if (!this.autoShare || !KeyManager.seals(state) || state.members.roleOf(userId) == null || state.members.roleOf(this.self) == null) return
     const current = state.currentEpoch()
     if (current == null || !this.ring.has(current.keyId) || state.holds(current, userId)) return
     const inviteId = op?.type === 'member.join' ? (op as Op<'member.join'>).payload.invite : null
