@@ -34,6 +34,8 @@ const log = logger('spaceway:keys')
 export const KEY_MAX_AGE_MS = 7 * 24 * 3600_000
 /** How long sending waits for the key of a space just joined before it fails with KEY_PENDING, ms. */
 export const KEY_WAIT_MS = 8000
+/** Most shares made for one member in one go (the rest follow on the next occasion). */
+export const MAX_SHARES_AT_ONCE = 16
 /** A member who is not the inviter waits a random time in this range before sharing a key, ms. */
 export const SHARE_BACKOFF_MS: [number, number] = [1500, 6000]
 
@@ -216,7 +218,8 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
         boxes.push([keyFingerprint(r.enc), b.enc, b.ct])
       }
       const earlier = state.info.history === 'since-join' ? [] : this.ring.forSpace(spaceId).map(([, s]) => s)
-      const history = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier), this.random)
+      const sealedHistory = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier), this.random)
+      const history = sealedHistory == null ? null : { ...sealedHistory, keys: earlier.map(keyIdOf) }
       // our own secret first, so what we seal right after opens
       await this.keep(spaceId, secret)
       try {
@@ -292,7 +295,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
   private async openHistory (state: SpaceState, op: Op<'key.rotate'>, secret: Uint8Array): Promise<void> {
     const h = op.payload.history
     if (h == null) return
-    const earlier = decode(open(historyKey(secret), historyAad(state.info.spaceId, op.payload.key), h)) as unknown
+    const earlier = decode(open(historyKey(secret), historyAad(state.info.spaceId, op.payload.key), { nonce: h.nonce, ct: h.ct })) as unknown
     if (!Array.isArray(earlier)) return
     for (const s of earlier) if (s instanceof Uint8Array && s.length === SECRET_BYTES) await this.keep(state.info.spaceId, s, true)
   }
@@ -321,14 +324,48 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
   }
 
   /**
-   * Hands the current key to `userId` who just joined (or published a key) in `state`: at once if
-   * we invited them (`op` used our invite), else after a random back-off, unless someone did. In a
-   * `since-join` space the new member gets a new epoch instead.
+   * The epochs we hold that member `userId` of `state` cannot open (not boxed or shared to it, nor in
+   * a history bundle it can open), newest first: in a `full` space every one (it is to read the whole
+   * history), in a `since-join` space only the current one.
+   */
+  private missingFor (state: SpaceState, userId: string): Epoch[] {
+    if (state.members.roleOf(userId) == null || state.members.user(userId)?.enc == null) return []
+    const current = state.currentEpoch()
+    if (current == null) return []
+    const readable = state.readableBy(userId)
+    const wanted = state.info.history === 'since-join' ? [current] : [current, ...[...state.epochs.values()].filter(e => e !== current).sort((a, b) => a.key < b.key ? 1 : -1)]
+    return wanted.filter(e => !readable.has(e.keyId) && this.ring.has(e.keyId))
+  }
+
+  /**
+   * Hands member `userId` the epochs of `state` it lacks (see `missingFor`): the current one first;
+   * each share also opens the history its epoch bundles, so the rest is checked again after each.
+   * In a `since-join` space a member lacking the current key gets a new epoch instead (a rotate).
+   * Returns the number of ops made.
+   */
+  async shareMissing (state: SpaceState, userId: string): Promise<number> {
+    if (state.info.history === 'since-join') {
+      if (this.missingFor(state, userId).length === 0) return 0
+      await this.rotate(state)
+      return 1
+    }
+    let made = 0
+    for (let i = 0; i < MAX_SHARES_AT_ONCE; i++) {
+      const next = this.missingFor(state, userId)[0]
+      if (next == null) break
+      if (await this.share(state, next, userId) == null) break
+      made++
+    }
+    return made
+  }
+
+  /**
+   * Hands the keys to `userId` who just joined (or published a key) in `state`: at once if we invited
+   * them (`op` used our invite), else after a random back-off, unless someone did meanwhile.
    */
   private scheduleShare (state: SpaceState, userId: string, op?: Op): void {
-    if (!this.autoShare || !KeyManager.seals(state) || state.members.roleOf(userId) == null || state.members.roleOf(this.self) == null) return
-    const current = state.currentEpoch()
-    if (current == null || !this.ring.has(current.keyId) || state.holds(current, userId)) return
+    if (!this.autoShare || !KeyManager.seals(state) || state.members.roleOf(this.self) == null) return
+    if (this.missingFor(state, userId).length === 0) return
     const inviteId = op?.type === 'member.join' ? (op as Op<'member.join'>).payload.invite : null
     const mine = inviteId != null && state.members.invites.get(idToString(inviteId))?.createdBy === this.self
     const key = `${state.info.spaceId}/${userId}`
@@ -338,20 +375,15 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     const t = setTimeout(() => {
       this.timers.delete(key)
       if (this.stopped) return
-      const cur = state.currentEpoch()
-      if (cur == null || state.holds(cur, userId) || state.members.roleOf(userId) == null) return
-      const job = state.info.history === 'since-join' ? this.rotate(state) : this.share(state, cur, userId)
-      job.catch(err => { log('handing the key of %s to %s failed: %s', state.info.spaceId, userId, (err as Error).message) })
+      this.shareMissing(state, userId).catch(err => { log('handing the keys of %s to %s failed: %s', state.info.spaceId, userId, (err as Error).message) })
     }, delay)
     t.unref()
     this.timers.set(key, t)
   }
 
-  /** After a rotate: members of the space who do not hold the new current key get it too. */
+  /** After a rotate (and at start): members of the space who lack keys we hold get them. */
   private scheduleShares (state: SpaceState): void {
-    const current = state.currentEpoch()
-    if (current == null) return
-    for (const m of state.members.recipients()) if (m.userId !== this.self && !state.holds(current, m.userId)) this.scheduleShare(state, m.userId)
+    for (const m of state.members.recipients()) if (m.userId !== this.self) this.scheduleShare(state, m.userId)
   }
 
   /**

@@ -343,7 +343,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       inBatch.add(op.id)
       if (!this.wants(op.spaceId)) { results[i] = { status: 'ignored', op, reason: 'unwanted' }; continue }
       const state = this.store.spaces.get(op.spaceId)
-      if (state != null && !MEMBERSHIP_TYPES.has(op.type) && state.members.roleOf(op.author) == null && op.deps.some(d => !state.byId.has(d) && !inBatch.has(d))) {
+      const missing = state == null ? [] : op.deps.filter(d => !state.byId.has(d) && !inBatch.has(d))
+      if (state != null && missing.length > 0 && !this.admissible(op, state, missing)) {
         // Deps missing and the author no member as things stand: not admitted, not even checked.
         results[i] = this.notAdmitted(op, source)
         continue
@@ -445,6 +446,16 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 
   /**
+   * Whether an op whose deps `missing` are not applied may wait in the holdback: a membership op (a
+   * join whose invite has not arrived), an op by a member of the space as it stands, or one that
+   * builds on an op held already (e.g. the author's own join, waiting for its invite). Anything else
+   * could not be valid as far as we know: not held (sync brings it again with its deps).
+   */
+  private admissible (op: Op, state: SpaceState, missing: string[]): boolean {
+    return MEMBERSHIP_TYPES.has(op.type) || state.members.roleOf(op.author) != null || missing.some(d => this.holdback.has(d))
+  }
+
+  /**
    * An op whose deps are missing and whose author is not a member as things stand: not held. Its
    * deps may make it valid (e.g. the author's join, not here yet), so the gap is repaired by a sync
    * with its sender. (Not a penalty: range-based reconciliation may send an op before its deps in
@@ -488,7 +499,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (missing.length > 0) {
       // Admission: only what could be valid is held - membership ops (a join whose invite has not
       // arrived), or ops by a member of the space as it stands. Anything else waits for sync.
-      if (state != null && !MEMBERSHIP_TYPES.has(op.type) && state.members.roleOf(op.author) == null) return this.notAdmitted(op, source)
+      if (state != null && !this.admissible(op, state, missing)) return this.notAdmitted(op, source)
       for (const e of this.holdback.expire(now)) log('held op %s expired (its deps did not arrive)', e.id)
       const { evicted, refused } = this.holdback.hold(op, missing, source ?? '', now)
       if (refused === true) return this.ignore(op, 'holdback_full')

@@ -106,9 +106,10 @@ export interface Payloads {
    * A new epoch: `key` is its key id; `boxes` one HPKE box of the epoch secret per member of the
    * space at this op's causal point that has an X25519 key, in user-id order, each to that member's
    * key (its fingerprint first); `history` the earlier epoch secrets the author holds, sealed under
-   * the new epoch's history key (null: none, or a `since-join` space).
+   * the new epoch's history key, with their key ids in the clear (`keys`: who holds this epoch can
+   * open those, which tells key holders what a member still lacks); null: none, or `since-join`.
    */
-  'key.rotate': { key: Uint8Array, boxes: KeyBox[], history: { nonce: Uint8Array, ct: Uint8Array } | null }
+  'key.rotate': { key: Uint8Array, boxes: KeyBox[], history: { nonce: Uint8Array, ct: Uint8Array, keys: Uint8Array[] } | null }
   /** The secret of epoch `rotate` (a `key.rotate` id; also a dep) boxed to member `to`. */
   'key.share': { rotate: Uint8Array, to: Uint8Array, box: KeyBox }
   /** An invite to a direct-message space, boxed to member `to` (only `to` can open it). */
@@ -355,8 +356,9 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       if (!Array.isArray(o.boxes) || o.boxes.length === 0) fail('bad_payload', 'boxes must be a non-empty list')
       for (const b of o.boxes) checkBox(b, 'each box')
       const h = o.history as Record<string, unknown> | null
-      if (h !== null && (h == null || typeof h !== 'object' || Object.keys(h).sort().join(',') !== 'ct,nonce' || !isBytes(h.nonce, 24) || !isBytes(h.ct))) {
-        fail('bad_payload', 'history must be null or {nonce: 24 bytes, ct: bytes}')
+      if (h !== null && (h == null || typeof h !== 'object' || Object.keys(h).sort().join(',') !== 'ct,keys,nonce' || !isBytes(h.nonce, 24) || !isBytes(h.ct) ||
+        !Array.isArray(h.keys) || h.keys.length > 100_000 || !h.keys.every(k => isBytes(k, KEY_ID_BYTES)))) {
+        fail('bad_payload', 'history must be null or {nonce: 24 bytes, ct: bytes, keys: [16-byte key ids]}')
       }
       return
     }

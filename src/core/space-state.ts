@@ -47,9 +47,10 @@ export type ItemRow = [size: number, headsKey: string]
 export interface SpaceInfo { spaceId: string, name: string, creator: string, createdAt: number, sealed?: boolean, history?: 'full' | 'since-join', dm?: boolean }
 /**
  * An epoch of a private space: its `key.rotate` id, key id (hex), order key, author, the members it
- * was boxed to (user-id order), and the members it was shared with since (user id -> `key.share` id).
+ * was boxed to (user-id order), the members it was shared with since (user id -> `key.share` id),
+ * and the key ids (hex) of the earlier secrets its history bundle holds.
  */
-export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], shares: Map<string, string> }
+export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], shares: Map<string, string>, bundle: string[] }
 
 /** One row of the index sublevel: `null` value means delete. */
 export type IndexRow = [key: string, value: unknown]
@@ -365,7 +366,8 @@ export class SpaceState implements MessageLookup {
   addEpoch (op: Op<'key.rotate'>, key: string, headsKey: string): void {
     const recipients = (this.auth.stateAt(headsKey).recipients()).map(r => r.userId)
     const keyId = hex(op.payload.key)
-    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, shares: this.epochs.get(op.id)?.shares ?? new Map() })
+    const bundle = (op.payload.history?.keys ?? []).map(hex)
+    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, shares: this.epochs.get(op.id)?.shares ?? new Map(), bundle })
     const prev = this.epochByKeyId.get(keyId)
     if (prev == null || (this.epochs.get(prev)?.key ?? '') > key) this.epochByKeyId.set(keyId, op.id)
   }
@@ -384,6 +386,24 @@ export class SpaceState implements MessageLookup {
       if (ok) out.push(e)
     }
     return out.sort((a, b) => a.key < b.key ? 1 : a.key > b.key ? -1 : 0)
+  }
+
+  /**
+   * The key ids (hex) of the epochs `userId` can open: those boxed or shared to it, and, through
+   * their history bundles, every earlier secret those bundles hold (and theirs in turn).
+   */
+  readableBy (userId: string): Set<string> {
+    const out = new Set<string>()
+    const todo: string[] = []
+    for (const e of this.epochs.values()) if (this.holds(e, userId)) todo.push(e.keyId)
+    while (todo.length > 0) {
+      const k = todo.pop() as string
+      if (out.has(k)) continue
+      out.add(k)
+      const e = this.epochs.get(this.epochByKeyId.get(k) ?? '')
+      if (e != null) todo.push(...e.bundle)
+    }
+    return out
   }
 
   /** True if `userId` was given epoch `e` (boxed or shared). */
