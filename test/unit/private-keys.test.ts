@@ -115,6 +115,41 @@ describe('private spaces: keys', () => {
     expect(epochs.every(e => !alice.space(s).holds(e, carol.userId))).toBe(true)
   })
 
+  it('two admins kick two members concurrently in a partition; after the heal the removed read nothing new, everyone else reads everything', async () => {
+    const [alice, eve, bob, carol, frank] = await Promise.all(['alice', 'eve', 'bob', 'carol', 'frank'].map(peer))
+    const everyone = [alice, eve, bob, carol, frank]
+    const s = await spaceWith(alice, [eve, bob, carol, frank])
+    await alice.replica.author('role.set', s, { user: eve.signer.publicKey, role: 'admin' })
+    await deliver(byTime(...everyone), ...everyone)
+    // partition: {alice, bob, frank} | {eve, carol}; alice kicks bob, eve kicks carol, each re-keys
+    await alice.replica.author('member.kick', s, { user: bob.signer.publicKey })
+    await alice.keys.rotate(alice.space(s))
+    const inA = await alice.author('message.post', s, post(s, 'side A'))
+    await eve.replica.author('member.kick', s, { user: carol.signer.publicKey })
+    await eve.keys.rotate(eve.space(s))
+    const inB = await eve.author('message.post', s, post(s, 'side B'))
+    await deliver(alice.authored, bob, frank)
+    await deliver(eve.authored, carol)
+    // heal: everyone gets everything; the keys of both sides went to a removed member, so neither is
+    // usable, and the next sender re-keys
+    await deliver(byTime(...everyone), ...everyone)
+    expect(alice.space(s).members.memberList().map(m => m.userId).sort()).toEqual([alice, eve, frank].map(p => p.userId).sort())
+    expect(alice.space(s).currentEpoch()).toBeNull()
+    const after1 = await frank.author('message.post', s, post(s, 'after the heal'))
+    await deliver(byTime(...everyone), ...everyone)
+    const after2 = await eve.author('message.post', s, post(s, 'after the heal, too'))
+    await deliver(byTime(...everyone), ...everyone)
+    for (const p of [alice, eve, frank]) for (const q of [alice, eve, frank]) if (p !== q) await p.keys.shareMissing(p.space(s), q.userId)
+    await deliver(byTime(...everyone), ...everyone)
+    for (const p of [alice, eve, frank]) {
+      for (const m of [inA, inB, after1, after2]) expect(p.space(s).openBody(m)?.text, p.name).toBeTruthy()
+    }
+    for (const p of [bob, carol]) for (const m of [after1, after2]) expect(p.space(s).openBody(m) ?? null, p.name).toBeNull()
+    // bob (kicked on side A) never had side A's new key; carol likewise on side B
+    expect(bob.space(s).openBody(inA) ?? null).toBeNull()
+    expect(carol.space(s).openBody(inB) ?? null).toBeNull()
+  })
+
   it('keys at rest are sealed under the account key: the data dir alone opens nothing', async () => {
     const alice = await peer('alice')
     const s = await alice.createSpace('S')
