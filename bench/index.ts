@@ -10,7 +10,10 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { App } from '../src/app.js'
 import { actions } from '../src/actions.js'
+import { randomBytes } from 'node:crypto'
 import { idFromString } from '../src/core/ids.js'
+import { createOp } from '../src/core/op.js'
+import { Signer } from '../src/core/signing.js'
 import { createNode } from '../src/net/node.js'
 import { dhtBench } from './dht.js'
 import { relayBench } from './relay.js'
@@ -18,6 +21,7 @@ import { LineClient } from './line-client.js'
 import { dhtProcessBench } from './dht-procs.js'
 import { membersBench } from './members.js'
 import { hostileBench } from './hostile.js'
+import { cryptoBench } from './crypto.js'
 
 
 function pct (xs: number[], p: number): number {
@@ -159,8 +163,11 @@ async function catchUp (): Promise<void> {
   const bytesIn = b.sync.totals.bytesReceived
   report(`late joiner catch-up (${total} ops)`, `${ms(elapsed)}, ${(bytesIn / 1024 / 1024).toFixed(2)} MiB received`)
 
-  // one op differs: a authors without publishing, b reconciles
-  await a.replica.author('message.post', spaceId, { channel, text: 'the one op b lacks' })
+  // one op differs: a stranger's join reaches a by sync only (nothing publishes it), b reconciles
+  const heads = [...(a.store.spaces.get(spaceId)?.heads ?? [])]
+  const stranger = Signer.fromSeed(new Uint8Array(randomBytes(32)))
+  const lacked = createOp({ type: 'member.join', space: idFromString(spaceId), hlc: { wall: Date.now(), counter: 0 }, deps: heads.map(idFromString), payload: { invite: null, proof: null } }, stranger)
+  await a.replica.ingest([lacked.bytes])
   const one = await b.sync.syncWith(a.node.peerId, spaceId)
   report('sync when 1 op of 10,001 differs', `${one.bytesSent + one.bytesReceived} bytes, ${one.rounds} rounds, got ${one.opsReceived} op`)
   void stats
@@ -191,8 +198,9 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  if (only === 'dht' || only === 'relay' || only === 'dht-procs' || only === 'members' || only === 'hostile') {
-    try { await ({ dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench })[only](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench }
+  if (only != null && only in parts) {
+    try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     return
   }
   try {
@@ -212,6 +220,7 @@ async function main (): Promise<void> {
     await dhtProcessBench(dir, report)
     await relayBench(dir, report)
     await membersBench(dir, report)
+    await cryptoBench(dir, report)
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })

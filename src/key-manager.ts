@@ -36,6 +36,8 @@ export const KEY_MAX_AGE_MS = 7 * 24 * 3600_000
 export const KEY_WAIT_MS = 8000
 /** Most shares made for one member in one go (the rest follow on the next occasion). */
 export const MAX_SHARES_AT_ONCE = 16
+/** HPKE boxes of a rotate made at once (WebCrypto's X25519 runs on the libuv pool). */
+const ROTATE_BOX_BATCH = 32
 /** A member who is not the inviter waits a random time in this range before sharing a key, ms. */
 export const SHARE_BACKOFF_MS: [number, number] = [1500, 6000]
 
@@ -163,8 +165,12 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
    * @throws KeyPendingError if the current epoch of the space is not held here yet
    */
   async sealer<T extends SealableType> (state: SpaceState | null, type: T, plain: Record<string, unknown>, body: Bodies[T], secret?: Uint8Array, keyWaitMs = KEY_WAIT_MS): Promise<Sealer> {
-    const key = secret ?? (await this.sendKey(state as SpaceState, keyWaitMs)).secret
-    const keyId = keyIdOf(key)
+    let key: Uint8Array, keyId: Uint8Array
+    if (secret != null) [key, keyId] = [secret, keyIdOf(secret)]
+    else {
+      const use = await this.sendKey(state as SpaceState, keyWaitMs)
+      ;[key, keyId] = [use.secret, Buffer.from(use.epoch.keyId, 'hex')]
+    }
     let which: BodyKey
     if (type === 'message.post') which = { kind: 'channel', channel: plain.channel as Uint8Array }
     else if (type === 'message.edit' || type === 'message.react') {
@@ -213,9 +219,13 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       const recipients = state.members.recipients()
       const aad = idFromString(this.self)
       const boxes: KeyBox[] = []
-      for (const r of recipients) {
-        const b = await boxTo(r.enc, secret, rotateBoxInfo(spaceId, keyId), aad)
-        boxes.push([keyFingerprint(r.enc), b.enc, b.ct])
+      // WebCrypto runs the X25519 work off this thread: a batch at a time keeps the pool busy
+      for (let i = 0; i < recipients.length; i += ROTATE_BOX_BATCH) {
+        const batch = await Promise.all(recipients.slice(i, i + ROTATE_BOX_BATCH).map(async r => {
+          const b = await boxTo(r.enc, secret, rotateBoxInfo(spaceId, keyId), aad)
+          return [keyFingerprint(r.enc), b.enc, b.ct] satisfies KeyBox
+        }))
+        boxes.push(...batch)
       }
       const earlier = state.info.history === 'since-join' ? [] : this.ring.forSpace(spaceId).map(([, s]) => s)
       const sealedHistory = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier), this.random)
