@@ -28,6 +28,24 @@ export const RELAY_WAIT_MS = 3000
 
 /** How long `join` waits for the key of a private space it just joined before returning, ms. */
 export const JOIN_KEY_WAIT_MS = 3000
+/**
+ * After a join, our sync sessions keep proving the invite this long, ms: until the members and relays
+ * we push our `member.join` to hold it, they see us as a joiner, not a member (members-only sync).
+ */
+export const JOIN_AUTH_KEEP_MS = 60_000
+
+/** Our sync sessions for `spaceId` prove `auth` until `release` (or, with `keep`, JOIN_AUTH_KEEP_MS later). */
+function proveInvite (app: App, spaceId: string, token: InviteToken | null): (keep: boolean) => void {
+  if (token == null) return () => {}
+  const auth = { invite: idFromString(token.inviteId), proof: inviteProof(token.seed, spaceId, idFromString(app.account.userId)) }
+  app.joinAuth.set(spaceId, auth)
+  const drop = (): void => { if (app.joinAuth.get(spaceId) === auth) app.joinAuth.delete(spaceId) }
+  return (keep) => {
+    if (!keep) { drop(); return }
+    const t = setTimeout(drop, JOIN_AUTH_KEEP_MS)
+    t.unref()
+  }
+}
 
 /** How long `join` waits for connected peers to hand over a space, ms. */
 export const JOIN_TIMEOUT_MS = 10_000
@@ -120,6 +138,7 @@ function refusalError (reasons: string[]): PermissionError | null {
     ['invite_revoked', 'INVITE_REVOKED', 'this invite was revoked'],
     ['invite_expired', 'INVITE_EXPIRED', 'this invite has expired'],
     ['invite_exhausted', 'INVITE_EXHAUSTED', 'this invite has no uses left'],
+    ['banned', 'BANNED', 'you are banned from this space'],
     ['bad_invite', 'FORBIDDEN', 'the invite secret does not match'],
     ['invite_only', 'FORBIDDEN', 'this space is private (invite-only): ask a member for an invite (`invite create`) and `join <invite>`']
   ]
@@ -240,7 +259,11 @@ export const actions = {
    * every peer validates.
    * @throws NotFoundError if no peer holds it; PermissionError if the space's rules refuse the join
    */
-  async join (app: App, arg: string | undefined) {
+  /**
+   * `join <invite or space id>`. `options.accept`, if given, sees the fetched space before we join
+   * it and returns why not (we then do not join, and stop following it), or null.
+   */
+  async join (app: App, arg: string | undefined, options: { accept?: (state: SpaceState) => string | null } = {}) {
     const text = (arg ?? '').trim()
     if (text === '') throw new BadArgumentError('usage: join <invite or space id>')
     const token = isToken(text) ? decodeToken(text) : null
@@ -252,8 +275,20 @@ export const actions = {
     }
     const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
     const existing = app.store.spaces.get(spaceId)
+    const accept = async (state: SpaceState): Promise<void> => {
+      const refused = options.accept?.(state) ?? null
+      if (refused == null) return
+      if (state.members.roleOf(app.account.userId) == null) { await app.replica.unmarkJoining(state.info.spaceId); app.topics.unsubscribe(state.info.spaceId) }
+      throw new PermissionError('FORBIDDEN', 'forbidden', refused)
+    }
+    // A private space is served only to members, and to a joiner proving it holds an invite.
+    const release = proveInvite(app, spaceId, token)
     if (existing != null && (existing.members.roleOf(app.account.userId) != null || token == null || existing.byId.has(token.inviteId))) {
-      await becomeMember(app, existing, token)
+      try {
+        await accept(existing)
+        await becomeMember(app, existing, token)
+      } catch (err) { release(false); throw err }
+      release(true)
       return await enterJoined(app, existing, app.connectedPeers())
     }
     // Want the space and start pulling it from every connected peer in the same tick, so a peer that
@@ -268,16 +303,15 @@ export const actions = {
     // each with a short deadline to answer: the first that hands the space over wins (a silent peer
     // costs PROVIDER_ANSWER_MS, concurrently with the others, not the whole join).
     let fetchError: unknown
-    // A private space is served only to members, and to a joiner proving it holds an invite.
-    if (token != null) app.joinAuth.set(spaceId, { invite: idFromString(token.inviteId), proof: inviteProof(token.seed, spaceId, idFromString(app.account.userId)) })
     const refusals = new Set<string>()
     const onRefused = (_peer: string, s: string, reason: string): void => { if (s === spaceId) refusals.add(reason) }
     app.sync.on('refused', onRefused)
     await fetchSpace(fetchDeps(app, spaceId, token), spaceId, { peers: peers.map(p => ({ id: peerIdFromString(p), multiaddrs: [] })), signal })
       .catch(err => { fetchError = err })
-      .finally(() => { app.joinAuth.delete(spaceId); app.sync.off('refused', onRefused) })
+      .finally(() => { app.sync.off('refused', onRefused) })
     const state = app.store.spaces.get(spaceId)
     if (state == null) {
+      release(false)
       await app.replica.unmarkJoining(spaceId)
       app.topics.unsubscribe(spaceId)
       // holders of a private space said why they keep it from us: an invite that is used up...
@@ -289,7 +323,12 @@ export const actions = {
     }
     // A refused join keeps what was fetched and stays subscribed: an invite may let us in later, and
     // leaving the topic would put this peer under GossipSub's prune backoff (60 s) on a retry.
-    await becomeMember(app, state, token)
+    try {
+      await accept(state)
+      await becomeMember(app, state, token)
+    } catch (err) { release(false); throw err }
+    // (kept a while: the pushes of our join to members and relays prove the invite too)
+    release(true)
     return await enterJoined(app, state, app.connectedPeers())
   },
 

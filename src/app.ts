@@ -28,7 +28,7 @@ import { PeerPool, type PeerRecord } from './dht/peer-pool.js'
 import { Bootstrapper } from './dht/bootstrapper.js'
 import { DhtService } from './dht/dht-service.js'
 import { Announcer } from './dht/announcer.js'
-import type { MessageView } from './views.js'
+import { displayName, type MessageView } from './views.js'
 import { eventsOf, type SpaceEventMap } from './space-events.js'
 import { MEMBERSHIP_TYPES, REASON_CODES } from './core/auth.js'
 import { PeerGuard } from './net/peer-guard.js'
@@ -85,6 +85,8 @@ export interface AppEvents {
   dm: [{ spaceId: string, via: string, from: { userId: string, name: string } }]
   /** A key of a private space arrived: its sealed names and messages may be read now. */
   key: [{ spaceId: string }]
+  /** A member sent us a key box or share that does not hold the key it names (`op`); the space is re-keyed. */
+  'key:forged': [{ spaceId: string, from: { userId: string, name: string }, op: string }]
   /** A relay refused to hold a space of ours (full, or our share taken): offline members cannot catch up through it. */
   'relay:refused': [{ peerId: string, spaceId: string }]
 }
@@ -252,6 +254,7 @@ export class App extends EventEmitter<AppEvents> {
     })
     this.replica.on('op', (op, local) => { this.onOp(op, local) })
     this.keys.on('key', (spaceId) => { this.emit('key', { spaceId }); this.emit('change') })
+    this.keys.on('key:forged', ({ spaceId, from, op }) => { this.emit('key:forged', { spaceId, from: { userId: from, name: displayName(this.store.spaces.get(spaceId), from) }, op }) })
     // Publish where we append: an op authored here goes out as soon as it is applied in memory.
     this.replica.on('authored', (op) => { void this.topics.publish(op) })
     // A peer over its invalid-op limit is disconnected (and refused by the connection gater while blocked).
@@ -263,7 +266,14 @@ export class App extends EventEmitter<AppEvents> {
     this.sync.on('progress', (p) => { this.emit('sync', p) })
     this.sync.on('synced', (peer, stats) => {
       if (!this.relays.isRelay(peer) || !this.store.spaces.has(stats.spaceId)) return
-      // A relay that answers `unknown` for a space we hold refused to hold it: say so.
+      // A relay that answers a bare `unknown` for a space we offered it refused to hold it: say so.
+      // Not a refusal: a pull of a space we are still fetching for a join (the relay does not hold it
+      // yet), or an access answer for a private space (e.g. `bad_invite` while the relay still lacks
+      // the invite we joined with) - the next sync tries again.
+      if (stats.outcome === 'unknown' && (!stats.offered || stats.refusal != null)) {
+        if (stats.refusal != null) log('relay %s keeps %s from us for now: %s', peer, stats.spaceId, stats.refusal)
+        return
+      }
       if (this.relays.synced(peer, stats.spaceId, stats.outcome !== 'unknown')) this.emit('relay:refused', { peerId: peer, spaceId: stats.spaceId })
     })
     this.relays.on('change', () => { this.emit('change') })

@@ -16,7 +16,7 @@ import { idFromString } from './core/ids.js'
 import { encodeToken, type InviteToken } from './core/invite.js'
 import { MAX_MESSAGE_CHARS } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
-import { authorIn, createInvite, pickUser } from './member-actions.js'
+import { authorIn, createInvite, peerIdOf, pickUser } from './member-actions.js'
 import { displayName } from './views.js'
 
 const log = logger('spaceway:dm')
@@ -114,16 +114,33 @@ export const dmActions = {
  */
 export function acceptDmInvites (app: App): void {
   app.keys.on('dm:invite', ({ spaceId, from, token }) => {
-    void accept(app, spaceId, from, token).catch(err => { log('joining the direct messages from %s failed: %s', from, (err as Error).message) })
+    void acceptDmInvite(app, spaceId, from, token).catch(err => { log('joining the direct messages from %s failed: %s', from, (err as Error).message) })
   })
 }
 
-async function accept (app: App, via: string, from: string, token: InviteToken): Promise<void> {
+/**
+ * Joins the direct-message space of `token`, boxed to us by `from` in space `via`: unless we blocked
+ * `from` or are in it already. Only `from`'s own addresses in the token are dialed, and the space
+ * must be a direct-message space made by `from` with nobody else in it.
+ * @throws PermissionError (FORBIDDEN) if it is not; whatever `join` throws
+ */
+export async function acceptDmInvite (app: App, via: string, from: string, token: InviteToken): Promise<void> {
   if (await app.store.getMeta(`block!${from}`) === true) return
   const held = app.store.spaces.get(token.spaceId)
   if (held?.members.roleOf(app.account.userId) != null) return
   const context = app.context
-  const joined = await actions.join(app, encodeToken(token))
+  // the token's addresses come from the sender: dial only the sender's own (direct or through a relay)
+  const sender = peerIdOf(from)
+  const addrs = token.addrs.filter(a => a.endsWith(`/p2p/${sender}`))
+  const joined = await actions.join(app, encodeToken({ ...token, addrs }), {
+    // a direct-message space made by the sender, with nobody else in it
+    accept: (state) => {
+      if (state.info.dm !== true) return 'that invite is not for direct messages'
+      if (state.info.creator !== from) return 'those direct messages were not made by the member who sent the invite'
+      if ([...state.members.roles.keys()].some(u => u !== from && u !== app.account.userId)) return 'those direct messages have other members'
+      return null
+    }
+  })
   // joining switches to it; a direct message arriving must not move the user away from where they are
   if (context.spaceId != null) await app.setContext(context)
   await app.store.setMeta(`dm!${from}`, joined.spaceId)

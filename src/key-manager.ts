@@ -21,6 +21,7 @@ import { logger } from '@libp2p/logger'
 import { SpacewayError } from './errors.js'
 import { boxTo, deriveEncryptionKey, hkdf, historyKey, keyFingerprint, keyIdOf, open, openBox, seal, SECRET_BYTES, systemRandom, type EncryptionKeyPair, type RandomSource } from './core/crypto.js'
 import { sealPayload, type Bodies, type BodyKey, type Envelope, type SealableType } from './core/envelope.js'
+import { BoundedMap } from './core/bounded.js'
 import { idFromString, idToString } from './core/ids.js'
 import { decodeToken, type InviteToken } from './core/invite.js'
 import { isSealed, SEALABLE_TYPES, type KeyBox, type Op, type OpType, type Payloads } from './core/op.js'
@@ -40,6 +41,8 @@ export const MAX_SHARES_AT_ONCE = 16
 const ROTATE_BOX_BATCH = 32
 /** A member who is not the inviter waits a random time in this range before sharing a key, ms. */
 export const SHARE_BACKOFF_MS: [number, number] = [1500, 6000]
+/** A member whose box of the current key was forged re-keys after a random time in this range, ms. */
+export const HEAL_BACKOFF_MS: [number, number] = [500, 3000]
 
 /** The space's epoch key is not held here yet (a member who holds it shares it when online). */
 export class KeyPendingError extends SpacewayError {
@@ -79,10 +82,16 @@ export interface KeyManagerEvents {
   key: [spaceId: string]
   /** A direct-message invite for us arrived in `spaceId` from `from` (a user id). */
   'dm:invite': [{ spaceId: string, from: string, token: InviteToken }]
+  /** A box or share to us in `spaceId` by `from` (a user id) did not hold the key it names (`op`). */
+  'key:forged': [{ spaceId: string, from: string, op: string }]
 }
 
 export class KeyManager extends EventEmitter<KeyManagerEvents> {
   private readonly timers = new Map<string, NodeJS.Timeout>()
+  /** Key ids (hex) -> the key ids their history bundles really hold (opened, or made, here). */
+  private readonly contents = new BoundedMap<string, Set<string>>(10_000)
+  /** Key ids (hex) whose box or share to us did not open: forged, so never waited for. */
+  private readonly unopenable = new BoundedMap<string, true>(10_000)
   private stopped = false
 
   private constructor (
@@ -117,7 +126,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
 
   /** True if content authored in `state` is sealed: a space created private, or one upgraded by a rotate. */
   static seals (state: SpaceState): boolean {
-    return state.info.sealed === true || state.epochs.size > 0
+    return state.info.sealed === true || (state.epochs.size > 0 && !state.members.isPublic && !state.members.legacy)
   }
 
   /**
@@ -193,7 +202,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       const secret = this.ring.get(current.keyId)
       const young = this.now() - parseInt(current.key.slice(0, 12), 16) < KEY_MAX_AGE_MS
       if (secret != null && young) return { epoch: current, secret }
-      if (secret == null && young) {
+      if (secret == null && young && !this.unopenable.has(current.keyId)) {
         // Just joined: the inviter (or another member) is handing us the key; wait a moment.
         if (waitMs > 0 && await this.keyArrives(state.info.spaceId, waitMs)) return await this.sendKey(state, 0)
         throw new KeyPendingError('the key of this private space has not reached you yet: a member who holds it sends it when online (try again in a moment)')
@@ -206,13 +215,20 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
   /**
    * Starts a new epoch in `state` (`first`: the secret the space's name was sealed with, for the
    * first epoch of a space we create): a fresh secret boxed to every member with a key (the members at
-   * the rotate's causal point), and - unless the space is `since-join` - the earlier secrets we hold,
-   * sealed under the new epoch, so its holders read the history. Retried if the member list changes
-   * while the boxes are made.
+   * the rotate's causal point), and - unless the space is `since-join` - a history bundle: the
+   * earlier secrets we hold that no other one we hold bundles (`bundleHeads`), sealed under the new
+   * epoch. Bundles chain - each opens the ones before it - so one key reads the whole history and a
+   * rotate stays small however many came before. Publishes our own key first if the space has none
+   * (a private space made before encryption). Retried if the member list changes while the boxes
+   * are made.
    * @throws PermissionError if we may not rotate (not a member); SpacewayError if it keeps failing
+   *   (BAD_KEY names a member whose key cannot be sealed to)
    */
   async rotate (state: SpaceState, first?: Uint8Array): Promise<{ op: Op<'key.rotate'>, secret: Uint8Array }> {
     const spaceId = state.info.spaceId
+    if (state.members.roleOf(this.self) != null && state.members.user(this.self)?.enc == null) {
+      await this.replica.author('member.key', spaceId, { enc: this.enc.publicKey })
+    }
     for (let attempt = 0; ; attempt++) {
       const secret = attempt === 0 && first != null ? first : this.newSecret()
       const keyId = keyIdOf(secret)
@@ -222,24 +238,87 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       // WebCrypto runs the X25519 work off this thread: a batch at a time keeps the pool busy
       for (let i = 0; i < recipients.length; i += ROTATE_BOX_BATCH) {
         const batch = await Promise.all(recipients.slice(i, i + ROTATE_BOX_BATCH).map(async r => {
-          const b = await boxTo(r.enc, secret, rotateBoxInfo(spaceId, keyId), aad)
-          return [keyFingerprint(r.enc), b.enc, b.ct] satisfies KeyBox
+          try {
+            const b = await boxTo(r.enc, secret, rotateBoxInfo(spaceId, keyId), aad)
+            return [keyFingerprint(r.enc), b.enc, b.ct] satisfies KeyBox
+          } catch (err) {
+            throw new SpacewayError('BAD_KEY', `the key member ${r.userId} published cannot be sealed to (${(err as Error).message}); an admin can remove that member`)
+          }
         }))
         boxes.push(...batch)
       }
-      const earlier = state.info.history === 'since-join' ? [] : this.ring.forSpace(spaceId).map(([, s]) => s)
-      const sealedHistory = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier), this.random)
-      const history = sealedHistory == null ? null : { ...sealedHistory, keys: earlier.map(keyIdOf) }
+      const earlier = state.info.history === 'since-join' ? [] : await this.bundleHeads(state, hex(keyId))
+      const sealedHistory = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier.map(([, s]) => s)), this.random)
+      const history = sealedHistory == null ? null : { ...sealedHistory, keys: earlier.map(([k]) => Buffer.from(k, 'hex')) }
       // our own secret first, so what we seal right after opens
       await this.keep(spaceId, secret)
+      this.contents.set(hex(keyId), new Set(earlier.map(([k]) => k)))
       try {
         const op = await this.replica.author('key.rotate', spaceId, { key: keyId, boxes, history })
-        log('rotated the key of %s: %d box(es)', spaceId, boxes.length)
+        log('rotated the key of %s: %d box(es), %d earlier key(s) bundled', spaceId, boxes.length, earlier.length)
         return { op, secret }
       } catch (err) {
         if ((err as { reason?: string }).reason !== 'bad_recipients' || attempt >= 3) throw err
       }
     }
+  }
+
+  /**
+   * The secrets of `state`'s epochs we hold, except `except` and those the bundle of another one we
+   * hold already seals (from those, the holder opens its way down the chain): [key id hex, secret].
+   * What a bundle seals is what we found in it (or put there), never its plaintext key list alone,
+   * which its author could have made up.
+   */
+  private async bundleHeads (state: SpaceState, except: string): Promise<Array<[string, Uint8Array]>> {
+    const held = this.ring.forSpace(state.info.spaceId).filter(([k]) => k !== except && state.epochByKeyId.has(k))
+    const covered = new Set<string>()
+    for (const [k, secret] of held) for (const c of await this.bundleOf(state, k, secret)) covered.add(c)
+    return held.filter(([k]) => !covered.has(k))
+  }
+
+  /** The key ids (hex) the history bundle of epoch `keyId` (whose secret is `secret`) really holds. */
+  private async bundleOf (state: SpaceState, keyId: string, secret: Uint8Array): Promise<Set<string>> {
+    const known = this.contents.get(keyId)
+    if (known != null) return known
+    for (const e of await this.bundleSecrets(state, keyId, secret)) await this.keep(state.info.spaceId, e, true)
+    return this.contents.get(keyId) ?? new Set()
+  }
+
+  /** Opens the bundle of epoch `keyId` (its rotate read from the store) and records what it holds. */
+  private async bundleSecrets (state: SpaceState, keyId: string, secret: Uint8Array): Promise<Uint8Array[]> {
+    // every rotate naming this key id (a member could name a key id it does not hold in another)
+    const rotates = [...state.epochs.values()].filter(e => e.keyId === keyId).map(e => e.rotate)
+    const ops = await this.replica.store.getOps(rotates)
+    const inside = new Map<string, Uint8Array>()
+    for (const op of ops.values()) for (const e of this.openBundle(state, op as Op<'key.rotate'>, secret)) inside.set(hex(keyIdOf(e)), e)
+    if (ops.size > 0) this.contents.set(keyId, new Set(inside.keys()))
+    return [...inside.values()]
+  }
+
+  /**
+   * The secrets the history bundle of rotate `op` seals, opened with its epoch `secret`: only those
+   * its key list names and that are epochs of `state` (a bundle stuffed with anything else is
+   * ignored). Empty if there is no bundle or it does not open.
+   */
+  private openBundle (state: SpaceState, op: Op<'key.rotate'>, secret: Uint8Array): Uint8Array[] {
+    const h = op.payload.history
+    if (h == null) return []
+    let earlier: unknown
+    try {
+      earlier = decode(open(historyKey(secret), historyAad(state.info.spaceId, op.payload.key), { nonce: h.nonce, ct: h.ct }))
+    } catch (err) {
+      log.error('the history bundle of rotate %s by %s does not open: %s', op.id, op.author, (err as Error).message)
+      return []
+    }
+    if (!Array.isArray(earlier)) return []
+    const listed = new Set(h.keys.map(hex))
+    const out: Uint8Array[] = []
+    for (const s of earlier.slice(0, h.keys.length)) {
+      if (!(s instanceof Uint8Array) || s.length !== SECRET_BYTES) continue
+      const k = hex(keyIdOf(s))
+      if (listed.has(k) && state.epochByKeyId.has(k)) out.push(s)
+    }
+    return out
   }
 
   /**
@@ -291,23 +370,66 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
   /** Opens our box of a rotate (if we are a recipient), then the history it seals. */
   private async openRotate (state: SpaceState, op: Op<'key.rotate'>): Promise<void> {
     const epoch = state.epochs.get(op.id)
-    if (epoch == null || this.ring.has(epoch.keyId)) { if (epoch != null) await this.openHistory(state, op, this.ring.get(epoch.keyId) as Uint8Array); return }
+    if (epoch == null) return
+    const held = this.ring.get(epoch.keyId)
+    if (held != null) { await this.openHistory(state, epoch.keyId, held); return }
     const i = epoch.recipients.indexOf(this.self)
     if (i < 0) return
     const [, enc, ct] = op.payload.boxes[i]
-    const secret = await openBox(this.enc, { enc, ct }, rotateBoxInfo(state.info.spaceId, op.payload.key), op.authorKey)
-    if (hex(keyIdOf(secret)) !== epoch.keyId) throw new SpacewayError('BAD_KEY', `the box of rotate ${op.id} does not hold its key`)
+    let secret: Uint8Array | null = null
+    try {
+      secret = await openBox(this.enc, { enc, ct }, rotateBoxInfo(state.info.spaceId, op.payload.key), op.authorKey)
+    } catch {}
+    if (secret == null || hex(keyIdOf(secret)) !== epoch.keyId) { this.boxFailed(state, epoch, op.author, 'rotate', op.id); return }
     await this.keep(state.info.spaceId, secret, true)
-    await this.openHistory(state, op, secret)
+    await this.openHistory(state, epoch.keyId, secret)
   }
 
-  /** Opens the earlier secrets a rotate seals under its epoch (full-history spaces). */
-  private async openHistory (state: SpaceState, op: Op<'key.rotate'>, secret: Uint8Array): Promise<void> {
-    const h = op.payload.history
-    if (h == null) return
-    const earlier = decode(open(historyKey(secret), historyAad(state.info.spaceId, op.payload.key), { nonce: h.nonce, ct: h.ct })) as unknown
-    if (!Array.isArray(earlier)) return
-    for (const s of earlier) if (s instanceof Uint8Array && s.length === SECRET_BYTES) await this.keep(state.info.spaceId, s, true)
+  /**
+   * Opens, down the chain, the earlier secrets bundled under the epoch with key id `keyId`
+   * (full-history spaces): each one kept, then its own bundle opened in turn. A bundle already
+   * opened whose secrets are all held is not opened again.
+   */
+  private async openHistory (state: SpaceState, keyId: string, secret: Uint8Array): Promise<void> {
+    const todo: Array<[string, Uint8Array]> = [[keyId, secret]]
+    const seen = new Set<string>()
+    while (todo.length > 0) {
+      const [k, s] = todo.pop() as [string, Uint8Array]
+      if (seen.has(k)) continue
+      seen.add(k)
+      const known = this.contents.get(k)
+      if (known != null && [...known].every(c => this.ring.has(c))) continue
+      const inside = await this.bundleSecrets(state, k, s)
+      for (const e of inside) {
+        const ek = hex(keyIdOf(e))
+        await this.keep(state.info.spaceId, e, true)
+        if (!seen.has(ek)) todo.push([ek, e])
+      }
+    }
+  }
+
+  /**
+   * A box (in a rotate) or a share to us that does not hold the key it names - forged by its author,
+   * who is logged. We never wait for that key: when it is the current one, we re-key the space
+   * (after a short random back-off, unless another member did meanwhile), so everyone can read
+   * again; our next send does it at once.
+   */
+  private boxFailed (state: SpaceState, epoch: Epoch, from: string, kind: string, opId: string): void {
+    log.error('the %s %s from %s does not open to the key it names; ignored (the space will be re-keyed if it is the current key)', kind, opId, from)
+    this.unopenable.set(epoch.keyId, true)
+    this.emit('key:forged', { spaceId: state.info.spaceId, from, op: opId })
+    if (!this.autoShare) return
+    const timer = `heal/${state.info.spaceId}`
+    if (this.timers.has(timer)) return
+    const [lo, hi] = HEAL_BACKOFF_MS
+    const t = setTimeout(() => {
+      this.timers.delete(timer)
+      const current = state.currentEpoch()
+      if (this.stopped || current == null || this.ring.has(current.keyId) || !this.unopenable.has(current.keyId) || state.members.roleOf(this.self) == null) return
+      this.rotate(state).catch(err => { log('re-keying %s after a forged box failed: %s', state.info.spaceId, (err as Error).message) })
+    }, lo + Math.floor(this.random(2).reduce((a, b) => a * 256 + b, 0) / 65536 * (hi - lo)))
+    t.unref()
+    this.timers.set(timer, t)
   }
 
   /** Opens a share addressed to us, then the history of its epoch. */
@@ -317,12 +439,13 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     if (epoch == null || this.ring.has(epoch.keyId)) return
     const keyId = Buffer.from(epoch.keyId, 'hex')
     const [, enc, ct] = op.payload.box
-    const secret = await openBox(this.enc, { enc, ct }, shareBoxInfo(state.info.spaceId, keyId), Buffer.concat([op.authorKey, op.payload.to]))
-    if (hex(keyIdOf(secret)) !== epoch.keyId) throw new SpacewayError('BAD_KEY', `share ${op.id} does not hold the key it names`)
+    let secret: Uint8Array | null = null
+    try {
+      secret = await openBox(this.enc, { enc, ct }, shareBoxInfo(state.info.spaceId, keyId), Buffer.concat([op.authorKey, op.payload.to]))
+    } catch {}
+    if (secret == null || hex(keyIdOf(secret)) !== epoch.keyId) { this.boxFailed(state, epoch, op.author, 'share', op.id); return }
     await this.keep(state.info.spaceId, secret, true)
-    const rotate = await this.replica.store.getOps([epoch.rotate])
-    const r = rotate.get(epoch.rotate) as Op<'key.rotate'> | undefined
-    if (r != null) await this.openHistory(state, r, secret)
+    await this.openHistory(state, epoch.keyId, secret)
   }
 
   private async openDmInvite (state: SpaceState, op: Op<'dm.invite'>): Promise<void> {
@@ -407,7 +530,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       const privateSpace = !state.members.isPublic && !state.members.legacy
       try {
         if (privateSpace && state.members.user(this.self)?.enc == null) await this.replica.author('member.key', state.info.spaceId, { enc: this.enc.publicKey })
-        const missing = [...state.epochs.values()].filter(e => !this.ring.has(e.keyId) && (e.recipients.includes(this.self) || e.shares.has(this.self)))
+        const missing = [...state.epochs.values()].filter(e => !this.ring.has(e.keyId) && state.holds(e, this.self))
         if (missing.length > 0) {
           const ops = await this.replica.store.getOps(missing.flatMap(e => [e.rotate, ...(e.shares.has(this.self) ? [e.shares.get(this.self) as string] : [])]))
           for (const op of ops.values()) await this.onOp(op, state, false)

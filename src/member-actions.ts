@@ -131,7 +131,7 @@ function tokenAddrs (app: App): string[] {
 }
 
 /** PeerId string of a user id (the same Ed25519 key), for `online`. */
-function peerIdOf (userId: string): string {
+export function peerIdOf (userId: string): string {
   return peerIdFromPublicKey(publicKeyFromRaw(idFromString(userId))).toString()
 }
 

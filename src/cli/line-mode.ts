@@ -48,6 +48,10 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
   app.on('key', (data) => {
     if (json) emit({ type: 'event', event: 'key', data })
   })
+  app.on('key:forged', (data) => {
+    if (json) emit({ type: 'event', event: 'key:forged', data })
+    else write(`${data.from.name} sent you a key that does not open (op ${data.op.slice(0, 8)} in space ${data.spaceId.slice(0, 8)}); the space is being re-keyed`)
+  })
   app.on('relay:refused', (data) => {
     if (json) emit({ type: 'event', event: 'relay:refused', data })
     else write(`relay ${data.peerId} refused to hold space ${data.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`)

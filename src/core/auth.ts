@@ -226,6 +226,14 @@ export function checkMembership (r: MembershipReader, op: Op, messages: MessageL
   return denied
 }
 
+/**
+ * Epoch keys belong to private spaces: in a public (or legacy open) space anyone may join, so a
+ * rotate there would let anyone pick the key everyone else must send with.
+ */
+function onlyPrivate (r: MembershipReader): Rejection | null {
+  return r.isPublic || r.legacy ? no('forbidden', 'epoch keys are for private (invite-only) spaces') : null
+}
+
 function checkPermission (r: MembershipReader, op: Op, messages: MessageLookup): Rejection | null {
   const author = op.author
   const role = roleIn(r, author)
@@ -252,8 +260,11 @@ function checkPermission (r: MembershipReader, op: Op, messages: MessageLookup):
     case 'member.key':
       return needs('keys')
     case 'key.rotate': {
-      const denied = needs('keys')
+      const denied = needs('keys') ?? onlyPrivate(r)
       if (denied != null || r.recipients == null) return denied
+      // its author knows the secret: it must be one of the members it is boxed to (so a removal of
+      // the author makes the epoch unusable, as for any other holder)
+      if (r.user(author)?.enc == null) return no('bad_recipients', 'the author of a rotate must have published a key in the space')
       const boxes = (op.payload as Op<'key.rotate'>['payload']).boxes
       const want = r.recipients()
       if (boxes.length !== want.length) return no('bad_recipients', `a rotate must box the secret to the ${want.length} member(s) with a key; it has ${boxes.length} box(es)`)
@@ -265,7 +276,11 @@ function checkPermission (r: MembershipReader, op: Op, messages: MessageLookup):
     case 'key.share':
     case 'dm.invite': {
       const p = op.payload as { to: Uint8Array, box: KeyBox, rotate?: Uint8Array }
-      if (op.type === 'key.share' && messages.isRotate?.(idToString(p.rotate as Uint8Array)) !== true) return no('bad_payload', 'a share names a key.rotate of the space')
+      if (op.type === 'key.share') {
+        const denied = onlyPrivate(r)
+        if (denied != null) return denied
+        if (messages.isRotate?.(idToString(p.rotate as Uint8Array)) !== true) return no('bad_payload', 'a share names a key.rotate of the space')
+      }
       const to = r.user(idToString(p.to))
       if (roleIn(r, idToString(p.to)) == null || to?.enc == null) return no('bad_recipients', 'the recipient is not a member with a key')
       if (compareBytes(p.box[0], keyFingerprint(to.enc)) !== 0) return no('bad_recipients', 'the box is not for the recipient\'s current key')

@@ -14,7 +14,7 @@
  * Randomness (secrets, nonces) comes from an injectable `RandomSource`, so tests are reproducible;
  * HPKE's ephemeral keys come from WebCrypto.
  */
-import { createHash, hkdfSync, randomBytes as nodeRandomBytes, type webcrypto } from 'node:crypto'
+import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes as nodeRandomBytes, type webcrypto } from 'node:crypto'
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
 import { SpacewayError } from '../errors.js'
@@ -115,6 +115,26 @@ export interface EncryptionKeyPair { publicKey: Uint8Array, pair: webcrypto.Cryp
 export async function deriveEncryptionKey (ikm: Uint8Array): Promise<EncryptionKeyPair> {
   const pair = await suite.kem.deriveKeyPair(ikm.slice().buffer) as webcrypto.CryptoKeyPair
   return { publicKey: new Uint8Array(await suite.kem.serializePublicKey(pair.publicKey as never)), pair }
+}
+
+/** Any X25519 private key: a low-order point gives an all-zero shared secret with every one of them. */
+let probe: ReturnType<typeof generateKeyPairSync>['privateKey'] | null = null
+
+/**
+ * True if `publicKey` (32 bytes) is an X25519 public key a box can be sealed to: not one of the
+ * low-order points, whose shared secret is all zeros whatever the private key (RFC 7748 section 6.1,
+ * RFC 9180 section 7.1.4: HPKE's DH fails on them). The answer depends on the bytes alone, so every
+ * replica gives the same (OpenSSL, through node:crypto, makes the check).
+ */
+export function isUsableEncryptionKey (publicKey: Uint8Array): boolean {
+  if (publicKey.length !== 32) return false
+  probe ??= generateKeyPairSync('x25519').privateKey
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(publicKey).toString('base64url') }, format: 'jwk' })
+    return !diffieHellman({ privateKey: probe, publicKey: key }).every(b => b === 0)
+  } catch {
+    return false
+  }
 }
 
 /** First 8 bytes of SHA-256 of an X25519 public key: which key a box was sealed to. */

@@ -16,6 +16,7 @@ import { InvalidOpError } from '../errors.js'
 import { type Hlc, isHlc } from './hlc.js'
 import { compareBytes, idFromString, idToString, sha256 } from './ids.js'
 import { type Signer, verifySignature } from './signing.js'
+import { isUsableEncryptionKey } from './crypto.js'
 
 /** Prefix of every signed byte string, so an op signature can never be replayed as anything else. */
 export const SIGNING_CONTEXT = new TextEncoder().encode('spaceway/op/v1\n')
@@ -206,6 +207,12 @@ function fail (reason: string, message: string): never {
   throw new InvalidOpError(reason, message)
 }
 
+/** An X25519 key a member publishes: 32 bytes, not a low-order point (core/crypto.ts). */
+function checkEncKey (v: unknown): void {
+  if (!isBytes(v, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
+  if (!isUsableEncryptionKey(v)) fail('bad_payload', 'enc is a low-order X25519 point: nothing sealed to it stays secret')
+}
+
 function isBytes (v: unknown, len?: number): v is Uint8Array {
   return v instanceof Uint8Array && (len == null || v.length === len)
 }
@@ -282,7 +289,7 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
         shape('enc,history,nonce,public,sealed', 'dm,enc,history,nonce,public,sealed')
         if (o.public !== false) fail('bad_payload', 'a sealed space is not public')
         if (o.history !== 'full' && o.history !== 'since-join') fail('bad_payload', 'history must be "full" or "since-join"')
-        if (!isBytes(o.enc, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
+        checkEncKey(o.enc)
         if (keys.startsWith('dm,') && o.dm !== true) fail('bad_payload', 'dm must be true when present')
       } else {
         shape('name,nonce,public', 'name,nonce')
@@ -341,14 +348,14 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       return
     case 'member.join':
       shape('invite,proof', 'enc,invite,proof')
-      if (keys.startsWith('enc') && !isBytes(o.enc, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
+      if (keys.startsWith('enc')) checkEncKey(o.enc)
       if (o.invite === null && o.proof === null) return
       checkRef(o, 'invite', deps)
       if (!isBytes(o.proof, 64)) fail('bad_payload', 'proof must be a 64-byte signature')
       return
     case 'member.key':
       shape('enc')
-      if (!isBytes(o.enc, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
+      checkEncKey(o.enc)
       return
     case 'key.rotate': {
       shape('boxes,history,key')

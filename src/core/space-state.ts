@@ -14,7 +14,7 @@
  */
 import { AuthGraph } from './auth-graph.js'
 import { MEMBERSHIP_TYPES, type MembershipState, type MessageLookup, type Rejection } from './auth.js'
-import { BoundedMap } from './bounded.js'
+import { WeightedMap } from './bounded.js'
 import { bodyKeyOf, openPayload, type Bodies, type SealableType } from './envelope.js'
 import { compareHlc, hlcKey as hlcKeyOf, type Hlc } from './hlc.js'
 import { idToString } from './ids.js'
@@ -50,7 +50,13 @@ export interface SpaceInfo { spaceId: string, name: string, creator: string, cre
  * was boxed to (user-id order), the members it was shared with since (user id -> `key.share` id),
  * and the key ids (hex) of the earlier secrets its history bundle holds.
  */
-export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], shares: Map<string, string>, bundle: string[] }
+/**
+ * An epoch of a private space: the `key.rotate` that made it (`rotate`, its order key `key`, its
+ * `author`), the key id (hex) of its secret, the members it was boxed to (`recipients`, user-id
+ * order, and as a set), the members it was shared with since (user id -> `key.share` id), and the
+ * key ids its history bundle lists (`bundle`: earlier secrets sealed under this one).
+ */
+export interface Epoch { rotate: string, keyId: string, key: string, author: string, recipients: string[], recipientSet: ReadonlySet<string>, shares: Map<string, string>, bundle: string[] }
 
 /** One row of the index sublevel: `null` value means delete. */
 export type IndexRow = [key: string, value: unknown]
@@ -108,6 +114,15 @@ function setByKey<V extends { key: string }> (map: Map<string, V>, id: string, v
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
+/** Most characters of opened bodies kept per space (about 4 MiB of text; the rest is opened again). */
+const OPENED_CACHE_CHARS = 2_000_000
+
+function bodyChars (b: Bodies[SealableType] | null): number {
+  if (b == null) return 0
+  const t = (b as { text?: string, name?: string, emoji?: string })
+  return (t.text ?? t.name ?? t.emoji ?? '').length
+}
+
 export class SpaceState implements MessageLookup {
   info: SpaceInfo
   readonly channels = new Map<string, ChannelView>()
@@ -142,8 +157,11 @@ export class SpaceState implements MessageLookup {
   readonly sealedNameOps = new Map<string, Op>()
   /** Epoch secrets held here (a client's key ring; a relay has none). */
   keys: KeyLookup | null = null
+  /** Bumped whenever what decides which epochs are usable changes (an epoch, a share, a membership op). */
+  private keyVersion = 0
+  private usable: { version: number, list: Epoch[] } | null = null
   /** Opened bodies by op id (null: cannot be opened with the key it names). */
-  private readonly opened = new BoundedMap<string, Bodies[SealableType] | null>(20_000)
+  private readonly opened = new WeightedMap<string, Bodies[SealableType] | null>(OPENED_CACHE_CHARS, 20_000, b => 64 + bodyChars(b))
 
   constructor (info: SpaceInfo) {
     this.info = info
@@ -274,7 +292,7 @@ export class SpaceState implements MessageLookup {
     this.auth.add(op, key, headsKey)
     const item: ItemRow = [op.bytes.length, headsKey]
     const rows: IndexRow[] = [[keys.item(s, key), item]]
-    if (MEMBERSHIP_TYPES.has(op.type)) rows.push([keys.membership(s, key), op.id])
+    if (MEMBERSHIP_TYPES.has(op.type)) { rows.push([keys.membership(s, key), op.id]); this.keyVersion++ }
     if (compareHlc(op.hlc, this.maxHlc) > 0) this.maxHlc = op.hlc
     for (const d of op.deps) {
       if (this.heads.delete(d)) rows.push([keys.head(s, d), null])
@@ -351,7 +369,7 @@ export class SpaceState implements MessageLookup {
       case 'key.share': {
         const rotate = idToString(p.rotate as Uint8Array)
         const to = idToString(p.to as Uint8Array)
-        this.epochs.get(rotate)?.shares.set(to, op.id)
+        this.addShare(rotate, to, op.id)
         rows.push([keys.share(s, rotate, to), op.id])
         break
       }
@@ -367,25 +385,49 @@ export class SpaceState implements MessageLookup {
     const recipients = (this.auth.stateAt(headsKey).recipients()).map(r => r.userId)
     const keyId = hex(op.payload.key)
     const bundle = (op.payload.history?.keys ?? []).map(hex)
-    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, shares: this.epochs.get(op.id)?.shares ?? new Map(), bundle })
+    this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, recipientSet: new Set(recipients), shares: this.epochs.get(op.id)?.shares ?? new Map(), bundle })
     const prev = this.epochByKeyId.get(keyId)
     if (prev == null || (this.epochs.get(prev)?.key ?? '') > key) this.epochByKeyId.set(keyId, op.id)
+    this.keyVersion++
+  }
+
+  /** Records that epoch `rotate` was shared with `userId` by `key.share` `shareId`. */
+  addShare (rotate: string, userId: string, shareId: string): void {
+    const e = this.epochs.get(rotate)
+    if (e == null) return
+    e.shares.set(userId, shareId)
+    this.keyVersion++
   }
 
   /**
-   * The epochs whose every holder (recipient, or member it was shared with) is still a member: the
-   * keys a message may be sealed with. Newest first by the rotate's (HLC, id).
+   * The epochs a message may be sealed with, newest first by the rotate's (HLC, id): those whose
+   * every possible reader is still a member. The readers of a secret are everyone who was given it -
+   * the author and recipients of every rotate with its key id, the members it was shared with - and,
+   * transitively, the readers of every epoch whose history bundle lists it (they open it from there).
+   * So once anyone who could read a secret is removed, that secret and every one bundled under it
+   * with it are retired for good: a removed member never reads what is sealed after its removal.
+   * Cached until an epoch, a share or a membership op is applied.
    */
   usableEpochs (): Epoch[] {
+    if (this.usable?.version === this.keyVersion) return this.usable.list
     const m = this.auth.current
-    const out: Epoch[] = []
+    const listed = new Map<string, string[]>() // key id -> key ids its epochs' bundles list
+    const retired = new Set<string>()
     for (const e of this.epochs.values()) {
-      let ok = true
-      for (const u of e.recipients) if (m.roleOf(u) == null) { ok = false; break }
-      if (ok) for (const u of e.shares.keys()) if (m.roleOf(u) == null) { ok = false; break }
-      if (ok) out.push(e)
+      if (e.bundle.length > 0) listed.set(e.keyId, [...(listed.get(e.keyId) ?? []), ...e.bundle])
+      if (retired.has(e.keyId)) continue
+      if (m.roleOf(e.author) == null) { retired.add(e.keyId); continue }
+      for (const u of e.recipients) if (m.roleOf(u) == null) { retired.add(e.keyId); break }
+      if (!retired.has(e.keyId)) for (const u of e.shares.keys()) if (m.roleOf(u) == null) { retired.add(e.keyId); break }
     }
-    return out.sort((a, b) => a.key < b.key ? 1 : a.key > b.key ? -1 : 0)
+    // whoever could read a retired secret reads what its bundles list: retire those too
+    const todo = [...retired]
+    while (todo.length > 0) {
+      for (const k of listed.get(todo.pop() as string) ?? []) if (!retired.has(k)) { retired.add(k); todo.push(k) }
+    }
+    const list = [...this.epochs.values()].filter(e => !retired.has(e.keyId)).sort((a, b) => a.key < b.key ? 1 : a.key > b.key ? -1 : 0)
+    this.usable = { version: this.keyVersion, list }
+    return list
   }
 
   /**
@@ -408,7 +450,7 @@ export class SpaceState implements MessageLookup {
 
   /** True if `userId` was given epoch `e` (boxed or shared). */
   holds (e: Epoch, userId: string): boolean {
-    return e.recipients.includes(userId) || e.shares.has(userId)
+    return e.recipientSet.has(userId) || e.shares.has(userId)
   }
 
   /** The current key: the usable epoch with the highest (HLC, id); null if none is usable. */

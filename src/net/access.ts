@@ -3,8 +3,10 @@
  * (or legacy open) space: anyone. A private space: a peer whose identity is a current member (a
  * PeerId and a user id are the same Ed25519 key), a peer we trust with our ciphertext (our relays),
  * or a joiner that proves it holds a live invite of the space (the proof a `member.join` carries, made
- * for its own key: nobody else can replay it). Removed and banned users get nothing, not even
- * ciphertext.
+ * for its own key: nobody else can replay it). Removed users get nothing from sync, not even
+ * ciphertext, unless they prove a live invite again (a kicked user may rejoin; a banned one may not).
+ * Live gossip is another matter: GossipSub forwards to whoever subscribes to the space's topic, and
+ * a removed member knows its name - it gets ciphertext it cannot open (docs/PROTOCOL.md "Limits").
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { BoundedMap } from '../core/bounded.js'
@@ -26,7 +28,7 @@ export function userIdOfPeer (peer: string): string | null {
 /**
  * The access rule of a replica's spaces. `trusted(peer)`: peers that may hold every space's
  * ciphertext (a client's relays; a relay trusts nobody). Returns null when `peer` may have the
- * space, else why not: `invite_only` (no credential), `bad_invite`, `invite_revoked`,
+ * space, else why not: `invite_only` (no credential), `banned`, `bad_invite`, `invite_revoked`,
  * `invite_expired`, `invite_exhausted` (the joiner is told, so `join` can say so).
  */
 export function spaceAccess (replica: Replica, trusted: (peer: string) => boolean, now: () => number = Date.now): SpaceAccess {
@@ -43,6 +45,7 @@ export function spaceAccess (replica: Replica, trusted: (peer: string) => boolea
     const user = userOf(peer)
     if (user == null) return 'invite_only'
     if (m.roleOf(user) != null) return null
+    if (m.user(user)?.banned === true) return 'banned'
     if (auth == null) return 'invite_only'
     const info = m.invites.get(idToString(auth.invite))
     if (info == null || !verifyInviteProof(info.key, spaceId, idFromString(user), auth.proof)) return 'bad_invite'

@@ -175,7 +175,7 @@ export class OpStore {
       })
       for await (const [k, shareId] of this.range<string>(`share!${s}!`)) {
         const [rotate, user] = k.split('!')
-        state.epochs.get(rotate)?.shares.set(user, shareId)
+        state.addShare(rotate, user, shareId)
       }
       state.keys = this.keyLookup
       const last = state.items.at(-1)

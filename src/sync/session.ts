@@ -68,6 +68,8 @@ export interface SyncStats {
   bytesSent: number
   bytesReceived: number
   rounds: number
+  /** True if we held ops of the space when the session began (initiator: we offered it). */
+  offered: boolean
 }
 
 class Session {
@@ -75,7 +77,7 @@ class Session {
   /** Ops sent in this session: never sent twice, whatever the peer asks. */
   private readonly sent = new Set<string>()
   constructor (private readonly ch: SyncChannel, private readonly host: SyncHost, spaceId: string) {
-    this.stats = { spaceId, outcome: 'done', opsSent: 0, opsReceived: 0, bytesSent: 0, bytesReceived: 0, rounds: 0 }
+    this.stats = { spaceId, outcome: 'done', opsSent: 0, opsReceived: 0, bytesSent: 0, bytesReceived: 0, rounds: 0, offered: false }
   }
 
   async send (m: SyncMessage): Promise<void> {
@@ -179,7 +181,9 @@ class Session {
 export async function syncAsInitiator (ch: SyncChannel, host: SyncHost, spaceId: string): Promise<SyncStats> {
   const session = new Session(ch, host, spaceId)
   const auth = host.auth?.(spaceId)
-  await session.send({ t: 'rec', space: spaceId, ranges: initiate(host.keys(spaceId) ?? []), want: [], ...(auth != null ? { auth } : {}) })
+  const keys = host.keys(spaceId) ?? []
+  session.stats.offered = keys.length > 0
+  await session.send({ t: 'rec', space: spaceId, ranges: initiate(keys), want: [], ...(auth != null ? { auth } : {}) })
   const stats = await session.converse(await session.nextRec())
   await host.finish?.()
   return stats

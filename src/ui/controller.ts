@@ -45,6 +45,7 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
       })
     }
     app.on('dm', (d) => { this.push('info', `${d.from.name} opened direct messages with you: \`space ${d.spaceId.slice(0, 8)}\``) })
+    app.on('key:forged', (d) => { this.push('error', `${d.from.name} sent you a key that does not open (space ${d.spaceId.slice(0, 8)}); the space is being re-keyed`) })
     app.on('relay:refused', (d) => { this.push('error', `relay ${d.peerId} refused to hold space ${d.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`) })
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
     app.on('peer:disconnect', (p) => { this.push('info', `peer disconnected: ${p}`) })

@@ -61,6 +61,8 @@ describe('private spaces', () => {
       await p.ok(`join ${invite}`)
       await keyArrived(p, mark)
       expect(texts(await p.ok('messages'))).toEqual([CANARY.first])
+      // the joiner's pushes prove its invite until its join is known: the relay takes them
+      expect(p.lines.slice(mark).filter(event('relay:refused'))).toEqual([])
     }
     await alice.ok(`channel create ${CANARY.channel}`)
     await alice.ok('channel general')
