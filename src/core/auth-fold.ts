@@ -21,6 +21,7 @@
 import { checkJoinExceptUses, checkMembership, effectsOf, MembershipState, roleIn, touchesOf, type InviteInfo, type MembershipReader, type MessageLookup, type Rejection, type Role, type SpaceConstants, type UserEntry } from './auth.js'
 import { idToString } from './ids.js'
 import type { Op } from './op.js'
+import { lowerIndex } from './sorted.js'
 
 type Value = UserEntry | InviteInfo
 
@@ -35,17 +36,6 @@ interface FoldNode {
 
 interface Timeline { keys: string[], values: Value[] }
 
-/** Index of the first element >= `key` in sorted `arr`. */
-function lowerIndex (arr: readonly string[], key: string): number {
-  let lo = 0
-  let hi = arr.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (arr[mid] < key) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
 
 function sameValue (a: Value, b: Value): boolean {
   if ('inviteId' in a || 'inviteId' in b) {

@@ -15,6 +15,7 @@
 import { AuthGraph } from './auth-graph.js'
 import { MEMBERSHIP_TYPES, type MembershipState, type MessageLookup, type Rejection } from './auth.js'
 import { WeightedMap } from './bounded.js'
+import { insertSorted, lowerIndex } from './sorted.js'
 import { bodyKeyOf, openPayload, type Bodies, type SealableType } from './envelope.js'
 import { compareHlc, hlcKey as hlcKeyOf, type Hlc } from './hlc.js'
 import { idToString } from './ids.js'
@@ -87,19 +88,6 @@ export const keys = {
   sealedName: (s: string, op: string) => `sname!${s}!${op}`
 }
 
-/** Inserts `key` into the sorted array `arr` (binary search); no-op if present. Returns true if inserted. */
-export function insertSorted (arr: string[], key: string): boolean {
-  let lo = 0
-  let hi = arr.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (arr[mid] < key) lo = mid + 1
-    else hi = mid
-  }
-  if (arr[lo] === key) return false
-  arr.splice(lo, 0, key)
-  return true
-}
 
 /**
  * A register decided by order key: stores `view` under `id` if `map` holds nothing there, or (`wins`)
@@ -192,14 +180,7 @@ export class SpaceState implements MessageLookup {
    * there is none (the space's clock starts there, so a stored op from the far future cannot push it).
    */
   maxHlcUpTo (wall: number): Hlc | undefined {
-    const limit = hlcKeyOf({ wall, counter: 0xffff_ffff }) + '\uffff'
-    let lo = 0
-    let hi = this.items.length
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if (this.items[mid] < limit) lo = mid + 1
-      else hi = mid
-    }
+    const lo = lowerIndex(this.items, hlcKeyOf({ wall, counter: 0xffff_ffff }) + '\uffff')
     if (lo === 0) return undefined
     const k = this.items[lo - 1]
     return { wall: parseInt(k.slice(0, 12), 16), counter: parseInt(k.slice(12, 20), 16) }

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto'
 import { splitOrderKey } from '../core/order.js'
+import { lowerIndex } from '../core/sorted.js'
 
 /** Sub-ranges a differing range is split into. */
 export const BRANCHING = 16
@@ -40,17 +41,9 @@ export interface StepResult {
   need: string[]
 }
 
-/** Index of the first key >= `bound` in sorted `keys` (keys.length if none). */
-function lowerIndex (keys: readonly string[], bound: string | null, from = 0): number {
-  if (bound == null) return keys.length
-  let lo = from
-  let hi = keys.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (keys[mid] < bound) lo = mid + 1
-    else hi = mid
-  }
-  return lo
+/** Index of the first key >= `bound` in sorted `keys` (keys.length if none, or if `bound` is null). */
+function boundIndex (keys: readonly string[], bound: string | null, from = 0): number {
+  return bound == null ? keys.length : lowerIndex(keys, bound, from)
 }
 
 /** Bytes of an order key's op id that the fingerprint sums (the 52 ASCII chars of its base32 text). */
@@ -122,7 +115,7 @@ export function reconcile (keys: readonly string[], incoming: readonly Range[]):
   let lower = ''
   for (const r of incoming) {
     if (r.upper != null && r.upper < lower) throw new Error('ranges out of order')
-    const to = lowerIndex(keys, r.upper, from)
+    const to = boundIndex(keys, r.upper, from)
     switch (r.mode) {
       case 'skip':
         ranges.push({ upper: r.upper, mode: 'skip' })

@@ -3,13 +3,9 @@
  * reconciliation that never ends, stalled sync messages, forged gossip, store quotas, and a relay
  * that refuses a space. Each test fails on the code before the fix (noted per test).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { decode, encode } from 'cborg'
 import { afterEach, describe, expect, it } from 'vitest'
-import { RelayServer, RELAY_DEFAULTS } from '../../relay/relay.js'
 import { actions } from '../../src/actions.js'
 import { idToString } from '../../src/core/ids.js'
 import { syncIdOf } from '../../src/core/rendezvous.js'
@@ -17,26 +13,16 @@ import type { SpacewayNode } from '../../src/net/node.js'
 import { spaceTopic } from '../../src/net/topics.js'
 import { encodeSyncMessage } from '../../src/sync/messages.js'
 import { appFixture } from '../helpers/apps.js'
+import { relayFixture } from '../helpers/relays.js'
 import { hostileNode, rawSync } from '../helpers/hostile.js'
 import { until } from '../helpers/wait.js'
 
 const { start } = appFixture()
-const relays: RelayServer[] = []
+const { relay } = relayFixture()
 const nodes: SpacewayNode[] = []
-const dirs: string[] = []
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map(async n => { await n.stop() }))
-  await Promise.all(relays.splice(0).map(async r => { await r.stop() }))
-  await Promise.all(dirs.splice(0).map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
-
-async function relay (options: Partial<typeof RELAY_DEFAULTS> = {}): Promise<RelayServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'spaceway-relay-'))
-  dirs.push(dir)
-  const r = await RelayServer.start({ ...RELAY_DEFAULTS, host: '127.0.0.1', port: 0, metricsPort: 0, dataDir: dir, trustLoopback: true, ...options })
-  relays.push(r)
-  return r
-}
 
 async function hostile (): Promise<SpacewayNode> {
   const n = await hostileNode()

@@ -4,9 +4,6 @@
  * (--max-reservations-per-ip), and an honest --relay-only client still gets a reservation. Loopback
  * source addresses other than 127.0.0.1 (127.0.0.2, 127.0.0.3) stand for other hosts.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { identify } from '@libp2p/identify'
@@ -17,27 +14,17 @@ import { yamux } from '@libp2p/yamux'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { RelayServer, RELAY_DEFAULTS } from '../../relay/relay.js'
+import type { RelayServer } from '../../relay/relay.js'
 import { appFixture } from '../helpers/apps.js'
+import { relayFixture } from '../helpers/relays.js'
 import { until } from '../helpers/wait.js'
 
 const { start } = appFixture()
-const relays: RelayServer[] = []
+const { relay } = relayFixture()
 const throwaways: Libp2p[] = []
-const dirs: string[] = []
 afterEach(async () => {
   await Promise.all(throwaways.splice(0).map(async n => { await n.stop() }))
-  await Promise.all(relays.splice(0).map(async r => { await r.stop() }))
-  await Promise.all(dirs.splice(0).map(async d => { await rm(d, { recursive: true, force: true }) }))
 })
-
-async function relay (options: Partial<typeof RELAY_DEFAULTS> = {}): Promise<RelayServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'spaceway-relay-'))
-  dirs.push(dir)
-  const r = await RelayServer.start({ ...RELAY_DEFAULTS, host: '127.0.0.1', port: 0, metricsPort: 0, dataDir: dir, trustLoopback: true, ...options })
-  relays.push(r)
-  return r
-}
 
 /** A fresh identity with a circuit relay client, dialing from loopback address `from`. */
 async function throwaway (from = '127.0.0.1'): Promise<Libp2p> {

@@ -2,12 +2,9 @@
  * The relay in-process: hostile input on the sync protocol and on space topics is rejected, counted
  * in /metrics, and the relay keeps serving.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { encode, decode } from 'cborg'
-import { afterEach, describe, expect, it } from 'vitest'
-import { RelayServer, RELAY_DEFAULTS } from '../../relay/relay.js'
+import { describe, expect, it } from 'vitest'
+import type { RelayServer } from '../../relay/relay.js'
 import { actions } from '../../src/actions.js'
 import { memberActions } from '../../src/member-actions.js'
 import { createOp } from '../../src/core/op.js'
@@ -15,23 +12,11 @@ import { idFromString } from '../../src/core/ids.js'
 import { spaceTopic } from '../../src/net/topics.js'
 import { SYNC_PROTOCOL } from '../../src/sync/messages.js'
 import { appFixture } from '../helpers/apps.js'
+import { relayFixture } from '../helpers/relays.js'
 import { until } from '../helpers/wait.js'
 
 const { start } = appFixture()
-const relays: RelayServer[] = []
-const dirs: string[] = []
-afterEach(async () => {
-  await Promise.all(relays.splice(0).map(async r => await r.stop()))
-  await Promise.all(dirs.splice(0).map(async d => await rm(d, { recursive: true, force: true })))
-})
-
-async function relay (options: Partial<typeof RELAY_DEFAULTS> = {}): Promise<RelayServer> {
-  const dir = await mkdtemp(join(tmpdir(), 'spaceway-relay-'))
-  dirs.push(dir)
-  const r = await RelayServer.start({ ...RELAY_DEFAULTS, host: '127.0.0.1', port: 0, metricsPort: 0, dataDir: dir, trustLoopback: true, ...options })
-  relays.push(r)
-  return r
-}
+const { relay } = relayFixture()
 
 async function metric (r: RelayServer, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${r.metricsPort()}/metrics`)).text()
