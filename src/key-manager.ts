@@ -15,6 +15,7 @@
  * Nothing here decides validity: every peer (relays too) checks rotates and shares by the rules of
  * core/auth.ts; this module only makes and opens boxes.
  */
+import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { decode, encode } from 'cborg'
 import { logger } from '@libp2p/logger'
@@ -24,7 +25,7 @@ import { sealPayload, type Bodies, type BodyKey, type Envelope, type SealableTyp
 import { BoundedMap } from './core/bounded.js'
 import { idFromString, idToString } from './core/ids.js'
 import { decodeToken, type InviteToken } from './core/invite.js'
-import { isSealed, SEALABLE_TYPES, type KeyBox, type Op, type OpType, type Payloads } from './core/op.js'
+import { isSealed, MAX_BUNDLED, SEALABLE_TYPES, type KeyBox, type Op, type OpType, type Payloads } from './core/op.js'
 import type { Epoch, SpaceState } from './core/space-state.js'
 import type { Replica, Sealer } from './replica.js'
 import type { KeyRing } from './store/keyring.js'
@@ -41,8 +42,34 @@ export const MAX_SHARES_AT_ONCE = 16
 const ROTATE_BOX_BATCH = 32
 /** A member who is not the inviter waits a random time in this range before sharing a key, ms. */
 export const SHARE_BACKOFF_MS: [number, number] = [1500, 6000]
-/** A member whose box of the current key was forged re-keys after a random time in this range, ms. */
-export const HEAL_BACKOFF_MS: [number, number] = [500, 3000]
+/**
+ * A member whose box of the current key was forged re-keys after HEAL_MIN_MS plus its place in a
+ * ranking of the rotate's recipients (by SHA-256 of rotate id and user id) times a step (the window
+ * over the members, at least HEAL_STEP_MS plus the time to build a rotate), unless someone re-keyed
+ * meanwhile: whatever the number of members whose boxes were forged, about one re-keys, not all of
+ * them at once. ms.
+ */
+export const HEAL_MIN_MS = 500
+export const HEAL_WINDOW_MS = 30_000
+export const HEAL_STEP_MS = 250
+/**
+ * How long `self` waits before re-keying after a forged box in rotate `rotateId` (boxed to
+ * `recipients`), ms: HEAL_MIN_MS plus its rank among the recipients by SHA-256(rotate id, user id),
+ * spread over HEAL_WINDOW_MS. Every member computes the same ranking, so the first one heals and the
+ * others see its rotate before their turn.
+ */
+export function healDelay (rotateId: string, self: string, recipients: readonly string[]): number {
+  const rank = (u: string): string => createHash('sha256').update(`${rotateId}\n${u}`).digest('hex')
+  const mine = rank(self)
+  const place = recipients.filter(u => u !== self && rank(u) < mine).length
+  const n = Math.max(1, recipients.length)
+  // a step long enough for the one before to build its rotate (about 0.5 ms a box) and send it
+  const step = Math.max(HEAL_WINDOW_MS / n, HEAL_STEP_MS + n * 0.5)
+  return HEAL_MIN_MS + Math.floor(place * step)
+}
+
+/** After re-keying because of one member's forged box, its next forgeries are healed only by sending, ms. */
+export const HEAL_QUIET_MS = 10 * 60_000
 
 /** The space's epoch key is not held here yet (a member who holds it shares it when online). */
 export class KeyPendingError extends SpacewayError {
@@ -88,8 +115,10 @@ export interface KeyManagerEvents {
 
 export class KeyManager extends EventEmitter<KeyManagerEvents> {
   private readonly timers = new Map<string, NodeJS.Timeout>()
-  /** Key ids (hex) -> the key ids their history bundles really hold (opened, or made, here). */
-  private readonly contents = new BoundedMap<string, Set<string>>(10_000)
+  /** Rotate ids -> the secrets their history bundles really hold (opened here). */
+  private readonly bundles = new BoundedMap<string, Uint8Array[]>(10_000)
+  /** Forgers (user ids) -> when we last re-keyed because of them, ms. */
+  private readonly healedFor = new BoundedMap<string, number>(1000)
   /** Key ids (hex) whose box or share to us did not open: forged, so never waited for. */
   private readonly unopenable = new BoundedMap<string, true>(10_000)
   private stopped = false
@@ -163,9 +192,10 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
    * Stores a secret of `spaceId` in the key ring; `received` (opened from a box sent to us) also
    * emits `key`, so what it seals is shown.
    */
-  async keep (spaceId: string, secret: Uint8Array, received = false): Promise<void> {
+  async keep (spaceId: string, secret: Uint8Array, received = false): Promise<boolean> {
     const { added } = await this.ring.add(spaceId, secret)
     if (added && received) this.emit('key', spaceId)
+    return added
   }
 
   /**
@@ -249,10 +279,9 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       }
       const earlier = state.info.history === 'since-join' ? [] : await this.bundleHeads(state, hex(keyId))
       const sealedHistory = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier.map(([, s]) => s)), this.random)
-      const history = sealedHistory == null ? null : { ...sealedHistory, keys: earlier.map(([k]) => Buffer.from(k, 'hex')) }
+      const history = sealedHistory == null ? null : { ...sealedHistory, rotates: earlier.map(([r]) => idFromString(r)) }
       // our own secret first, so what we seal right after opens
       await this.keep(spaceId, secret)
-      this.contents.set(hex(keyId), new Set(earlier.map(([k]) => k)))
       try {
         const op = await this.replica.author('key.rotate', spaceId, { key: keyId, boxes, history })
         log('rotated the key of %s: %d box(es), %d earlier key(s) bundled', spaceId, boxes.length, earlier.length)
@@ -265,40 +294,36 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
 
   /**
    * The secrets of `state`'s epochs we hold, except `except` and those the bundle of another one we
-   * hold already seals (from those, the holder opens its way down the chain): [key id hex, secret].
-   * What a bundle seals is what we found in it (or put there), never its plaintext key list alone,
-   * which its author could have made up.
+   * hold already seals (from those, the holder opens its way down the chain), newest first, at most
+   * MAX_BUNDLED: [rotate id, secret]. A secret covers what the bundle of its epoch's first rotate
+   * really holds (opened here), never what a plaintext list claims; taking the first rotate of each
+   * key id keeps the chain acyclic (a bundle names only rotates before its own).
    */
   private async bundleHeads (state: SpaceState, except: string): Promise<Array<[string, Uint8Array]>> {
-    const held = this.ring.forSpace(state.info.spaceId).filter(([k]) => k !== except && state.epochByKeyId.has(k))
+    const held = this.ring.forSpace(state.info.spaceId)
+      .filter(([k]) => k !== except && state.epochByKeyId.has(k))
+      .map(([k, secret]) => ({ k, secret, rotate: state.epochByKeyId.get(k) as string }))
     const covered = new Set<string>()
-    for (const [k, secret] of held) for (const c of await this.bundleOf(state, k, secret)) covered.add(c)
-    return held.filter(([k]) => !covered.has(k))
+    for (const h of held) for (const e of await this.bundleOfRotate(state, h.rotate, h.secret)) covered.add(hex(keyIdOf(e)))
+    const order = (r: string): string => state.epochs.get(r)?.key ?? ''
+    return held.filter(h => !covered.has(h.k)).sort((a, b) => order(a.rotate) < order(b.rotate) ? 1 : -1).slice(0, MAX_BUNDLED).map(h => [h.rotate, h.secret])
   }
 
-  /** The key ids (hex) the history bundle of epoch `keyId` (whose secret is `secret`) really holds. */
-  private async bundleOf (state: SpaceState, keyId: string, secret: Uint8Array): Promise<Set<string>> {
-    const known = this.contents.get(keyId)
-    if (known != null) return known
-    for (const e of await this.bundleSecrets(state, keyId, secret)) await this.keep(state.info.spaceId, e, true)
-    return this.contents.get(keyId) ?? new Set()
-  }
-
-  /** Opens the bundle of epoch `keyId` (its rotate read from the store) and records what it holds. */
-  private async bundleSecrets (state: SpaceState, keyId: string, secret: Uint8Array): Promise<Uint8Array[]> {
-    // every rotate naming this key id (a member could name a key id it does not hold in another)
-    const rotates = [...state.epochs.values()].filter(e => e.keyId === keyId).map(e => e.rotate)
-    const ops = await this.replica.store.getOps(rotates)
-    const inside = new Map<string, Uint8Array>()
-    for (const op of ops.values()) for (const e of this.openBundle(state, op as Op<'key.rotate'>, secret)) inside.set(hex(keyIdOf(e)), e)
-    if (ops.size > 0) this.contents.set(keyId, new Set(inside.keys()))
-    return [...inside.values()]
+  /** The secrets the history bundle of rotate `rotateId` really holds, opened with its `secret` (cached). */
+  private async bundleOfRotate (state: SpaceState, rotateId: string, secret: Uint8Array): Promise<Uint8Array[]> {
+    const cached = this.bundles.get(rotateId)
+    if (cached != null) return cached
+    const op = (await this.replica.store.getOps([rotateId])).get(rotateId) as Op<'key.rotate'> | undefined
+    if (op == null) return []
+    const inside = this.openBundle(state, op, secret)
+    this.bundles.set(rotateId, inside)
+    return inside
   }
 
   /**
    * The secrets the history bundle of rotate `op` seals, opened with its epoch `secret`: only those
-   * its key list names and that are epochs of `state` (a bundle stuffed with anything else is
-   * ignored). Empty if there is no bundle or it does not open.
+   * of the epochs it names (a bundle stuffed with anything else is ignored). Empty if there is no
+   * bundle or it does not open.
    */
   private openBundle (state: SpaceState, op: Op<'key.rotate'>, secret: Uint8Array): Uint8Array[] {
     const h = op.payload.history
@@ -311,12 +336,10 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       return []
     }
     if (!Array.isArray(earlier)) return []
-    const listed = new Set(h.keys.map(hex))
+    const named = new Set(h.rotates.map(r => state.epochs.get(idToString(r))?.keyId))
     const out: Uint8Array[] = []
-    for (const s of earlier.slice(0, h.keys.length)) {
-      if (!(s instanceof Uint8Array) || s.length !== SECRET_BYTES) continue
-      const k = hex(keyIdOf(s))
-      if (listed.has(k) && state.epochByKeyId.has(k)) out.push(s)
+    for (const s of earlier.slice(0, h.rotates.length)) {
+      if (s instanceof Uint8Array && s.length === SECRET_BYTES && named.has(hex(keyIdOf(s)))) out.push(s)
     }
     return out
   }
@@ -387,8 +410,8 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
 
   /**
    * Opens, down the chain, the earlier secrets bundled under the epoch with key id `keyId`
-   * (full-history spaces): each one kept, then its own bundle opened in turn. A bundle already
-   * opened whose secrets are all held is not opened again.
+   * (full-history spaces): each new one kept, then its own bundles opened in turn. (A secret held
+   * already had its bundles opened when it was kept.)
    */
   private async openHistory (state: SpaceState, keyId: string, secret: Uint8Array): Promise<void> {
     const todo: Array<[string, Uint8Array]> = [[keyId, secret]]
@@ -397,13 +420,12 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       const [k, s] = todo.pop() as [string, Uint8Array]
       if (seen.has(k)) continue
       seen.add(k)
-      const known = this.contents.get(k)
-      if (known != null && [...known].every(c => this.ring.has(c))) continue
-      const inside = await this.bundleSecrets(state, k, s)
-      for (const e of inside) {
-        const ek = hex(keyIdOf(e))
-        await this.keep(state.info.spaceId, e, true)
-        if (!seen.has(ek)) todo.push([ek, e])
+      // every rotate with this key id (another member may have reused one it saw)
+      for (const e of [...state.epochs.values()].filter(e => e.keyId === k)) {
+        for (const inside of await this.bundleOfRotate(state, e.rotate, s)) {
+          const ik = hex(keyIdOf(inside))
+          if (await this.keep(state.info.spaceId, inside, true) && !seen.has(ik)) todo.push([ik, inside])
+        }
       }
     }
   }
@@ -420,14 +442,15 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     this.emit('key:forged', { spaceId: state.info.spaceId, from, op: opId })
     if (!this.autoShare) return
     const timer = `heal/${state.info.spaceId}`
-    if (this.timers.has(timer)) return
-    const [lo, hi] = HEAL_BACKOFF_MS
+    const quiet = this.healedFor.get(from)
+    if (this.timers.has(timer) || (quiet != null && this.now() - quiet < HEAL_QUIET_MS)) return
     const t = setTimeout(() => {
       this.timers.delete(timer)
       const current = state.currentEpoch()
       if (this.stopped || current == null || this.ring.has(current.keyId) || !this.unopenable.has(current.keyId) || state.members.roleOf(this.self) == null) return
+      this.healedFor.set(from, this.now())
       this.rotate(state).catch(err => { log('re-keying %s after a forged box failed: %s', state.info.spaceId, (err as Error).message) })
-    }, lo + Math.floor(this.random(2).reduce((a, b) => a * 256 + b, 0) / 65536 * (hi - lo)))
+    }, healDelay(epoch.rotate, this.self, epoch.recipients))
     t.unref()
     this.timers.set(timer, t)
   }
@@ -521,8 +544,8 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
 
   /**
    * At start: in every private space we are a member of, publish our key if the space has none of
-   * ours (a space made before encryption), open boxes for us not opened yet, and hand the current
-   * key to members who lack it.
+   * ours (a space made before encryption) - and, as its owner, upgrade such a space with its first
+   * rotate -, open boxes for us not opened yet, and hand the current key to members who lack it.
    */
   async catchUp (spaces: Iterable<SpaceState>): Promise<void> {
     for (const state of spaces) {
@@ -530,6 +553,8 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
       const privateSpace = !state.members.isPublic && !state.members.legacy
       try {
         if (privateSpace && state.members.user(this.self)?.enc == null) await this.replica.author('member.key', state.info.spaceId, { enc: this.enc.publicKey })
+        // a private space made before encryption: its owner upgrades it (what is said from then on is sealed)
+        if (privateSpace && state.epochs.size === 0 && state.members.owner === this.self) await this.rotate(state)
         const missing = [...state.epochs.values()].filter(e => !this.ring.has(e.keyId) && state.holds(e, this.self))
         if (missing.length > 0) {
           const ops = await this.replica.store.getOps(missing.flatMap(e => [e.rotate, ...(e.shares.has(this.self) ? [e.shares.get(this.self) as string] : [])]))

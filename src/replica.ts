@@ -118,6 +118,8 @@ function payloadRefs (type: OpType, payload: object): string[] {
     const v = (payload as Record<string, unknown>)[field]
     if (v instanceof Uint8Array && v.length === 32) refs.push(idToString(v))
   }
+  // the epochs a history bundle names
+  if (type === 'key.rotate') for (const r of (payload as Payloads['key.rotate']).history?.rotates ?? []) refs.push(idToString(r))
   return refs
 }
 

@@ -23,7 +23,8 @@
  * so the same rules run on a materialized state (`MembershipState`, a sequential replay) and on the
  * incremental fold of auth-fold.ts, which reads entity values at a position of the total order.
  */
-import { keyFingerprint } from './crypto.js'
+import { BoundedMap } from './bounded.js'
+import { isUsableEncryptionKey, keyFingerprint } from './crypto.js'
 import { compareBytes, idToString } from './ids.js'
 import { verifyInviteProof } from './invite.js'
 import { isSealed, SEALABLE_TYPES, type AssignableRole, type KeyBox, type Op, type OpType } from './op.js'
@@ -193,6 +194,21 @@ function proofOk (info: InviteInfo, op: Op<'member.join'>, spaceId: string): boo
   return true
 }
 
+const LOW_ORDER = 'enc is a low-order X25519 point: nothing sealed to it would stay secret'
+const usable = new BoundedMap<string, boolean>(4096)
+
+/**
+ * True if `enc` is an X25519 key a box can be sealed to (crypto.ts `isUsableEncryptionKey`; a
+ * function of the bytes alone, so replicas agree). A key that is not never becomes a member's key,
+ * even from an op stored before this rule.
+ */
+function usableKey (enc: Uint8Array): boolean {
+  const k = Buffer.from(enc).toString('hex')
+  let ok = usable.get(k)
+  if (ok == null) usable.set(k, ok = isUsableEncryptionKey(enc))
+  return ok
+}
+
 const no = (reason: string, message: string): Rejection => ({ reason, message })
 
 const userOf = (op: Op): string => idToString((op.payload as { user: Uint8Array }).user)
@@ -204,6 +220,7 @@ const userOf = (op: Op): string => idToString((op.payload as { user: Uint8Array 
 export function checkJoinExceptUses (r: MembershipReader, op: Op<'member.join'>): Rejection | null {
   const { invite, proof } = op.payload
   if (r.sealed && op.payload.enc == null) return no('bad_payload', 'a join of a private space must publish an X25519 key')
+  if (op.payload.enc != null && !usableKey(op.payload.enc)) return no('bad_payload', LOW_ORDER)
   if (r.user(op.author)?.banned === true) return no('banned', `${op.author} is banned from this space`)
   if (roleIn(r, op.author) != null) return no('already_member', 'already a member')
   if (invite == null) return r.isPublic ? null : no('forbidden', 'this space is invite-only')
@@ -258,6 +275,7 @@ function checkPermission (r: MembershipReader, op: Op, messages: MessageLookup):
     case 'heads.merge':
       return needs('merge')
     case 'member.key':
+      if (!usableKey((op.payload as Op<'member.key'>['payload']).enc)) return no('bad_payload', LOW_ORDER)
       return needs('keys')
     case 'key.rotate': {
       const denied = needs('keys') ?? onlyPrivate(r)
@@ -265,6 +283,10 @@ function checkPermission (r: MembershipReader, op: Op, messages: MessageLookup):
       // its author knows the secret: it must be one of the members it is boxed to (so a removal of
       // the author makes the epoch unusable, as for any other holder)
       if (r.user(author)?.enc == null) return no('bad_recipients', 'the author of a rotate must have published a key in the space')
+      // a history bundle names epochs of the space (their rotates are deps: of its causal past)
+      for (const id of (op.payload as Op<'key.rotate'>['payload']).history?.rotates ?? []) {
+        if (messages.isRotate?.(idToString(id)) !== true) return no('bad_payload', 'a history bundle names only key.rotate ops of the space')
+      }
       const boxes = (op.payload as Op<'key.rotate'>['payload']).boxes
       const want = r.recipients()
       if (boxes.length !== want.length) return no('bad_recipients', `a rotate must box the secret to the ${want.length} member(s) with a key; it has ${boxes.length} box(es)`)
@@ -380,7 +402,7 @@ export function effectsOf (r: MembershipReader, op: Op, key: string): Effect[] {
       const sealed = isSealed(p)
       return [
         { kind: 'space', value: { spaceId: op.id, owner: op.author, isPublic: p.public !== false, legacy: p.public === undefined, sealed } },
-        { kind: 'user', id: op.author, value: { role: 'owner', removal: null, banned: false, since: op.id, enc: sealed ? (p as unknown as { enc: Uint8Array }).enc : null } }
+        { kind: 'user', id: op.author, value: { role: 'owner', removal: null, banned: false, since: op.id, enc: sealed && usableKey((p as unknown as { enc: Uint8Array }).enc) ? (p as unknown as { enc: Uint8Array }).enc : null } }
       ]
     }
     case 'invite.create': {
@@ -393,12 +415,15 @@ export function effectsOf (r: MembershipReader, op: Op, key: string): Effect[] {
     }
     case 'member.join': {
       const { invite, enc } = op.payload as Op<'member.join'>['payload']
-      const out: Effect[] = [{ kind: 'user', id: op.author, value: { role: 'member', removal: null, banned: userEntry(op.author).banned, since: op.id, enc: enc ?? null } }]
+      const out: Effect[] = [{ kind: 'user', id: op.author, value: { role: 'member', removal: null, banned: userEntry(op.author).banned, since: op.id, enc: enc != null && usableKey(enc) ? enc : null } }]
       if (invite != null) out.push({ kind: 'use', id: idToString(invite) })
       return out
     }
     case 'member.leave': return [remove(op.author, 'leave', false)]
-    case 'member.key': return [{ kind: 'user', id: op.author, value: { ...userEntry(op.author), enc: (op.payload as Op<'member.key'>['payload']).enc } }]
+    case 'member.key': {
+      const enc = (op.payload as Op<'member.key'>['payload']).enc
+      return usableKey(enc) ? [{ kind: 'user', id: op.author, value: { ...userEntry(op.author), enc } }] : []
+    }
     case 'member.kick': return [remove(userOf(op), 'kick', false)]
     case 'member.ban': return [remove(userOf(op), 'ban', true)]
     case 'member.unban': return [{ kind: 'user', id: userOf(op), value: { ...userEntry(userOf(op)), banned: false } }]

@@ -16,7 +16,6 @@ import { InvalidOpError } from '../errors.js'
 import { type Hlc, isHlc } from './hlc.js'
 import { compareBytes, idFromString, idToString, sha256 } from './ids.js'
 import { type Signer, verifySignature } from './signing.js'
-import { isUsableEncryptionKey } from './crypto.js'
 
 /** Prefix of every signed byte string, so an op signature can never be replayed as anything else. */
 export const SIGNING_CONTEXT = new TextEncoder().encode('spaceway/op/v1\n')
@@ -35,6 +34,8 @@ export const KEY_ID_BYTES = 16
 export const MAX_MESSAGE_CHARS = 4000
 /** Longest space, channel or display name, in characters. */
 export const MAX_NAME_CHARS = 64
+/** Most earlier epochs one history bundle names (each one's rotate is also a dep). */
+export const MAX_BUNDLED = 32
 /** Most causal dependencies one op may list. */
 export const MAX_DEPS = 64
 
@@ -106,11 +107,12 @@ export interface Payloads {
   /**
    * A new epoch: `key` is its key id; `boxes` one HPKE box of the epoch secret per member of the
    * space at this op's causal point that has an X25519 key, in user-id order, each to that member's
-   * key (its fingerprint first); `history` the earlier epoch secrets the author holds, sealed under
-   * the new epoch's history key, with their key ids in the clear (`keys`: who holds this epoch can
-   * open those, which tells key holders what a member still lacks); null: none, or `since-join`.
+   * key (its fingerprint first); `history` earlier epoch secrets the author holds, sealed under the
+   * new epoch's history key, with the ids of their rotates in the clear (`rotates`, each also a dep,
+   * so only epochs of the rotate's causal past: who holds this epoch can open those, which tells key
+   * holders what a member still lacks); null: none, or `since-join`.
    */
-  'key.rotate': { key: Uint8Array, boxes: KeyBox[], history: { nonce: Uint8Array, ct: Uint8Array, keys: Uint8Array[] } | null }
+  'key.rotate': { key: Uint8Array, boxes: KeyBox[], history: { nonce: Uint8Array, ct: Uint8Array, rotates: Uint8Array[] } | null }
   /** The secret of epoch `rotate` (a `key.rotate` id; also a dep) boxed to member `to`. */
   'key.share': { rotate: Uint8Array, to: Uint8Array, box: KeyBox }
   /** An invite to a direct-message space, boxed to member `to` (only `to` can open it). */
@@ -207,10 +209,12 @@ function fail (reason: string, message: string): never {
   throw new InvalidOpError(reason, message)
 }
 
-/** An X25519 key a member publishes: 32 bytes, not a low-order point (core/crypto.ts). */
+/**
+ * An X25519 key a member publishes: 32 bytes. (Whether it is usable - not a low-order point - is a
+ * rule of the space, core/auth.ts, not of the encoding: an op stored before that rule still decodes.)
+ */
 function checkEncKey (v: unknown): void {
   if (!isBytes(v, ENC_KEY_BYTES)) fail('bad_payload', 'enc must be a 32-byte X25519 key')
-  if (!isUsableEncryptionKey(v)) fail('bad_payload', 'enc is a low-order X25519 point: nothing sealed to it stays secret')
 }
 
 function isBytes (v: unknown, len?: number): v is Uint8Array {
@@ -363,9 +367,17 @@ function checkPayload (type: OpType, p: unknown, deps: Uint8Array[]): void {
       if (!Array.isArray(o.boxes) || o.boxes.length === 0) fail('bad_payload', 'boxes must be a non-empty list')
       for (const b of o.boxes) checkBox(b, 'each box')
       const h = o.history as Record<string, unknown> | null
-      if (h !== null && (h == null || typeof h !== 'object' || Object.keys(h).sort().join(',') !== 'ct,keys,nonce' || !isBytes(h.nonce, 24) || !isBytes(h.ct) ||
-        !Array.isArray(h.keys) || h.keys.length > 100_000 || !h.keys.every(k => isBytes(k, KEY_ID_BYTES)))) {
-        fail('bad_payload', 'history must be null or {nonce: 24 bytes, ct: bytes, keys: [16-byte key ids]}')
+      if (h !== null && (h == null || typeof h !== 'object' || Object.keys(h).sort().join(',') !== 'ct,nonce,rotates' || !isBytes(h.nonce, 24) || !isBytes(h.ct) ||
+        !Array.isArray(h.rotates) || h.rotates.length === 0 || h.rotates.length > MAX_BUNDLED)) {
+        fail('bad_payload', `history must be null or {nonce: 24 bytes, ct: bytes, rotates: [1 to ${MAX_BUNDLED} key.rotate ids]}`)
+      }
+      if (h != null) {
+        const rotates = h.rotates as unknown[]
+        for (const r of rotates) {
+          if (!isBytes(r, 32)) fail('bad_payload', 'history rotates must be 32-byte ids')
+          if (!deps.some(d => compareBytes(d, r) === 0)) fail('bad_deps', 'each rotate a history names must also be a dep')
+        }
+        if (new Set(rotates.map(r => idToString(r as Uint8Array))).size !== rotates.length) fail('bad_payload', 'history names a rotate twice')
       }
       return
     }

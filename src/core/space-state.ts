@@ -365,7 +365,8 @@ export class SpaceState implements MessageLookup {
   addEpoch (op: Op<'key.rotate'>, key: string, headsKey: string): void {
     const recipients = (this.auth.stateAt(headsKey).recipients()).map(r => r.userId)
     const keyId = hex(op.payload.key)
-    const bundle = (op.payload.history?.keys ?? []).map(hex)
+    // (the rotates a bundle names are deps of this one: applied already, here and at load)
+    const bundle = (op.payload.history?.rotates ?? []).map(r => this.epochs.get(idToString(r))?.keyId).filter((k): k is string => k != null)
     this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, recipientSet: new Set(recipients), shares: this.epochs.get(op.id)?.shares ?? new Map(), bundle })
     const prev = this.epochByKeyId.get(keyId)
     if (prev == null || (this.epochs.get(prev)?.key ?? '') > key) this.epochByKeyId.set(keyId, op.id)

@@ -6,11 +6,11 @@
 import { encode } from 'cborg'
 import { describe, expect, it } from 'vitest'
 import { boxTo, historyKey, keyFingerprint, keyIdOf, seal } from '../../src/core/crypto.js'
-import { idFromString } from '../../src/core/ids.js'
+import { idFromString, idToString } from '../../src/core/ids.js'
 import { inviteProof } from '../../src/core/invite.js'
 import { createOp, type KeyBox, type Op } from '../../src/core/op.js'
 import { Replica } from '../../src/replica.js'
-import { rotateBoxInfo } from '../../src/key-manager.js'
+import { HEAL_MIN_MS, HEAL_STEP_MS, HEAL_WINDOW_MS, healDelay, rotateBoxInfo } from '../../src/key-manager.js'
 import { spaceAccess } from '../../src/net/access.js'
 import { deliver, privatePeers, type PrivatePeer } from '../helpers/private-peers.js'
 
@@ -39,7 +39,9 @@ async function rotateBy (by: PrivatePeer, s: string, options: { box?: (r: { user
   }
   const boxes: KeyBox[] = []
   for (const r of st.members.recipients()) boxes.push(await (options.box ?? honest)(r, keyId, secret))
-  const op = createOp({ type: 'key.rotate', space: idFromString(s), hlc: { wall: Date.now(), counter: 0 }, deps: [...st.heads].map(idFromString), payload: { key: keyId, boxes, history: (options.history?.(secret, keyId) ?? null) as never } }, by.signer)
+  const history = options.history?.(secret, keyId) ?? null
+  const named = ((history?.rotates ?? []) as Uint8Array[]).map(r => idToString(r))
+  const op = createOp({ type: 'key.rotate', space: idFromString(s), hlc: { wall: Date.now(), counter: 0 }, deps: [...new Set([...st.heads, ...named])].map(idFromString), payload: { key: keyId, boxes, history: history as never } }, by.signer)
   return { op, secret }
 }
 
@@ -98,7 +100,8 @@ describe('private spaces: hostile members', () => {
     await add(alice, s, bob, everyone)
     await add(alice, s, mallory, everyone)
     const junk = Array.from({ length: 500 }, () => rnd(32))
-    const stuffed = await rotateBy(mallory, s, { history: (secret, keyId) => ({ ...seal(historyKey(secret), new Uint8Array([...new TextEncoder().encode('spaceway/history/v1\n'), ...idFromString(s), ...keyId]), encode(junk)), keys: junk.map(keyIdOf) }) })
+    const named = mallory.space(s).currentEpoch()!.rotate
+    const stuffed = await rotateBy(mallory, s, { history: (secret, keyId) => ({ ...seal(historyKey(secret), new Uint8Array([...new TextEncoder().encode('spaceway/history/v1\n'), ...idFromString(s), ...keyId]), encode(junk)), rotates: [idFromString(named)] }) })
     mallory.authored.push(stuffed.op)
     await deliver([stuffed.op], alice, bob)
     expect(alice.ring.forSpace(s).length).toBe(2) // the first epoch and mallory's: no junk
@@ -110,10 +113,33 @@ describe('private spaces: hostile members', () => {
       texts.push(`epoch ${i}`)
       await alice.author('message.post', s, post(s, `epoch ${i}`))
     }
-    expect(last!.payload.history!.keys.length).toBe(1)
+    expect(last!.payload.history!.rotates.length).toBe(1)
     expect(last!.bytes.length).toBeLessThan(1024)
     await add(alice, s, zoe, everyone)
     expect(await zoe.texts(s)).toEqual(texts)
+  })
+
+  it('a removed member cannot name the epochs made after its removal (to retire them)', async () => {
+    const [alice, bob, mallory] = await Promise.all(['alice', 'bob', 'mallory'].map(peer))
+    const everyone = [alice, bob, mallory]
+    const s = await alice.createSpace('S')
+    await add(alice, s, bob, everyone)
+    await add(alice, s, mallory, everyone)
+    const before = [...mallory.space(s).heads]
+    await alice.replica.author('member.kick', s, { user: mallory.signer.publicKey })
+    const { op: current } = await alice.keys.rotate(alice.space(s))
+    await deliver(byTime(alice), mallory) // mallory sees the new rotate's id on the wire
+    const secret = rnd(32)
+    const keyId = keyIdOf(secret)
+    const boxes: KeyBox[] = []
+    const st = mallory.space(s)
+    for (const r of st.auth.stateAt(st.auth.headsKeyFor(before)).recipients()) boxes.push([keyFingerprint(r.enc), rnd(32), rnd(48)])
+    const history = { ...seal(historyKey(secret), new Uint8Array(8), encode([])), rotates: [idFromString(current.id)] }
+    const draft = (deps: string[]) => ({ type: 'key.rotate' as const, space: idFromString(s), hlc: { wall: Date.now() + 5, counter: 0 }, deps: deps.map(idFromString), payload: { key: keyId, boxes, history } })
+    // leaving out its kick, it cannot name the new rotate (not a dep); naming it puts the kick in its history
+    expect(() => createOp(draft(before), mallory.signer)).toThrow(/dep/)
+    expect(await alice.replica.ingest([createOp(draft([...before, current.id]), mallory.signer).bytes])).toEqual([{ status: 'rejected', reason: 'not_member' }])
+    expect(alice.space(s).currentEpoch()?.rotate).toBe(current.id)
   })
 
   it('a forged box does not freeze a space: the member it was for re-keys when it sends, and is told', async () => {
@@ -133,13 +159,36 @@ describe('private spaces: hostile members', () => {
     expect(alice.space(s).openBody(m)?.text).toBe('still here')
   })
 
-  it('a low-order X25519 key is refused (nothing sealed to it would stay secret)', async () => {
-    const [alice] = await Promise.all(['alice'].map(peer))
+  it('members whose boxes were forged re-key one at a time: one ranking, the same everywhere', () => {
+    const members = Array.from({ length: 1000 }, (_, i) => `user-${i}`)
+    const delays = members.map(u => healDelay('some-rotate', u, members))
+    // one member goes first; the next comes a whole step later (time for its rotate to arrive)
+    const sorted = [...delays].sort((a, b) => a - b)
+    expect(sorted[0]).toBe(HEAL_MIN_MS)
+    // the next a whole step later: time for the first one's rotate (1,000 boxes) to be built and arrive
+    expect(sorted[1] - sorted[0]).toBeGreaterThanOrEqual(HEAL_STEP_MS + 500)
+    expect(new Set(delays).size).toBe(members.length)
+    // a small space spreads over the window
+    const few = members.slice(0, 10)
+    expect(Math.max(...few.map(u => healDelay('some-rotate', u, few)))).toBe(HEAL_MIN_MS + 9 * HEAL_WINDOW_MS / 10)
+    // another rotate ranks them differently (no member is always first)
+    expect(members.map(u => healDelay('another-rotate', u, members))).not.toEqual(delays)
+  })
+
+  it('a low-order X25519 key is refused (nothing sealed to it would stay secret), by the rules, not the codec', async () => {
+    const [alice, mallory] = await Promise.all(['alice', 'mallory'].map(peer))
     const s = await alice.createSpace('S')
+    const inv = await alice.invite(s)
     const deps = [...alice.space(s).heads].map(idFromString)
+    const hlc = { wall: Date.now() + 1, counter: 0 }
     for (const enc of [new Uint8Array(32), Uint8Array.from({ length: 32 }, (_, i) => i === 0 ? 1 : 0)]) {
-      expect(() => createOp({ type: 'member.key', space: idFromString(s), hlc: { wall: Date.now(), counter: 0 }, deps, payload: { enc } }, alice.signer)).toThrow(/low-order/)
+      // it encodes (an op stored before the rule must still load), and every peer refuses it
+      const join = createOp({ type: 'member.join', space: idFromString(s), hlc, deps, payload: { invite: idFromString(inv.op.id), proof: inviteProof(inv.seed, s, mallory.signer.publicKey), enc } }, mallory.signer)
+      expect(await alice.replica.ingest([join.bytes])).toEqual([{ status: 'rejected', reason: 'bad_payload' }])
+      const key = createOp({ type: 'member.key', space: idFromString(s), hlc, deps, payload: { enc } }, alice.signer)
+      expect(await alice.replica.ingest([key.bytes])).toEqual([{ status: 'rejected', reason: 'bad_payload' }])
     }
+    expect(alice.space(s).members.recipients().map(r => r.userId)).toEqual([alice.userId])
   })
 
   it('a banned user gets no sync of a private space, even with a live invite', async () => {

@@ -173,11 +173,11 @@ describe('private spaces: keys', () => {
     await deliver([await bob.replica.author('member.join', s, { invite: idFromString(inv.op.id), proof: (await import('../../src/core/invite.js')).inviteProof(inv.seed, s, bob.signer.publicKey) })], alice)
     const old = await alice.author('message.post', s, post(s, 'plaintext of old'))
     expect('text' in old.payload).toBe(true)
-    // both publish keys (what their clients do at start), then alice rotates
-    await alice.replica.author('member.key', s, { enc: alice.keys.enc.publicKey })
-    await deliver(alice.authored, bob)
-    await deliver([await bob.replica.author('member.key', s, { enc: bob.keys.enc.publicKey })], alice)
-    await alice.keys.rotate(alice.space(s))
+    // what their clients do at start: bob publishes his key; alice hers, and as the owner upgrades the space
+    await bob.keys.catchUp([bob.space(s)])
+    await deliver(bob.authored, alice)
+    await alice.keys.catchUp([alice.space(s)])
+    expect(alice.space(s).epochs.size).toBe(1)
     const sealed = await alice.author('message.post', s, post(s, 'sealed now'))
     expect('sealed' in sealed.payload).toBe(true)
     await deliver(alice.authored, bob)
