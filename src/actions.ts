@@ -129,7 +129,25 @@ async function becomeMember (app: App, state: SpaceState, token: InviteToken | n
   if (!state.byId.has(token.inviteId)) throw new NotFoundError('the peers reached do not know this invite yet (it may be newer than what they hold); try again in a moment')
   const proof = inviteProof(token.seed, state.info.spaceId, idFromString(self))
   // a private space's members publish their X25519 key with the join (the space's keys are boxed to it)
-  await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof, enc: app.keys.enc.publicKey })
+  try {
+    await app.replica.author('member.join', state.info.spaceId, { invite: idFromString(token.inviteId), proof, enc: app.keys.enc.publicKey })
+  } catch (err) {
+    if (err instanceof PermissionError && err.reason === 'banned') throw new PermissionError('BANNED', 'banned', `you are banned from "${spaceView(state).name}" (an admin can \`unban\` you)`)
+    throw err
+  }
+}
+
+/** How long `join` spends bringing a space it holds up to date before judging it, ms. */
+export const JOIN_REFRESH_MS = 3000
+
+/**
+ * Reconciles `spaceId` with the token's peers (dialed), every connected peer and our relays, for at
+ * most JOIN_REFRESH_MS; failures are ignored (what we hold is then what we judge).
+ */
+async function refreshSpace (app: App, spaceId: string, addrs: string[], signal: AbortSignal): Promise<void> {
+  const limit = AbortSignal.any([signal, AbortSignal.timeout(JOIN_REFRESH_MS)])
+  await Promise.allSettled(addrs.map(async a => await dialAddress(app.node, a, limit)))
+  await Promise.allSettled(app.connectedPeers().map(async p => await app.sync.syncWith(p, spaceId, { signal: limit })))
 }
 
 /** The error to show when the holders of a private space keep it from us, for the reasons they gave. */
@@ -285,6 +303,8 @@ export const actions = {
     const release = proveInvite(app, spaceId, token)
     if (existing != null && (existing.members.roleOf(app.account.userId) != null || token == null || existing.byId.has(token.inviteId))) {
       try {
+        // held but not ours: what we hold may be stale (an unban, a revoked invite): catch up first
+        if (existing.members.roleOf(app.account.userId) == null) await refreshSpace(app, spaceId, token?.addrs ?? [], signal)
         await accept(existing)
         await becomeMember(app, existing, token)
       } catch (err) { release(false); throw err }

@@ -33,10 +33,28 @@ export function clock (ts: number): string {
  * that start with `CONTINUATION`.
  */
 export function formatMessage (m: Pick<MessageView, 'id' | 'author' | 'text' | 'ts'> & Partial<MessageView>): string {
-  const body = m.deleted === true ? '(message deleted)' : `${indentContinuation(m.text)}${m.edited === true ? ' (edited)' : ''}`
+  const body = m.deleted === true
+    ? '(message deleted)'
+    : m.locked === true
+      ? '(locked: this private space\'s key has not reached you yet; a member who holds it hands it over when online)'
+      : `${indentContinuation(m.text)}${m.edited === true ? ' (edited)' : ''}`
   const reply = m.replyTo != null ? `re ${shortId(m.replyTo)}: ` : ''
   const reactions = (m.reactions ?? []).length === 0 ? '' : `  [${(m.reactions ?? []).map(r => `${r.emoji} ${r.count}`).join(', ')}]`
   return `[${clock(m.ts)}] ${m.author.name}: ${reply}${body}${reactions}  (${shortId(m.id)})`
+}
+
+/**
+ * A notice that the keys of private space `name` arrived, at most once per space every 10 s (a
+ * history brings several at once): a function of (spaceId, name) -> text or ''.
+ */
+export function keyNotices (): (spaceId: string, name: string) => string {
+  const last = new Map<string, number>()
+  return (spaceId, name) => {
+    const now = Date.now()
+    if ((last.get(spaceId) ?? 0) > now - 10_000) return ''
+    last.set(spaceId, now)
+    return `the key of "${name}" reached you: its messages read now (\`messages\`)`
+  }
 }
 
 /** Human text for the space events (space-events.ts), or '' for none. */

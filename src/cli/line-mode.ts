@@ -6,7 +6,8 @@
 import { createInterface } from 'node:readline'
 import type { App } from '../app.js'
 import { execute } from './execute.js'
-import { formatEvent, formatMessage, formatResult } from './format.js'
+import { formatEvent, formatMessage, formatResult, keyNotices } from './format.js'
+import { spaceView } from '../views.js'
 import { sanitizeText, terminalSafeJson } from '../core/sanitize.js'
 
 /** Events passed through as they are (`--json`) or as text. */
@@ -45,8 +46,14 @@ export async function runLineMode (app: App, options: LineModeOptions): Promise<
     if (json) emit({ type: 'event', event: 'dm', data })
     else write(`${data.from.name} opened direct messages with you (space ${data.spaceId.slice(0, 8)})`)
   })
+  const keyNotice = keyNotices()
   app.on('key', (data) => {
     if (json) emit({ type: 'event', event: 'key', data })
+    else {
+      const state = app.store.spaces.get(data.spaceId)
+      const text = state == null ? '' : keyNotice(data.spaceId, spaceView(state).name)
+      if (text !== '') write(text)
+    }
   })
   app.on('key:forged', (data) => {
     if (json) emit({ type: 'event', event: 'key:forged', data })

@@ -11,7 +11,7 @@ import { actions } from '../actions.js'
 import { routingTableSize } from '../network-info.js'
 import { parseLine } from '../cli/commands.js'
 import { execute } from '../cli/execute.js'
-import { formatEvent, formatMessage, formatResult } from '../cli/format.js'
+import { formatEvent, formatMessage, formatResult, keyNotices } from '../cli/format.js'
 import { SPACE_EVENTS } from '../cli/line-mode.js'
 import { spaceView, type MessageView } from '../views.js'
 import { sanitizeText } from '../core/sanitize.js'
@@ -45,6 +45,12 @@ export class ChatController extends EventEmitter<{ update: [], quit: [] }> {
       })
     }
     app.on('dm', (d) => { this.push('info', `${d.from.name} opened direct messages with you: \`space ${d.spaceId.slice(0, 8)}\``) })
+    const keyNotice = keyNotices()
+    app.on('key', (d) => {
+      const state = app.store.spaces.get(d.spaceId)
+      const text = state == null ? '' : keyNotice(d.spaceId, spaceView(state).name)
+      if (text !== '') this.push('info', text)
+    })
     app.on('key:forged', (d) => { this.push('error', `${d.from.name} sent you a key that does not open (space ${d.spaceId.slice(0, 8)}); the space is being re-keyed`) })
     app.on('relay:refused', (d) => { this.push('error', `relay ${d.peerId} refused to hold space ${d.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`) })
     app.on('peer:connect', (p) => { this.push('info', `peer connected: ${p}`) })
