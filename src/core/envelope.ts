@@ -67,7 +67,7 @@ const derived = new WeakMap<Uint8Array, Map<string, Uint8Array>>()
 const MAX_DERIVED_PER_SECRET = 1024
 
 function derive (secret: Uint8Array, which: BodyKey): Uint8Array {
-  const name = which.kind === 'channel' ? Buffer.from(which.channel).toString('hex') : which.kind
+  const name = which.kind === 'channel' ? Buffer.from(which.channel.buffer, which.channel.byteOffset, which.channel.byteLength).toString('hex') : which.kind
   let keys = derived.get(secret)
   if (keys == null) derived.set(secret, keys = new Map())
   let key = keys.get(name)

@@ -100,7 +100,8 @@ function setByKey<V extends { key: string }> (map: Map<string, V>, id: string, v
   return [[row, view]]
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
+/** Hex of `b` (a view of its bytes, not a copy). */
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
 /** Most characters of opened bodies kept per space (about 4 MiB of text; the rest is opened again). */
 const OPENED_CACHE_CHARS = 2_000_000
