@@ -1,8 +1,7 @@
 /**
  * A hostile peer for the hostile bench: a plain libp2p node (the project's node configuration, no
  * replica, no sync service of its own) that speaks raw sync messages, and helpers that sign ops by
- * hand (any HLC, any deps). A copy of what test/helpers/hostile.ts and ops.ts do: bench/ does not
- * import from test/.
+ * hand (any HLC, any deps). Tests use it too (test/helpers/hostile.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -17,9 +16,12 @@ import { Signer } from '../src/core/signing.js'
 import { createNode, type SpacewayNode } from '../src/net/node.js'
 import { decodeSyncMessage, encodeSyncMessage, SYNC_PROTOCOL, type SyncMessage } from '../src/sync/messages.js'
 
-/** Starts a bare node on 127.0.0.1 (no mDNS) and dials `addr` if given. Stop it with `node.stop()`. */
-export async function hostileNode (addr?: string): Promise<SpacewayNode> {
-  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', port: 0, mdns: false })
+/**
+ * Starts a bare node on 127.0.0.1 (no mDNS) and dials `addr` if given (`trustLoopback`: exempt
+ * from libp2p's connection limits, as tests want). Stop it with `node.stop()`.
+ */
+export async function hostileNode (addr?: string, options: { trustLoopback?: boolean } = {}): Promise<SpacewayNode> {
+  const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), host: '127.0.0.1', port: 0, mdns: false, trustLoopback: options.trustLoopback })
   await node.start()
   if (addr != null) await node.dial(multiaddr(addr), { signal: AbortSignal.timeout(10_000) })
   return node

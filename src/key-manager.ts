@@ -17,18 +17,18 @@
  */
 import { createHash } from 'node:crypto'
 import { EventEmitter } from 'node:events'
-import { decode, encode } from 'cborg'
 import { logger } from '@libp2p/logger'
 import { SpacewayError } from './errors.js'
-import { boxTo, deriveEncryptionKey, hkdf, historyKey, keyFingerprint, keyIdOf, open, openBox, seal, SECRET_BYTES, systemRandom, type EncryptionKeyPair, type RandomSource } from './core/crypto.js'
+import { boxTo, deriveEncryptionKey, hkdf, keyFingerprint, keyIdOf, openBox, SECRET_BYTES, systemRandom, type EncryptionKeyPair, type RandomSource } from './core/crypto.js'
 import { sealPayload, type Bodies, type BodyKey, type Envelope, type SealableType } from './core/envelope.js'
 import { BoundedMap } from './core/bounded.js'
-import { idFromString, idToString } from './core/ids.js'
+import { concatBytes, idFromString, idToString, toHex } from './core/ids.js'
 import { decodeToken, type InviteToken } from './core/invite.js'
-import { isSealed, MAX_BUNDLED, SEALABLE_TYPES, type KeyBox, type Op, type OpType, type Payloads } from './core/op.js'
+import { isSealed, SEALABLE_TYPES, type KeyBox, type Op, type OpType, type Payloads } from './core/op.js'
 import type { Epoch, SpaceState } from './core/space-state.js'
 import type { Replica, Sealer } from './replica.js'
 import type { KeyRing } from './store/keyring.js'
+import { HistoryBundles } from './key-history.js'
 
 const log = logger('spaceway:keys')
 
@@ -78,32 +78,19 @@ export class KeyPendingError extends SpacewayError {
 }
 
 const te = new TextEncoder()
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
-const cat = (...parts: Array<Uint8Array | string>): Uint8Array => {
-  const bytes = parts.map(p => typeof p === 'string' ? te.encode(p) : p)
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0))
-  let at = 0
-  for (const b of bytes) { out.set(b, at); at += b.length }
-  return out
-}
 
 /** HPKE `info` of the boxes of a rotate: the space and the epoch's key id. */
 export function rotateBoxInfo (spaceId: string, keyId: Uint8Array): Uint8Array {
-  return cat('spaceway/key-box/v1\n', idFromString(spaceId), keyId)
+  return concatBytes('spaceway/key-box/v1\n', idFromString(spaceId), keyId)
 }
 /** HPKE `info` of a share of epoch `keyId` in a space. */
 export function shareBoxInfo (spaceId: string, keyId: Uint8Array): Uint8Array {
-  return cat('spaceway/key-share/v1\n', idFromString(spaceId), keyId)
+  return concatBytes('spaceway/key-share/v1\n', idFromString(spaceId), keyId)
 }
 /** HPKE `info` of a direct-message invite sent in a space. */
 export function dmBoxInfo (spaceId: string): Uint8Array {
-  return cat('spaceway/dm-invite/v1\n', idFromString(spaceId))
+  return concatBytes('spaceway/dm-invite/v1\n', idFromString(spaceId))
 }
-/** AAD of a rotate's history bundle. */
-function historyAad (spaceId: string, keyId: Uint8Array): Uint8Array {
-  return cat('spaceway/history/v1\n', idFromString(spaceId), keyId)
-}
-
 export interface KeyManagerEvents {
   /** A key of `spaceId` arrived here: sealed bodies of it may open now. */
   key: [spaceId: string]
@@ -115,8 +102,7 @@ export interface KeyManagerEvents {
 
 export class KeyManager extends EventEmitter<KeyManagerEvents> {
   private readonly timers = new Map<string, NodeJS.Timeout>()
-  /** Rotate ids -> the secrets their history bundles really hold (opened here). */
-  private readonly bundles = new BoundedMap<string, Uint8Array[]>(10_000)
+  private readonly history: HistoryBundles
   /** Forgers (user ids) -> when we last re-keyed because of them, ms. */
   private readonly healedFor = new BoundedMap<string, number>(1000)
   /** Key ids (hex) whose box or share to us did not open: forged, so never waited for. */
@@ -135,6 +121,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     private readonly autoShare: boolean
   ) {
     super()
+    this.history = new HistoryBundles(replica.store, ring, async (spaceId, secret) => await this.keep(spaceId, secret, true), random)
   }
 
   /**
@@ -245,10 +232,8 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
   /**
    * Starts a new epoch in `state` (`first`: the secret the space's name was sealed with, for the
    * first epoch of a space we create): a fresh secret boxed to every member with a key (the members at
-   * the rotate's causal point), and - unless the space is `since-join` - a history bundle: the
-   * earlier secrets we hold that no other one we hold bundles (`bundleHeads`), sealed under the new
-   * epoch. Bundles chain - each opens the ones before it - so one key reads the whole history and a
-   * rotate stays small however many came before. Publishes our own key first if the space has none
+   * the rotate's causal point), and - unless the space is `since-join` - a history bundle
+   * (key-history.ts), so one key reads the whole history. Publishes our own key first if the space has none
    * (a private space made before encryption). Retried if the member list changes while the boxes
    * are made.
    * @throws PermissionError if we may not rotate (not a member); SpacewayError if it keeps failing
@@ -277,71 +262,17 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
         }))
         boxes.push(...batch)
       }
-      const earlier = state.info.history === 'since-join' ? [] : await this.bundleHeads(state, hex(keyId))
-      const sealedHistory = earlier.length === 0 ? null : seal(historyKey(secret), historyAad(spaceId, keyId), encode(earlier.map(([, s]) => s)), this.random)
-      const history = sealedHistory == null ? null : { ...sealedHistory, rotates: earlier.map(([r]) => idFromString(r)) }
+      const history = state.info.history === 'since-join' ? null : await this.history.make(state, secret, keyId)
       // our own secret first, so what we seal right after opens
       await this.keep(spaceId, secret)
       try {
         const op = await this.replica.author('key.rotate', spaceId, { key: keyId, boxes, history })
-        log('rotated the key of %s: %d box(es), %d earlier key(s) bundled', spaceId, boxes.length, earlier.length)
+        log('rotated the key of %s: %d box(es), %d earlier key(s) bundled', spaceId, boxes.length, history?.rotates.length ?? 0)
         return { op, secret }
       } catch (err) {
         if ((err as { reason?: string }).reason !== 'bad_recipients' || attempt >= 3) throw err
       }
     }
-  }
-
-  /**
-   * The secrets of `state`'s epochs we hold, except `except` and those the bundle of another one we
-   * hold already seals (from those, the holder opens its way down the chain), newest first, at most
-   * MAX_BUNDLED: [rotate id, secret]. A secret covers what the bundle of its epoch's first rotate
-   * really holds (opened here), never what a plaintext list claims; taking the first rotate of each
-   * key id keeps the chain acyclic (a bundle names only rotates before its own).
-   */
-  private async bundleHeads (state: SpaceState, except: string): Promise<Array<[string, Uint8Array]>> {
-    const held = this.ring.forSpace(state.info.spaceId)
-      .filter(([k]) => k !== except && state.epochByKeyId.has(k))
-      .map(([k, secret]) => ({ k, secret, rotate: state.epochByKeyId.get(k) as string }))
-    const covered = new Set<string>()
-    for (const h of held) for (const e of await this.bundleOfRotate(state, h.rotate, h.secret)) covered.add(hex(keyIdOf(e)))
-    const order = (r: string): string => state.epochs.get(r)?.key ?? ''
-    return held.filter(h => !covered.has(h.k)).sort((a, b) => order(a.rotate) < order(b.rotate) ? 1 : -1).slice(0, MAX_BUNDLED).map(h => [h.rotate, h.secret])
-  }
-
-  /** The secrets the history bundle of rotate `rotateId` really holds, opened with its `secret` (cached). */
-  private async bundleOfRotate (state: SpaceState, rotateId: string, secret: Uint8Array): Promise<Uint8Array[]> {
-    const cached = this.bundles.get(rotateId)
-    if (cached != null) return cached
-    const op = (await this.replica.store.getOps([rotateId])).get(rotateId) as Op<'key.rotate'> | undefined
-    if (op == null) return []
-    const inside = this.openBundle(state, op, secret)
-    this.bundles.set(rotateId, inside)
-    return inside
-  }
-
-  /**
-   * The secrets the history bundle of rotate `op` seals, opened with its epoch `secret`: only those
-   * of the epochs it names (a bundle stuffed with anything else is ignored). Empty if there is no
-   * bundle or it does not open.
-   */
-  private openBundle (state: SpaceState, op: Op<'key.rotate'>, secret: Uint8Array): Uint8Array[] {
-    const h = op.payload.history
-    if (h == null) return []
-    let earlier: unknown
-    try {
-      earlier = decode(open(historyKey(secret), historyAad(state.info.spaceId, op.payload.key), { nonce: h.nonce, ct: h.ct }))
-    } catch (err) {
-      log.error('the history bundle of rotate %s by %s does not open: %s', op.id, op.author, (err as Error).message)
-      return []
-    }
-    if (!Array.isArray(earlier)) return []
-    const named = new Set(h.rotates.map(r => state.epochs.get(idToString(r))?.keyId))
-    const out: Uint8Array[] = []
-    for (const s of earlier.slice(0, h.rotates.length)) {
-      if (s instanceof Uint8Array && s.length === SECRET_BYTES && named.has(hex(keyIdOf(s)))) out.push(s)
-    }
-    return out
   }
 
   /**
@@ -353,7 +284,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     const enc = state.members.user(userId)?.enc
     if (secret == null || enc == null || state.holds(epoch, userId) || state.members.roleOf(userId) == null) return null
     const keyId = Buffer.from(epoch.keyId, 'hex')
-    const b = await boxTo(enc, secret, shareBoxInfo(state.info.spaceId, keyId), cat(idFromString(this.self), idFromString(userId)))
+    const b = await boxTo(enc, secret, shareBoxInfo(state.info.spaceId, keyId), concatBytes(idFromString(this.self), idFromString(userId)))
     const op = await this.replica.author('key.share', state.info.spaceId, { rotate: idFromString(epoch.rotate), to: idFromString(userId), box: [keyFingerprint(enc), b.enc, b.ct] })
     log('shared key %s of %s with %s', epoch.keyId, state.info.spaceId, userId)
     return op
@@ -367,7 +298,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
   async sendDmInvite (state: SpaceState, userId: string, token: string): Promise<Op<'dm.invite'>> {
     const enc = state.members.user(userId)?.enc
     if (enc == null) throw new SpacewayError('NO_KEY', 'that user has no encryption key in this space yet (their client publishes one when it next runs)')
-    const b = await boxTo(enc, te.encode(token), dmBoxInfo(state.info.spaceId), cat(idFromString(this.self), idFromString(userId)))
+    const b = await boxTo(enc, te.encode(token), dmBoxInfo(state.info.spaceId), concatBytes(idFromString(this.self), idFromString(userId)))
     return await this.replica.author('dm.invite', state.info.spaceId, { to: idFromString(userId), box: [keyFingerprint(enc), b.enc, b.ct] })
   }
 
@@ -395,7 +326,7 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     const epoch = state.epochs.get(op.id)
     if (epoch == null) return
     const held = this.ring.get(epoch.keyId)
-    if (held != null) { await this.openHistory(state, epoch.keyId, held); return }
+    if (held != null) { await this.history.open(state, epoch.keyId, held); return }
     const i = epoch.recipients.indexOf(this.self)
     if (i < 0) return
     const [, enc, ct] = op.payload.boxes[i]
@@ -403,31 +334,9 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     try {
       secret = await openBox(this.enc, { enc, ct }, rotateBoxInfo(state.info.spaceId, op.payload.key), op.authorKey)
     } catch {}
-    if (secret == null || hex(keyIdOf(secret)) !== epoch.keyId) { this.boxFailed(state, epoch, op.author, 'rotate', op.id); return }
+    if (secret == null || toHex(keyIdOf(secret)) !== epoch.keyId) { this.boxFailed(state, epoch, op.author, 'rotate', op.id); return }
     await this.keep(state.info.spaceId, secret, true)
-    await this.openHistory(state, epoch.keyId, secret)
-  }
-
-  /**
-   * Opens, down the chain, the earlier secrets bundled under the epoch with key id `keyId`
-   * (full-history spaces): each new one kept, then its own bundles opened in turn. (A secret held
-   * already had its bundles opened when it was kept.)
-   */
-  private async openHistory (state: SpaceState, keyId: string, secret: Uint8Array): Promise<void> {
-    const todo: Array<[string, Uint8Array]> = [[keyId, secret]]
-    const seen = new Set<string>()
-    while (todo.length > 0) {
-      const [k, s] = todo.pop() as [string, Uint8Array]
-      if (seen.has(k)) continue
-      seen.add(k)
-      // every rotate with this key id (another member may have reused one it saw)
-      for (const e of [...state.epochs.values()].filter(e => e.keyId === k)) {
-        for (const inside of await this.bundleOfRotate(state, e.rotate, s)) {
-          const ik = hex(keyIdOf(inside))
-          if (await this.keep(state.info.spaceId, inside, true) && !seen.has(ik)) todo.push([ik, inside])
-        }
-      }
-    }
+    await this.history.open(state, epoch.keyId, secret)
   }
 
   /**
@@ -466,9 +375,9 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
     try {
       secret = await openBox(this.enc, { enc, ct }, shareBoxInfo(state.info.spaceId, keyId), Buffer.concat([op.authorKey, op.payload.to]))
     } catch {}
-    if (secret == null || hex(keyIdOf(secret)) !== epoch.keyId) { this.boxFailed(state, epoch, op.author, 'share', op.id); return }
+    if (secret == null || toHex(keyIdOf(secret)) !== epoch.keyId) { this.boxFailed(state, epoch, op.author, 'share', op.id); return }
     await this.keep(state.info.spaceId, secret, true)
-    await this.openHistory(state, epoch.keyId, secret)
+    await this.history.open(state, epoch.keyId, secret)
   }
 
   private async openDmInvite (state: SpaceState, op: Op<'dm.invite'>): Promise<void> {

@@ -19,6 +19,7 @@ import { logger } from '@libp2p/logger'
 import { InvalidOpError, NotFoundError, PermissionError } from './errors.js'
 import { MEMBERSHIP_TYPES, REASON_CODES } from './core/auth.js'
 import { BoundedMap } from './core/bounded.js'
+import { depsFor, MAX_MEMBERSHIP_DEPS, payloadRefs } from './core/deps.js'
 import { FutureOps, type FUTURE_DEFAULTS } from './core/future.js'
 import { DEFAULT_MAX_DRIFT_MS, HybridClock, hlcKey, type Hlc } from './core/hlc.js'
 import { Holdback, type HOLDBACK_DEFAULTS } from './core/holdback.js'
@@ -103,25 +104,6 @@ export const UNADMITTED_GAP_MS = 5000
 
 /** Rejection reasons that depend on this replica's own limits, not on the op: never remembered. */
 const LOCAL_REASONS = new Set(['space_full', 'rate_limited'])
-
-/**
- * Most membership heads an authored op lists directly; past it, `heads.merge` ops first collapse
- * them (so every op still covers the whole membership state).
- */
-export const MAX_MEMBERSHIP_DEPS = 32
-
-/** Ids of the ops a payload names (message, invite, reply; channel of a rename/delete), which must also be deps. */
-function payloadRefs (type: OpType, payload: object): string[] {
-  const refs: string[] = []
-  const fields = type === 'channel.rename' || type === 'channel.delete' ? ['channel'] : ['message', 'reply', 'invite', 'rotate']
-  for (const field of fields) {
-    const v = (payload as Record<string, unknown>)[field]
-    if (v instanceof Uint8Array && v.length === 32) refs.push(idToString(v))
-  }
-  // the epochs a history bundle names
-  if (type === 'key.rotate') for (const r of (payload as Payloads['key.rotate']).history?.rotates ?? []) refs.push(idToString(r))
-  return refs
-}
 
 function parseHlcKey (k: string): Hlc {
   return { wall: parseInt(k.slice(0, 12), 16), counter: parseInt(k.slice(12, 20), 16) }
@@ -562,37 +544,6 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * The deps of an op authored now in `state`: the ops its payload names, every membership head
-   * (so the op is checked against the whole membership state), then the newest heads, up to
-   * MAX_DEPS. Heads from the future (past the drift bound) are left out; heads left out stay heads
-   * and the next ops take them.
-   */
-  private depsFor (state: SpaceState, refs: string[]): string[] {
-    const deps = new Set(refs)
-    const limit = hlcKey({ wall: this.now() + this.maxDriftMs, counter: 0xffff_ffff })
-    const usable = (id: string): boolean => (state.byId.get(id) ?? '') <= limit
-    const membership = state.auth.heads()
-    // keep room for the membership heads the newest heads do not cover
-    const reserve = Math.min(membership.length, MAX_MEMBERSHIP_DEPS)
-    for (const h of state.newestHeads()) {
-      if (deps.size >= MAX_DEPS - reserve) break
-      if (usable(h)) deps.add(h)
-    }
-    // A membership head is covered iff it is a dep or some dep's membership heads key names it
-    // (a maximal membership op of the space is maximal in any history that contains it).
-    const covered = new Set<string>()
-    for (const d of deps) {
-      if (state.auth.isNode(d)) covered.add(d)
-      for (const h of (state.auth.headsKeyOf(d) ?? '').split(',')) covered.add(h)
-    }
-    for (const m of membership) {
-      if (deps.size >= MAX_DEPS) break
-      if (!covered.has(m) && usable(m)) deps.add(m)
-    }
-    return [...deps]
-  }
-
-  /**
    * Authors `heads.merge` ops until the space has at most MAX_MEMBERSHIP_DEPS membership heads. Each
    * merges MAX_DEPS - 1 heads plus the op that gave us our role (so the merge's own history makes
    * us a member). Stops early if a merge is refused.
@@ -630,7 +581,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Authors an op here (`options.seal`: see `Sealer`): deps from `depsFor` (payload references, membership heads, newest heads; at
+   * Authors an op here (`options.seal`: see `Sealer`): deps from `depsFor` in core/deps.ts (payload references, membership heads, newest heads; at
    * most MAX_DEPS however many heads the space has), HLC after every dep, signed, checked by the same
    * `authorize` every peer applies, stored, applied. Emits `authored` as soon as the op is applied in
    * memory (the network layer publishes it then, not after the disk write). Returns the op once it
@@ -656,7 +607,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         const state = this.store.spaces.get(spaceId)
         if (state == null) throw new NotFoundError(`space ${spaceId} is not held here`)
         this.mergeMembershipHeads(state, staged)
-        op = this.sign(type, state, this.depsFor(state, payloadRefs(type, payload)), payload, options.seal)
+        op = this.sign(type, state, depsFor(state, payloadRefs(type, payload), hlcKey({ wall: this.now() + this.maxDriftMs, counter: 0xffff_ffff })), payload, options.seal)
         const denied = state.authorize(op)
         if (denied != null) {
           // merges authored on the way are kept: they are valid on their own

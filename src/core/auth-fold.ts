@@ -18,7 +18,8 @@
  * This is the "self-adjusting" way of maintaining a fold: change propagation along read/write
  * dependencies (Acar, "Self-Adjusting Computation", CMU 2005).
  */
-import { checkJoinExceptUses, checkMembership, effectsOf, MembershipState, roleIn, touchesOf, type InviteInfo, type MembershipReader, type MessageLookup, type Rejection, type Role, type SpaceConstants, type UserEntry } from './auth.js'
+import { checkJoinExceptUses, checkMembership, roleIn, type InviteInfo, type MembershipReader, type MessageLookup, type Rejection, type Role, type UserEntry } from './auth.js'
+import { effectsOf, MembershipState, touchesOf, type SpaceConstants } from './membership.js'
 import { idToString } from './ids.js'
 import type { Op } from './op.js'
 import { lowerIndex } from './sorted.js'

@@ -13,7 +13,8 @@
  * order. An op whose history leaves out some membership ops (a stale view) costs one replay of its
  * history the first time its heads are seen, O(m log m).
  */
-import { MEMBERSHIP_TYPES, type MembershipReader, type MembershipState, type MessageLookup, type Rejection, type Role } from './auth.js'
+import { MEMBERSHIP_TYPES, type MembershipReader, type MessageLookup, type Rejection, type Role } from './auth.js'
+import type { MembershipState } from './membership.js'
 import { IncrementalFold, OverlayState } from './auth-fold.js'
 import type { Op } from './op.js'
 

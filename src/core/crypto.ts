@@ -18,6 +18,7 @@ import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSy
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
 import { SpacewayError } from '../errors.js'
+import { concatBytes } from './ids.js'
 
 /** A source of random bytes: `n` -> n random bytes. */
 export type RandomSource = (n: number) => Uint8Array
@@ -44,14 +45,6 @@ export class DecryptError extends SpacewayError {
 
 const te = new TextEncoder()
 
-function concat (...parts: Array<Uint8Array | string>): Uint8Array {
-  const bytes = parts.map(p => typeof p === 'string' ? te.encode(p) : p)
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0))
-  let at = 0
-  for (const b of bytes) { out.set(b, at); at += b.length }
-  return out
-}
-
 /** HKDF-SHA256 (RFC 5869) with an empty salt: `length` bytes of key material for `info`. */
 export function hkdf (ikm: Uint8Array, info: string | Uint8Array, length = 32): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', ikm, new Uint8Array(0), typeof info === 'string' ? te.encode(info) : info, length))
@@ -64,7 +57,7 @@ export function keyIdOf (secret: Uint8Array): Uint8Array {
 
 /** The key of one channel's message bodies (posts, edits, reactions) in epoch `secret`. */
 export function channelKey (secret: Uint8Array, channelId: Uint8Array): Uint8Array {
-  return hkdf(secret, concat('spaceway/channel/v1\n', channelId))
+  return hkdf(secret, concatBytes('spaceway/channel/v1\n', channelId))
 }
 
 /** The key of space metadata (the space name, channel names) in epoch `secret`. */

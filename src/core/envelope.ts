@@ -14,7 +14,7 @@ import { decode, encode } from 'cborg'
 import { InvalidOpError } from '../errors.js'
 import { channelKey, DecryptError, metaKey, open, profileKey, seal, systemRandom, type RandomSource } from './crypto.js'
 import { checkName, checkReaction, checkText, type Op, type OpType, type SealedBody } from './op.js'
-import { compareBytes, idFromString, idToString } from './ids.js'
+import { compareBytes, idFromString, idToString, toHex } from './ids.js'
 
 const AAD_CONTEXT = new TextEncoder().encode('spaceway/body/v1\n')
 
@@ -67,7 +67,7 @@ const derived = new WeakMap<Uint8Array, Map<string, Uint8Array>>()
 const MAX_DERIVED_PER_SECRET = 1024
 
 function derive (secret: Uint8Array, which: BodyKey): Uint8Array {
-  const name = which.kind === 'channel' ? Buffer.from(which.channel.buffer, which.channel.byteOffset, which.channel.byteLength).toString('hex') : which.kind
+  const name = which.kind === 'channel' ? toHex(which.channel) : which.kind
   let keys = derived.get(secret)
   if (keys == null) derived.set(secret, keys = new Map())
   let key = keys.get(name)

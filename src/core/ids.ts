@@ -44,3 +44,19 @@ export function sha256 (data: Uint8Array): Uint8Array {
 export function compareBytes (a: Uint8Array, b: Uint8Array): number {
   return Buffer.compare(a, b)
 }
+
+/** Lower-case hex of `bytes` (read in place, not copied): key ids and other binary names in maps. */
+export function toHex (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+const te = new TextEncoder()
+
+/** `parts` (strings as UTF-8) one after the other: labels and ids of HPKE info, AAD and HKDF info. */
+export function concatBytes (...parts: Array<Uint8Array | string>): Uint8Array {
+  const bytes = parts.map(p => typeof p === 'string' ? te.encode(p) : p)
+  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0))
+  let at = 0
+  for (const b of bytes) { out.set(b, at); at += b.length }
+  return out
+}

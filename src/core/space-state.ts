@@ -13,12 +13,13 @@
  * op and its views in one atomic batch.
  */
 import { AuthGraph } from './auth-graph.js'
-import { MEMBERSHIP_TYPES, type MembershipState, type MessageLookup, type Rejection } from './auth.js'
+import { MEMBERSHIP_TYPES, type MessageLookup, type Rejection } from './auth.js'
+import type { MembershipState } from './membership.js'
 import { WeightedMap } from './bounded.js'
 import { insertSorted, lowerIndex } from './sorted.js'
 import { bodyKeyOf, openPayload, type Bodies, type SealableType } from './envelope.js'
 import { compareHlc, hlcKey as hlcKeyOf, type Hlc } from './hlc.js'
-import { idToString } from './ids.js'
+import { idToString, toHex } from './ids.js'
 import { isSealed, type Op, type SealedBody } from './op.js'
 import { orderKey } from './order.js'
 
@@ -100,8 +101,6 @@ function setByKey<V extends { key: string }> (map: Map<string, V>, id: string, v
   return [[row, view]]
 }
 
-/** Hex of `b` (a view of its bytes, not a copy). */
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 
 /** Most characters of opened bodies kept per space (about 4 MiB of text; the rest is opened again). */
 const OPENED_CACHE_CHARS = 2_000_000
@@ -207,7 +206,7 @@ export class SpaceState implements MessageLookup {
     const cached = this.opened.get(op.id)
     if (cached !== undefined) return cached as Bodies[T] | null
     const sealed = (op.payload as { sealed: SealedBody }).sealed
-    const secret = this.keys?.get(hex(sealed.key))
+    const secret = this.keys?.get(toHex(sealed.key))
     if (secret == null) return undefined
     const which = bodyKeyOf(op, id => this.messageChannels.get(id))
     let body: Bodies[T] | null = null
@@ -365,7 +364,7 @@ export class SpaceState implements MessageLookup {
    */
   addEpoch (op: Op<'key.rotate'>, key: string, headsKey: string): void {
     const recipients = (this.auth.stateAt(headsKey).recipients()).map(r => r.userId)
-    const keyId = hex(op.payload.key)
+    const keyId = toHex(op.payload.key)
     // (the rotates a bundle names are deps of this one: applied already, here and at load)
     const bundle = (op.payload.history?.rotates ?? []).map(r => this.epochs.get(idToString(r))?.keyId).filter((k): k is string => k != null)
     this.epochs.set(op.id, { rotate: op.id, keyId, key, author: op.author, recipients, recipientSet: new Set(recipients), shares: this.epochs.get(op.id)?.shares ?? new Map(), bundle })

@@ -6,13 +6,13 @@
  */
 import { logger } from '@libp2p/logger'
 import { hkdf, keyIdOf, open, seal, systemRandom, type RandomSource } from '../core/crypto.js'
+import { toHex } from '../core/ids.js'
 import type { KeyLookup } from '../core/space-state.js'
 import type { Sub } from './op-store.js'
 
 const log = logger('spaceway:keyring')
 
 const te = new TextEncoder()
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 /** A secret as stored: nonce and ciphertext, hex. */
 interface Row { nonce: string, ct: string }
@@ -35,7 +35,7 @@ export class KeyRing implements KeyLookup {
       const [spaceId, keyId] = k.split('!')
       try {
         const secret = open(this.storeKey, te.encode(k), { nonce: Buffer.from(row.nonce, 'hex'), ct: Buffer.from(row.ct, 'hex') })
-        if (hex(keyIdOf(secret)) === keyId) this.secrets.set(keyId, { secret, spaceId })
+        if (toHex(keyIdOf(secret)) === keyId) this.secrets.set(keyId, { secret, spaceId })
       } catch {
         log.error('key %s does not open with this account\'s key; skipped', k)
       }
@@ -62,12 +62,12 @@ export class KeyRing implements KeyLookup {
    * key id (hex), and whether it was new.
    */
   async add (spaceId: string, secret: Uint8Array): Promise<{ keyId: string, added: boolean }> {
-    const keyId = hex(keyIdOf(secret))
+    const keyId = toHex(keyIdOf(secret))
     if (this.secrets.has(keyId)) return { keyId, added: false }
     this.secrets.set(keyId, { secret, spaceId })
     const rowKey = `${spaceId}!${keyId}`
     const box = seal(this.storeKey, te.encode(rowKey), secret, this.random)
-    await this.sub.put(rowKey, { nonce: hex(box.nonce), ct: hex(box.ct) })
+    await this.sub.put(rowKey, { nonce: toHex(box.nonce), ct: toHex(box.ct) })
     return { keyId, added: true }
   }
 }

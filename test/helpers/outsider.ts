@@ -4,21 +4,14 @@
  * compute the hashed topic and sync id) and keeps every byte it receives from gossip, sync and the
  * DHT, for tests to search for plaintext.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { gossipsub } from '@libp2p/gossipsub'
-import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
-import { noise } from '@libp2p/noise'
-import { ping } from '@libp2p/ping'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { tcp } from '@libp2p/tcp'
 import { lpStream } from '@libp2p/utils'
-import { yamux } from '@libp2p/yamux'
 import { multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import type { Libp2p } from 'libp2p'
 import { descriptorKey, spaceCid } from '../../src/dht/records.js'
 import { syncIdOf, topicOf } from '../../src/core/rendezvous.js'
-import { DHT_PROTOCOL } from '../../src/net/node.js'
+import { plainNode } from './plain-node.js'
 import { decodeSyncMessage, encodeSyncMessage, SYNC_PROTOCOL, type SyncMessage } from '../../src/sync/messages.js'
 
 export class Outsider {
@@ -27,20 +20,9 @@ export class Outsider {
   private constructor (readonly node: Libp2p<any>) {}
 
   static async start (): Promise<Outsider> {
-    const node = await createLibp2p({
-      privateKey: await generateKeyPair('Ed25519'),
-      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-      transports: [tcp()],
-      connectionEncrypters: [noise()],
-      streamMuxers: [yamux()],
-      connectionManager: { allow: ['/ip4/127.0.0.0/ipcidr/8'] },
-      services: {
-        identify: identify(),
-        ping: ping(),
-        dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: true, peerInfoMapper: passthroughMapper, initialQuerySelfInterval: 0, allowQueryWithZeroPeers: true }),
-        pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, D: 4, Dlo: 2, Dhi: 8, scoreParams: { IPColocationFactorWeight: 0 } })
-      }
-    })
+    const node = await plainNode({
+      pubsub: gossipsub({ globalSignaturePolicy: 'StrictNoSign', allowPublishToZeroTopicPeers: true, D: 4, Dlo: 2, Dhi: 8, scoreParams: { IPColocationFactorWeight: 0 } })
+    }, { allowQueryWithZeroPeers: true })
     const o = new Outsider(node)
     node.services.pubsub.addEventListener('message', (evt: CustomEvent<{ data: Uint8Array }>) => { o.received.push(evt.detail.data) })
     return o

@@ -4,14 +4,6 @@
  * not connected to it). The join must still succeed, fast; with fakes only it fails with NOT_FOUND
  * within JOIN_TIMEOUT_MS.
  */
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { identify } from '@libp2p/identify'
-import { kadDHT, passthroughMapper } from '@libp2p/kad-dht'
-import { noise } from '@libp2p/noise'
-import { ping } from '@libp2p/ping'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { createLibp2p } from 'libp2p'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -19,9 +11,10 @@ import { actions, JOIN_TIMEOUT_MS } from '../../src/actions.js'
 import type { App } from '../../src/app.js'
 import { tableSize } from '../../src/dht/bootstrapper.js'
 import { spaceCid } from '../../src/dht/records.js'
-import { DHT_PROTOCOL, type SpacewayNode } from '../../src/net/node.js'
+import type { SpacewayNode } from '../../src/net/node.js'
 import { SYNC_PROTOCOL } from '../../src/sync/messages.js'
 import { appFixture } from '../helpers/apps.js'
+import { plainNode } from '../helpers/plain-node.js'
 import { until } from '../helpers/wait.js'
 
 const { start } = appFixture()
@@ -41,19 +34,7 @@ async function tableFilled (n: SpacewayNode, ms = 5000): Promise<void> {
  * needs no routing-table slot to provide, and 20 servers more would only slow the test down).
  */
 async function silentPeer (bootstrap: string[]): Promise<SpacewayNode> {
-  const node = await createLibp2p({
-    privateKey: await generateKeyPair('Ed25519'),
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    connectionManager: { allow: ['/ip4/127.0.0.0/ipcidr/8'] },
-    services: {
-      identify: identify(),
-      ping: ping(),
-      dht: kadDHT({ protocol: DHT_PROTOCOL, clientMode: true, peerInfoMapper: passthroughMapper, initialQuerySelfInterval: 0 })
-    }
-  }) as unknown as SpacewayNode
+  const node = await plainNode() as unknown as SpacewayNode
   const held: Stream[] = []
   await node.handle(SYNC_PROTOCOL, (stream) => { held.push(stream) }, { maxInboundStreams: 1024, runOnLimitedConnection: true })
   fakes.push(node)
