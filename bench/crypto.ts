@@ -11,6 +11,7 @@
  *     open its box and the history bundle). Targets at 1,000 members: <= 2 s to create, <= 50 ms to
  *     open, <= 100 KB.
  */
+import { joinSpace } from '../src/net/join-service.js'
 import '../src/polyfill.js'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp } from 'node:fs/promises'
@@ -143,8 +144,8 @@ async function delivery (dir: string, report: Report): Promise<void> {
         const b = await start(`d-${kind}-${round}-b`)
         const { spaceId } = await actions.spaceCreate(a, 'latency', kind === 'public')
         await actions.connect(b, a.addresses()[0])
-        if (kind === 'public') await actions.join(b, spaceId)
-        else await actions.join(b, (await createInvite(a, a.store.spaces.get(spaceId) as SpaceState, 0, 0)).invite)
+        if (kind === 'public') await joinSpace(b, spaceId)
+        else await joinSpace(b, (await createInvite(a, a.store.spaces.get(spaceId) as SpaceState, 0, 0)).invite)
         await new Promise<void>(resolve => {
           const check = (): void => { if (a.topics.subscribers(spaceId).length > 0) resolve() }
           a.node.services.pubsub.addEventListener('subscription-change', check)
@@ -187,7 +188,7 @@ async function catchUp (dir: string, report: Report): Promise<void> {
       const invite = kind === 'public' ? spaceId : (await createInvite(a, a.store.spaces.get(spaceId) as SpaceState, 0, 0)).invite
       await actions.connect(b, a.addresses()[0])
       const t0 = performance.now()
-      await actions.join(b, invite)
+      await joinSpace(b, invite)
       await b.sync.syncWith(a.node.peerId, spaceId)
       const sync = performance.now() - t0
       const state = b.store.spaces.get(spaceId) as SpaceState

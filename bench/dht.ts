@@ -2,6 +2,7 @@
  * DHT figures on a 20-node loopback network (issue 3): time to a non-empty routing table, put/get
  * latency, join through the DHT, failing fast on an empty table and on a missing key.
  */
+import { joinSpace } from '../src/net/join-service.js'
 import { join } from 'node:path'
 import { App } from '../src/app.js'
 import { actions } from '../src/actions.js'
@@ -96,7 +97,7 @@ export async function dhtBench (dir: string, report: Report): Promise<void> {
       await waitTable(joiner, 10_000)
       for (const c of joiner.node.getConnections()) if (!c.remotePeer.equals(first.node.peerId)) await joiner.node.hangUp(c.remotePeer)
       const t0 = performance.now()
-      await actions.join(joiner, spaceId)
+      await joinSpace(joiner, spaceId)
       joins.push(performance.now() - t0)
     }
     report('join <space id> through the DHT (p50/max, n=5)', `${ms(percentile(joins, 50))} / ${ms(Math.max(...joins))}`)

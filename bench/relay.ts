@@ -3,6 +3,7 @@
  * missed op in a 10,000-op space, relay ops/s stored with 10 publishing clients, relay RSS with 100
  * connected clients. The relay is a real process; clients are in-process nodes.
  */
+import { joinSpace } from '../src/net/join-service.js'
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -69,7 +70,7 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
 
       const reader = await app(`relay-reader-${n}`)
       const t0 = performance.now()
-      await actions.join(reader, spaceId)
+      await joinSpace(reader, spaceId)
       const ms = performance.now() - t0
       report(`catch-up of ${n} ops from the relay`, `${ms.toFixed(0)} ms, ${(reader.sync.totals.bytesReceived / 1024).toFixed(0)} KiB received`)
       if (n === 10_000) {
@@ -77,7 +78,7 @@ export async function relayBench (dir: string, report: Report): Promise<void> {
         // it to the relay reconciles 10,000+ ops that agree and one that differs.
         const writer = await app('relay-one-more')
         const held = (await relay.health()).ops
-        await actions.join(writer, spaceId)
+        await joinSpace(writer, spaceId)
         // its member.join and profile.set reach the relay first (background sync after a join)
         await until(async () => (await relay.health()).ops >= held + 2, 10_000)
         await writer.replica.author('message.post', spaceId, { channel, text: 'the one op the relay lacks' })

@@ -6,6 +6,7 @@
  * and serves the sync protocol. It never authors ops (it has no right to: ops are signed by members).
  */
 import { mkdir } from 'node:fs/promises'
+import { META } from '../src/store/layout.js'
 import type { Server } from 'node:http'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
@@ -122,7 +123,7 @@ export class RelayServer {
       const replica = new Replica(store, account.signer, { limits: options.limits, guard, admitStore: (peer, bytes) => storeQuota.take(peer, bytes) })
       await replica.init()
       const adoptedBy = new Map<string, number>()
-      for (const [, peer] of await store.metaRange<string>('adopted!')) adoptedBy.set(peer, (adoptedBy.get(peer) ?? 0) + 1)
+      for (const [, peer] of await store.metaRange<string>(META.adoptedPrefix)) adoptedBy.set(peer, (adoptedBy.get(peer) ?? 0) + 1)
       node = await createNode({
         privateKey: account.privateKey,
         mdns: false,
@@ -158,7 +159,7 @@ export class RelayServer {
             log('holding space %s for %s', spaceId, peer)
             adoptedBy.set(peer, (adoptedBy.get(peer) ?? 0) + 1)
             void replica.want(spaceId)
-            void store.setMeta(`adopted!${spaceId}`, peer).catch(() => {})
+            void store.setMeta(META.adopted(spaceId), peer).catch(() => {})
             topics.subscribe(spaceId)
           }
         }

@@ -5,12 +5,15 @@
  * dialed.
  */
 import { EventEmitter } from 'node:events'
+import { META } from './store/layout.js'
 import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import type { PeerId } from '@libp2p/interface'
 import { type Account, defaultDataDir, loadOrCreateAccount } from './account.js'
 import { BadArgumentError, ListenError, PermissionError } from './errors.js'
 import { DEFAULT_RELAY, RelayClient } from './net/relay-client.js'
+
+export { DEFAULT_RELAY }
 import type { Op, OpType, Payloads } from './core/op.js'
 import type { SealableType } from './core/envelope.js'
 import { KeyManager, splitPayload } from './key-manager.js'
@@ -87,6 +90,10 @@ export interface AppEvents {
   key: [{ spaceId: string }]
   /** A member sent us a key box or share that does not hold the key it names (`op`); the space is re-keyed. */
   'key:forged': [{ spaceId: string, from: { userId: string, name: string }, op: string }]
+  /** An op was applied to a space we hold (`local`: authored here); after the events it produces. */
+  applied: [op: Op, local: boolean]
+  /** An op authored here was published to `recipients` peers (0: nobody subscribed; sync delivers it later). */
+  published: [op: Op, recipients: number]
   /** A relay refused to hold a space of ours (full, or our share taken): offline members cannot catch up through it. */
   'relay:refused': [{ peerId: string, spaceId: string }]
 }
@@ -204,9 +211,9 @@ export class App extends EventEmitter<AppEvents> {
     }
     for (const spaceId of this.store.spaces.keys()) this.topics.subscribe(spaceId)
     for (const spaceId of this.replica.joiningSpaces()) this.topics.subscribe(spaceId)
-    for (const [spaceId] of await this.store.metaRange('hidden!')) this.hidden.add(spaceId)
+    for (const [spaceId] of await this.store.metaRange(META.hiddenPrefix)) this.hidden.add(spaceId)
     acceptDmInvites(this)
-    const saved = await this.store.getMeta<Context>('context')
+    const saved = await this.store.getMeta<Context>(META.context)
     if (saved?.spaceId != null && this.store.spaces.has(saved.spaceId)) this.context = saved
     // Dials the peer pool (best first) and --bootstrap peers, then keeps the routing table filled.
     this.bootstrapper.start()
@@ -256,7 +263,7 @@ export class App extends EventEmitter<AppEvents> {
     this.keys.on('key', (spaceId) => { this.emit('key', { spaceId }); this.emit('change') })
     this.keys.on('key:forged', ({ spaceId, from, op }) => { this.emit('key:forged', { spaceId, from: { userId: from, name: displayName(this.store.spaces.get(spaceId), from) }, op }) })
     // Publish where we append: an op authored here goes out as soon as it is applied in memory.
-    this.replica.on('authored', (op) => { void this.topics.publish(op) })
+    this.replica.on('authored', (op) => { void this.topics.publish(op).then(n => { this.emit('published', op, n) }) })
     // A peer over its invalid-op limit is disconnected (and refused by the connection gater while blocked).
     this.guard.on('misbehaving', (peer, reason) => {
       log('peer %s sent too many invalid ops (last: %s): disconnecting it', peer, reason)
@@ -309,6 +316,7 @@ export class App extends EventEmitter<AppEvents> {
       // removed from a private space: stop following its topic (nothing said there is ours now)
       if (e.name === 'member:leave' && e.data.you && !state.members.isPublic) this.topics.unsubscribe(op.spaceId)
     }
+    this.emit('applied', op, local)
     if (MEMBERSHIP_TYPES.has(op.type) || op.type.startsWith('channel.')) this.emit('change')
   }
 
@@ -373,7 +381,8 @@ export class App extends EventEmitter<AppEvents> {
   /** Stores the current space/channel so it survives a restart. */
   async setContext (context: Context): Promise<void> {
     this.context = context
-    await this.store.setMeta('context', context)
+    await this.store.setMeta(META.context, context)
+    if (context.spaceId != null && context.channelId != null) await this.store.setMeta(META.lastChannel(context.spaceId), context.channelId)
     this.emit('change')
   }
 

@@ -8,13 +8,14 @@
  * Meta rows: `dm!<user id>` -> space id of our direct messages with that user; `block!<user id>`;
  * `hidden!<space id>` (a space we made and cannot leave, hidden from `spaces`).
  */
+import { joinSpace } from './net/join-service.js'
 import { logger } from '@libp2p/logger'
+import { META } from './store/layout.js'
 import type { App } from './app.js'
-import { actions, memberSpaces } from './actions.js'
+import { actions, checkMessage, memberSpaces } from './actions.js'
 import { BadArgumentError, NoCurrentSpaceError } from './errors.js'
 import { idFromString } from './core/ids.js'
 import { encodeToken, type InviteToken } from './core/invite.js'
-import { MAX_MESSAGE_CHARS } from './core/op.js'
 import type { SpaceState } from './core/space-state.js'
 import { authorIn, createInvite, peerIdOf, pickUser } from './member-actions.js'
 import { displayName } from './views.js'
@@ -33,7 +34,7 @@ function common (app: App): SpaceState {
 
 /** Our direct-message space with `userId`, if we hold it and are still in it. */
 async function existing (app: App, userId: string): Promise<SpaceState | undefined> {
-  const spaceId = await app.store.getMeta<string>(`dm!${userId}`)
+  const spaceId = await app.store.getMeta<string>(META.dm(userId))
   const state = spaceId == null ? undefined : app.store.spaces.get(spaceId)
   return state != null && state.members.roleOf(app.account.userId) != null ? state : undefined
 }
@@ -53,7 +54,7 @@ async function dmSpaceWith (app: App, shared: SpaceState, userId: string): Promi
   const state = app.store.spaces.get(spaceId) as SpaceState
   const { invite } = await createInvite(app, state, 1, DM_INVITE_TTL_MS)
   await app.keys.sendDmInvite(shared, userId, invite)
-  await app.store.setMeta(`dm!${userId}`, spaceId)
+  await app.store.setMeta(META.dm(userId), spaceId)
   return state
 }
 
@@ -72,8 +73,7 @@ export const dmActions = {
     const shared = common(app)
     if (args.length < 2) throw new BadArgumentError('usage: msg <user> <text>')
     const userId = pickUser(shared, args[0])
-    const text = args.slice(1).join(' ').trim()
-    if (text.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${text.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
+    const text = checkMessage(args.slice(1).join(' '), 'msg <user> <text>')
     const state = await dmSpaceWith(app, shared, userId)
     const op = await authorIn(app, state, 'message.post', { channel: idFromString(state.info.spaceId), text })
     return { spaceId: state.info.spaceId, userId, name: displayName(shared, userId), id: op.id, ts: op.hlc.wall }
@@ -84,18 +84,18 @@ export const dmActions = {
     const shared = common(app)
     const userId = pickUser(shared, query)
     if (userId === app.account.userId) throw new BadArgumentError('that is you')
-    await app.store.setMeta(`block!${userId}`, true)
+    await app.store.setMeta(META.block(userId), true)
     const dm = await existing(app, userId)
     if (dm != null) {
       if (dm.members.owner === app.account.userId) {
         app.hidden.add(dm.info.spaceId)
-        await app.store.setMeta(`hidden!${dm.info.spaceId}`, true)
+        await app.store.setMeta(META.hidden(dm.info.spaceId), true)
       } else {
         await authorIn(app, dm, 'member.leave', {})
       }
       if (app.context.spaceId === dm.info.spaceId) await app.setContext({ spaceId: shared.info.spaceId, channelId: shared.info.spaceId })
     }
-    await app.store.setMeta(`dm!${userId}`, undefined)
+    await app.store.setMeta(META.dm(userId), undefined)
     return { userId, name: displayName(shared, userId) }
   },
 
@@ -103,7 +103,7 @@ export const dmActions = {
   async unblock (app: App, query: string | undefined) {
     const shared = common(app)
     const userId = pickUser(shared, query)
-    await app.store.setMeta(`block!${userId}`, undefined)
+    await app.store.setMeta(META.block(userId), undefined)
     return { userId, name: displayName(shared, userId) }
   }
 }
@@ -125,14 +125,14 @@ export function acceptDmInvites (app: App): void {
  * @throws PermissionError (FORBIDDEN) if it is not; whatever `join` throws
  */
 export async function acceptDmInvite (app: App, via: string, from: string, token: InviteToken): Promise<void> {
-  if (await app.store.getMeta(`block!${from}`) === true) return
+  if (await app.store.getMeta(META.block(from)) === true) return
   const held = app.store.spaces.get(token.spaceId)
   if (held?.members.roleOf(app.account.userId) != null) return
   const context = app.context
   // the token's addresses come from the sender: dial only the sender's own (direct or through a relay)
   const sender = peerIdOf(from)
   const addrs = token.addrs.filter(a => a.endsWith(`/p2p/${sender}`))
-  const joined = await actions.join(app, encodeToken({ ...token, addrs }), {
+  const joined = await joinSpace(app, encodeToken({ ...token, addrs }), {
     // a direct-message space made by the sender, with nobody else in it
     accept: (state) => {
       if (state.info.dm !== true) return 'that invite is not for direct messages'
@@ -143,7 +143,7 @@ export async function acceptDmInvite (app: App, via: string, from: string, token
   })
   // joining switches to it; a direct message arriving must not move the user away from where they are
   if (context.spaceId != null) await app.setContext(context)
-  await app.store.setMeta(`dm!${from}`, joined.spaceId)
+  await app.store.setMeta(META.dm(from), joined.spaceId)
   app.emit('dm', { spaceId: joined.spaceId, via, from: { userId: from, name: displayName(app.store.spaces.get(via), from) } })
   log('joined the direct messages %s from %s', joined.spaceId, from)
 }

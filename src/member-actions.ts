@@ -5,17 +5,19 @@
  * and fails with FORBIDDEN, BANNED, INVITE_* or NOT_FOUND.
  */
 import { randomBytes } from 'node:crypto'
+import { META } from './store/layout.js'
 import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { App } from './app.js'
 import { KeyManager } from './key-manager.js'
 import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError } from './errors.js'
-import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_MESSAGE_CHARS, MAX_REACTION_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
+import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_REACTION_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
 import { idFromString } from './core/ids.js'
 import { encodeToken } from './core/invite.js'
 import { Signer } from './core/signing.js'
 import type { SpaceState } from './core/space-state.js'
 import { displayName } from './views.js'
+import { checkMessage } from './actions.js'
 import { quoted, sanitizeText } from './core/sanitize.js'
 
 /** Default lifetime of an invite, ms (7 days, as Discord's default). */
@@ -114,12 +116,6 @@ function pickMessage (state: SpaceState, query: string | undefined): string {
   throw new NotFoundError(`no message in this space has an id starting with ${quoted(q)}`)
 }
 
-function checkText (text: string | undefined, usage: string): string {
-  const body = (text ?? '').trim()
-  if (body === '') throw new BadArgumentError(`usage: ${usage}`)
-  if (body.length > MAX_MESSAGE_CHARS) throw new BadArgumentError(`message is ${body.length} characters; the limit is ${MAX_MESSAGE_CHARS}`)
-  return body
-}
 
 /** Addresses a token carries: two direct ones, one relay circuit, and a connected relay. */
 function tokenAddrs (app: App): string[] {
@@ -144,7 +140,7 @@ export async function createInvite (app: App, state: SpaceState, maxUses: number
   const expiresAt = ttlMs === 0 ? 0 : Date.now() + ttlMs
   const op = await authorIn(app, state, 'invite.create', { key: Signer.fromSeed(seed).publicKey, maxUses, expiresAt })
   const invite = encodeToken({ spaceId: state.info.spaceId, inviteId: op.id, seed, addrs: tokenAddrs(app) })
-  await app.store.setMeta(`invite!${op.id}`, invite)
+  await app.store.setMeta(META.invite(op.id), invite)
   return { invite, inviteId: op.id, maxUses: maxUses === 0 ? null : maxUses, expiresAt: expiresAt === 0 ? null : expiresAt }
 }
 
@@ -174,7 +170,7 @@ export const memberActions = {
       usesLeft: i.maxUses === 0 ? null : Math.max(0, i.maxUses - i.uses),
       expiresAt: i.expiresAt === 0 ? null : i.expiresAt,
       status: i.revoked ? 'revoked' : i.expiresAt !== 0 && now >= i.expiresAt ? 'expired' : i.maxUses !== 0 && i.uses >= i.maxUses ? 'used up' : 'active',
-      invite: await app.store.getMeta<string>(`invite!${i.inviteId}`) ?? null
+      invite: await app.store.getMeta<string>(META.invite(i.inviteId)) ?? null
     })))
     return { invites: list }
   },
@@ -246,7 +242,7 @@ export const memberActions = {
   async edit (app: App, args: string[]) {
     const state = space(app)
     const messageId = pickMessage(state, args[0])
-    const text = checkText(args.slice(1).join(' '), 'edit <message id> <text>')
+    const text = checkMessage(args.slice(1).join(' '), 'edit <message id> <text>')
     if (state.deleted.has(messageId)) throw new BadArgumentError('that message was deleted')
     await authorIn(app, state, 'message.edit', { message: idFromString(messageId), text })
     return { messageId, text: sanitizeText(text, true) }
@@ -277,7 +273,7 @@ export const memberActions = {
   async reply (app: App, args: string[]) {
     const state = space(app)
     const messageId = pickMessage(state, args[0])
-    const text = checkText(args.slice(1).join(' '), 'reply <message id> <text>')
+    const text = checkMessage(args.slice(1).join(' '), 'reply <message id> <text>')
     const bytes = await app.store.getBytes(messageId)
     if (bytes == null) throw new NotFoundError('that message is not stored here')
     const target = decodeOp(bytes, { verify: false }) as Op<'message.post'>

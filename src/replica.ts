@@ -14,6 +14,7 @@
  * All work runs through one queue, so heads and indexes never race.
  */
 import { EventEmitter } from 'node:events'
+import { META } from './store/layout.js'
 import { randomBytes } from 'node:crypto'
 import { logger } from '@libp2p/logger'
 import { InvalidOpError, NotFoundError, PermissionError } from './errors.js'
@@ -167,10 +168,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
    * (a join that never finished: the process died meanwhile) are dropped.
    */
   async init (): Promise<void> {
-    for (const [s, at] of await this.store.metaRange<unknown>('joining!')) {
+    for (const [s, at] of await this.store.metaRange<unknown>(META.joiningPrefix)) {
       if (this.store.spaces.has(s)) continue
       if (typeof at === 'number' && this.now() - at < JOINING_TTL_MS) this.joining.add(s)
-      else await this.store.setMeta(`joining!${s}`, undefined)
+      else await this.store.setMeta(META.joining(s), undefined)
     }
   }
 
@@ -235,7 +236,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     if (this.store.spaces.has(spaceId) || this.joining.has(spaceId)) return
     this.joining.add(spaceId)
     this.spacesVersion++
-    await this.store.setMeta(`joining!${spaceId}`, this.now()).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
+    await this.store.setMeta(META.joining(spaceId), this.now()).catch(err => { log.error('cannot persist joining %s: %s', spaceId, (err as Error).message) })
   }
 
   /**
@@ -260,7 +261,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /** Forgets a space being joined that never arrived. */
   async unmarkJoining (spaceId: string): Promise<void> {
     this.joining.delete(spaceId)
-    await this.store.setMeta(`joining!${spaceId}`, undefined)
+    await this.store.setMeta(META.joining(spaceId), undefined)
   }
 
   /** True if ops of `spaceId` are wanted here (held, or being joined). */

@@ -3,8 +3,10 @@
  * `sanitizeText` here, so nothing downstream can print a terminal control sequence.
  */
 import { idToString } from './core/ids.js'
+import { orderKey } from './core/order.js'
 import { isSealed, type Op } from './core/op.js'
 import { sanitizeText } from './core/sanitize.js'
+import { labelOf } from './core/labels.js'
 import type { SpaceState } from './core/space-state.js'
 
 /**
@@ -14,6 +16,8 @@ import type { SpaceState } from './core/space-state.js'
  */
 export interface MessageView {
   id: string
+  /** Where it sits in its channel: the op's order key (HLC, then id); compare as strings. */
+  position: string
   spaceId: string
   channelId: string
   author: { userId: string, name: string }
@@ -39,10 +43,13 @@ export function shortId (id: string): string {
   return id.slice(0, 8)
 }
 
-/** Display name of a user in a space: its latest profile.set, else a short form of its id. */
+/**
+ * How a user is named in a space: its label, unique in the space (core/labels.ts): the display name
+ * of its latest profile.set, with `~` and the start of its user id when another user holds the same
+ * name, else `user-` and a short form of its id.
+ */
 export function displayName (state: SpaceState | undefined, userId: string): string {
-  const name = state?.nameOf(userId)
-  return name != null ? sanitizeText(name) : `user-${shortId(userId)}`
+  return labelOf(state, userId)
 }
 
 /**
@@ -60,6 +67,7 @@ export function messageView (op: Op<'message.post'>, state: SpaceState | undefin
   const text = editText ?? body?.text
   return {
     id: op.id,
+    position: orderKey(op.hlc, op.id),
     spaceId: op.spaceId,
     channelId: idToString(op.payload.channel),
     author: { userId: op.author, name: displayName(state, op.author) },
@@ -85,7 +93,7 @@ export function relatedOpIds (state: SpaceState, messageIds: string[]): string[]
 }
 
 /** A member as `members` shows it. */
-export interface MemberView { userId: string, name: string, role: string, online: boolean }
+export interface MemberView { userId: string, name: string, role: 'owner' | 'admin' | 'moderator' | 'member', online: boolean }
 
 /** What a private space whose name cannot be opened (yet) is called. */
 export const LOCKED_NAME = '(private space)'

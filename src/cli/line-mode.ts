@@ -1,17 +1,17 @@
 /**
  * Line mode (stdin not a TTY, or `--json`): one command per input line, run in input order. With
  * `--json` every stdout line is one JSON object (docs/cli-json.md); otherwise plain text. End of
- * input or `quit` shuts the node down cleanly and resolves.
+ * input or `quit` resolves (the caller stops the client).
  */
 import { createInterface } from 'node:readline'
-import type { App } from '../app.js'
-import { execute } from './execute.js'
-import { formatEvent, formatMessage, formatResult, keyNotices } from './format.js'
-import { spaceView } from '../views.js'
+import type { ClientEvents, SpaceClient } from '../client/space-client.js'
+import { execute } from '../commands/index.js'
+import { formatEvent } from '../format/events.js'
+import { formatMessage } from '../format/message.js'
 import { sanitizeText, terminalSafeJson } from '../core/sanitize.js'
 
-/** Events passed through as they are (`--json`) or as text. */
-export const SPACE_EVENTS = ['message:edit', 'message:delete', 'message:react', 'member:join', 'member:leave', 'member:role', 'op:rejected'] as const
+/** Events passed through as they are (`--json`) or as text (space events, channel and name changes). */
+export const SPACE_EVENTS = ['message:edit', 'message:delete', 'message:react', 'member:join', 'member:leave', 'member:role', 'member:name', 'channel:create', 'channel:rename', 'channel:delete', 'op:rejected'] as const
 
 export interface LineModeOptions {
   json: boolean
@@ -21,69 +21,59 @@ export interface LineModeOptions {
 }
 
 /**
+ * A notice that the keys of private space `name` arrived, at most once per space every 10 s (a
+ * history brings several at once): a function of (spaceId, name) -> text or ''.
+ */
+export function keyNotices (): (spaceId: string, name: string) => string {
+  const last = new Map<string, number>()
+  return (spaceId, name) => {
+    const now = Date.now()
+    if ((last.get(spaceId) ?? 0) > now - 10_000) return ''
+    last.set(spaceId, now)
+    return `the key of "${name}" reached you: its messages read now`
+  }
+}
+
+/**
  * Runs line mode until end of input or `quit`. The output boundary: text lines pass `sanitizeText`
  * (line breaks kept: the formatters indent peer text's own), JSON lines escape every character a
  * terminal could act on (`terminalSafeJson`), whatever the layers below did.
  */
-export async function runLineMode (app: App, options: LineModeOptions): Promise<void> {
+export async function runLineMode (client: SpaceClient, options: LineModeOptions): Promise<void> {
   const out = options.write ?? ((line: string) => { process.stdout.write(line + '\n') })
   const json = options.json
   const write = (text: string): void => { out(sanitizeText(text, true)) }
   const emit = (obj: unknown): void => { out(terminalSafeJson(obj)) }
-
-  app.on('message', (m) => {
-    if (json) emit({ type: 'event', event: 'message', data: m })
-    else write(formatMessage(m))
-  })
-  app.on('peer:connect', (peerId) => {
-    if (json) emit({ type: 'event', event: 'peer:connect', data: { peerId } })
-  })
-  app.on('sync', (p) => {
-    if (json) emit({ type: 'event', event: 'sync', data: p })
-    else if (p.phase === 'done') write(`synced ${p.received} op(s) of space ${p.spaceId.slice(0, 8)} from ${p.peerId} in ${p.ms} ms`)
-  })
-  app.on('dm', (data) => {
-    if (json) emit({ type: 'event', event: 'dm', data })
-    else write(`${data.from.name} opened direct messages with you (space ${data.spaceId.slice(0, 8)})`)
-  })
-  const keyNotice = keyNotices()
-  app.on('key', (data) => {
-    if (json) emit({ type: 'event', event: 'key', data })
-    else {
-      const state = app.store.spaces.get(data.spaceId)
-      const text = state == null ? '' : keyNotice(data.spaceId, spaceView(state).name)
-      if (text !== '') write(text)
-    }
-  })
-  app.on('key:forged', (data) => {
-    if (json) emit({ type: 'event', event: 'key:forged', data })
-    else write(`${data.from.name} sent you a key that does not open (op ${data.op.slice(0, 8)} in space ${data.spaceId.slice(0, 8)}); the space is being re-keyed`)
-  })
-  app.on('relay:refused', (data) => {
-    if (json) emit({ type: 'event', event: 'relay:refused', data })
-    else write(`relay ${data.peerId} refused to hold space ${data.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`)
-  })
-  app.on('peer:disconnect', (peerId) => {
-    if (json) emit({ type: 'event', event: 'peer:disconnect', data: { peerId } })
-  })
-  for (const event of SPACE_EVENTS) {
-    app.on(event, (data: unknown) => {
-      if (json) emit({ type: 'event', event, data })
-      else if (event !== 'op:rejected') {
-        const text = formatEvent(event, data as Record<string, unknown>)
-        if (text !== '') write(text)
+  const on = <K extends keyof ClientEvents & string>(event: K, text: (...data: ClientEvents[K]) => string): void => {
+    (client.on as (e: string, l: (...d: unknown[]) => void) => void)(event, (...data: unknown[]) => {
+      if (json) emit({ type: 'event', event, data: event.startsWith('peer:') ? { peerId: data[0] } : data[0] })
+      else {
+        const t = text(...(data as ClientEvents[K]))
+        if (t !== '') write(t)
       }
     })
   }
 
+  on('message', (m) => formatMessage(m))
+  on('peer:connect', () => '')
+  on('peer:disconnect', () => '')
+  on('sync', (p) => p.phase === 'done' ? `synced ${p.received} op(s) of space ${p.spaceId.slice(0, 8)} from ${p.peerId} in ${p.ms} ms` : '')
+  on('dm', (d) => `${d.from.name} opened direct messages with you (space ${d.spaceId.slice(0, 8)})`)
+  const keyNotice = keyNotices()
+  on('key', (d) => keyNotice(d.spaceId, d.name))
+  on('key:forged', (d) => `${d.from.name} sent you a key that does not open (op ${d.op.slice(0, 8)} in space ${d.spaceId.slice(0, 8)}); the space is being re-keyed`)
+  on('relay:refused', (d) => `relay ${d.peerId} refused to hold space ${d.spaceId.slice(0, 8)} (it is full): members who are offline cannot catch up through it`)
+  for (const event of SPACE_EVENTS) on(event, (data: unknown) => event === 'op:rejected' ? '' : formatEvent(event, data as Record<string, unknown>))
+
   const rl = createInterface({ input: options.input ?? process.stdin, terminal: false, crlfDelay: Infinity })
   for await (const line of rl) {
-    const result = await execute(app, line)
+    const result = await execute(client, line, 'line')
     if (result == null) continue
-    if (json) emit(result)
-    else if (result.ok) {
-      const text = formatResult(result.cmd, result.data as Record<string, unknown>)
-      if (text !== '') write(text)
+    if (json) {
+      const { text: _text, ...record } = result as typeof result & { text?: string }
+      emit(record)
+    } else if (result.ok) {
+      if (result.text !== '') write(result.text)
     } else write(`error ${sanitizeText(result.error.code)}: ${sanitizeText(result.error.message)}`)
     if (result.cmd === 'quit' && result.ok) break
   }

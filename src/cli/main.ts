@@ -5,7 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { App } from '../app.js'
-import { DEFAULT_RELAY } from '../net/relay-client.js'
+import { DEFAULT_RELAY } from '../app.js'
+import { EngineClient } from '../client/engine-client.js'
 import { toErrorInfo } from '../errors.js'
 import { sanitizeText } from '../core/sanitize.js'
 import { runLineMode } from './line-mode.js'
@@ -40,6 +41,8 @@ export interface CliOptions {
   relay: string[]
   relayOnly: boolean
   trustLoopback?: boolean
+  bell: boolean
+  notify: boolean
 }
 
 /** Builds the commander program (exported for tests). */
@@ -56,10 +59,13 @@ export function program (): Command {
     .option('--relay-only', 'no public listener: reachable only through the relay circuit (needs --relay)', false)
     .addOption(new Option('--dht-timeout <ms>', 'bound of each DHT query in ms (adapts below it to observed latency)').argParser(parseMs).default(10_000))
     .addOption(new Option('--dht-check-interval <ms>', 'how often an empty routing table triggers a bootstrap, ms').argParser(parseMs).default(15_000).hideHelp())
+    .option('--no-bell', 'no terminal bell when you are mentioned (interactive UI)')
+    .option('--notify', 'a desktop notification when you are mentioned (interactive UI; needs notify-send or osascript)', false)
     .option('--json', 'line mode with one JSON object per stdout line (see docs/cli-json.md)', false)
     // for local test clusters (env SPACEWAY_TRUST_LOOPBACK=1): 127.0.0.0/8 skips libp2p's connection limits
     .addOption(new Option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits').hideHelp())
-    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} })
 }
 
 /** In --relay-only mode, waits (bounded) for a reservation so `ready` can list a circuit address. */
@@ -79,7 +85,16 @@ async function waitForCircuit (app: App, ms: number): Promise<void> {
  * failed).
  */
 export async function main (argv: string[]): Promise<void> {
-  const opts = program().parse(argv).opts<CliOptions>()
+  let opts: CliOptions
+  try {
+    opts = program().parse(argv).opts<CliOptions>()
+  } catch (err) {
+    // --help and --version printed what was asked; anything else is a bad flag: one documented error line
+    const e = err as { code?: string, message?: string, exitCode?: number }
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') process.exit(0)
+    process.stderr.write(`error BAD_ARGUMENT: ${sanitizeText(String(e.message ?? err).replace(/^error: /, ''))} (spaceway --help lists the options)\n`)
+    process.exit(1)
+  }
   // What a peer sends must never end the REPL: a stray rejection deep in the network stack (Node's
   // default is to exit) goes to the debug log, an uncaught exception is reported once on stderr.
   const lifecycle = installLifecycle({ label: 'internal error (spaceway keeps running)' })
@@ -91,17 +106,18 @@ export async function main (argv: string[]): Promise<void> {
     lifecycle.report(`error ${sanitizeText(code)}: ${sanitizeText(message)}`)
     process.exit(1)
   }
-  lifecycle.setStop(async () => { await app.stop() })
+  const client = await EngineClient.create(app)
+  lifecycle.setStop(async () => { client.stop(); await app.stop() })
   const interactive = process.stdin.isTTY === true && !opts.json
   if (interactive) {
-    const { runInk } = await import('../ui/run.js')
-    await runInk(app)
+    const { runUi } = await import('../ui/run.js')
+    await runUi(client, { bell: opts.bell, notify: opts.notify })
   } else {
     if (opts.relayOnly) await waitForCircuit(app, 10_000)
     const ready = { type: 'ready', peerId: app.account.peerId, userId: app.account.userId, name: app.account.name, addrs: app.addresses() }
     if (opts.json) lifecycle.writeOut(JSON.stringify(ready) + '\n')
     else lifecycle.writeOut(`spaceway: ${sanitizeText(ready.name)} (${ready.peerId})\nlistening on:\n${ready.addrs.map(a => `  ${a}`).join('\n')}\n`)
-    await runLineMode(app, { json: opts.json, write: (line) => { lifecycle.writeOut(line + '\n') } })
+    await runLineMode(client, { json: opts.json, write: (line) => { lifecycle.writeOut(line + '\n') } })
   }
   await lifecycle.shutdown(0, interactive ? 'quit' : 'end of input')
 }

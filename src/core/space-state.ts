@@ -12,6 +12,7 @@
  * `apply` also returns the LevelDB index rows that persist the same change, so the store writes the
  * op and its views in one atomic batch.
  */
+import { IDX } from '../store/layout.js'
 import { AuthGraph } from './auth-graph.js'
 import { MEMBERSHIP_TYPES, type MessageLookup, type Rejection } from './auth.js'
 import type { MembershipState } from './membership.js'
@@ -69,25 +70,8 @@ export interface KeyLookup { get: (keyIdHex: string) => Uint8Array | undefined }
 /** Name of the channel every space starts with; its id is the space id. */
 export const DEFAULT_CHANNEL = 'general'
 
-/** Index key helpers (the layout is documented in store/op-store.ts). */
-export const keys = {
-  space: (s: string) => `space!${s}`,
-  head: (s: string, id: string) => `head!${s}!${id}`,
-  item: (s: string, k: string) => `t!${s}!${k}`,
-  channel: (s: string, c: string) => `ch!${s}!${c}`,
-  message: (s: string, c: string, k: string) => `msg!${s}!${c}!${k}`,
-  profile: (s: string, u: string) => `prof!${s}!${u}`,
-  membership: (s: string, k: string) => `auth!${s}!${k}`,
-  edit: (s: string, m: string) => `edit!${s}!${m}`,
-  deleted: (s: string, m: string) => `del!${s}!${m}`,
-  reaction: (s: string, m: string, u: string, e: string) => `react!${s}!${m}!${u}!${e}`,
-  /** A sealed reaction: `#` and the op id stand where the emoji would. */
-  sealedReaction: (s: string, m: string, u: string, op: string) => `react!${s}!${m}!${u}!#${op}`,
-  rotate: (s: string, k: string) => `rot!${s}!${k}`,
-  share: (s: string, rotate: string, u: string) => `share!${s}!${rotate}!${u}`,
-  /** Ops holding sealed names (space, channels, profiles): kept decoded in memory. */
-  sealedName: (s: string, op: string) => `sname!${s}!${op}`
-}
+/** Keys of the idx sublevel (the layout is in store/layout.ts). */
+export const keys = IDX
 
 
 /**
@@ -147,6 +131,8 @@ export class SpaceState implements MessageLookup {
   keys: KeyLookup | null = null
   /** Bumped whenever what decides which epochs are usable changes (an epoch, a share, a membership op). */
   private keyVersion = 0
+  /** Bumped whenever a display name changes (labels are recomputed then: core/labels.ts). */
+  profileVersion = 0
   private usable: { version: number, list: Epoch[] } | null = null
   /** Opened bodies by op id (null: cannot be opened with the key it names). */
   private readonly opened = new WeightedMap<string, Bodies[SealableType] | null>(OPENED_CACHE_CHARS, 20_000, b => 64 + bodyChars(b))
@@ -341,6 +327,7 @@ export class SpaceState implements MessageLookup {
         break
       }
       case 'profile.set':
+        this.profileVersion++
         rows.push(...setByKey(this.profiles, op.author, sealed ? { name: '', key, nameOp: op.id } : { name: p.name as string, key }, keys.profile(s, op.author), 'latest'))
         break
       case 'key.rotate':

@@ -1,23 +1,6 @@
 /**
- * LevelDB storage (via `level`): the op log and the views the UI reads. Layout (docs/STORAGE.md):
- *
- *   ops  sublevel   <opId>                      -> signed op bytes
- *   idx  sublevel   space!<s>                   -> SpaceInfo
- *                   head!<s>!<opId>             -> 1           (the space's heads)
- *                   t!<s>!<orderKey>            -> [size in bytes, membership heads key] (ops by HLC; sync reconciles these)
- *                   ch!<s>!<channelId>          -> ChannelView
- *                   msg!<s>!<channelId>!<orderKey> -> author user id (messages of a channel, in order)
- *                   prof!<s>!<userId>           -> ProfileView
- *                   auth!<s>!<orderKey>         -> op id   (membership ops, replayed at load)
- *                   edit!<s>!<messageId>        -> EditView
- *                   del!<s>!<messageId>         -> DeleteView
- *                   react!<s>!<messageId>!<userId>!<emoji> -> ReactionView
- *                   react!<s>!<messageId>!<userId>!#<opId> -> SealedReaction (private spaces)
- *                   rot!<s>!<orderKey>          -> op id   (key.rotate ops: the epochs)
- *                   share!<s>!<rotateId>!<userId> -> op id (key.share: epoch shared with a member)
- *                   sname!<s>!<opId>            -> 1       (ops whose sealed bodies hold names)
- *   meta sublevel   schema, context, joining!<s>, invite!<inviteId>, adopted!<s> -> JSON
- *   keys sublevel   (client only) epoch secrets sealed under the account's keystore key (keyring.ts)
+ * LevelDB storage (via `level`): the op log and the views the UI reads. The key layout, with what
+ * each row holds, is in store/layout.ts.
  *
  * The index is derived from the ops: when SCHEMA changes, `open` rebuilds it by replaying every
  * stored op through the same authorization (ops no longer valid are dropped and logged).
@@ -26,6 +9,7 @@
  * nothing that was acknowledged and never leaves a half-applied op.
  */
 import { Level } from 'level'
+import { IDX, META } from './layout.js'
 import { logger } from '@libp2p/logger'
 import { DataDirLockedError, SpacewayError } from '../errors.js'
 import { decodeOp, type Op } from '../core/op.js'
@@ -46,8 +30,8 @@ export interface Sub<V> {
   getMany: (keys: string[]) => Promise<Array<V | undefined>>
   put: (key: string, value: V) => Promise<void>
   del: (key: string) => Promise<void>
-  iterator: (options: { gte?: string, lt?: string, reverse?: boolean, limit?: number }) => AsyncIterable<[string, V]>
-  keys: (options: { gte?: string, lt?: string, reverse?: boolean, limit?: number }) => AsyncIterable<string>
+  iterator: (options: { gt?: string, gte?: string, lt?: string, reverse?: boolean, limit?: number }) => AsyncIterable<[string, V]>
+  keys: (options: { gt?: string, gte?: string, lt?: string, reverse?: boolean, limit?: number }) => AsyncIterable<string>
   clear: () => Promise<void>
 }
 
@@ -85,7 +69,7 @@ export class OpStore {
       throw new SpacewayError('STORE_FAILED', `cannot open the database in ${dir}: ${(err as Error).message}`, { cause: err })
     }
     const store = new OpStore(db)
-    if (await store.meta.get('schema') === SCHEMA) await store.load()
+    if (await store.meta.get(META.schema) === SCHEMA) await store.load()
     else await store.rebuild()
     return store
   }
@@ -120,7 +104,7 @@ export class OpStore {
     if (dropped.length > 0) log.error('rebuild dropped %d stored op(s) that are not valid under the current rules', dropped.length)
     await this.commit(staged)
     await this.db.batch(dropped.map(key => ({ type: 'del', key, sublevel: this.ops })) as never)
-    await this.meta.put('schema', SCHEMA)
+    await this.meta.put(META.schema, SCHEMA)
   }
 
   /** Gives every space state (and every later one) the key ring to open sealed bodies with. */
@@ -134,25 +118,25 @@ export class OpStore {
       this.spaces.set(info.spaceId, new SpaceState(info))
     }
     for (const [s, state] of this.spaces) {
-      for await (const [k, v] of this.range<ChannelView>(`ch!${s}!`)) state.channels.set(k, v)
-      for await (const [k, v] of this.range<ProfileView>(`prof!${s}!`)) state.profiles.set(k, v)
-      for await (const [k, v] of this.range<EditView>(`edit!${s}!`)) state.edits.set(k, v)
-      for await (const [k, v] of this.range<DeleteView>(`del!${s}!`)) state.deleted.set(k, v)
-      for await (const [k, v] of this.range<ReactionView | SealedReaction>(`react!${s}!`)) {
+      for await (const [k, v] of this.range<ChannelView>(IDX.channel(s, ''))) state.channels.set(k, v)
+      for await (const [k, v] of this.range<ProfileView>(IDX.profile(s, ''))) state.profiles.set(k, v)
+      for await (const [k, v] of this.range<EditView>(IDX.edit(s, ''))) state.edits.set(k, v)
+      for await (const [k, v] of this.range<DeleteView>(IDX.deleted(s, ''))) state.deleted.set(k, v)
+      for await (const [k, v] of this.range<ReactionView | SealedReaction>(IDX.reactionRows(s))) {
         const [messageId, userId, ...emoji] = k.split('!')
         const e = emoji.join('!')
         if (e.startsWith('#')) state.addSealedReaction(messageId, v as SealedReaction)
         else state.setReaction(messageId, userId, e, v as ReactionView)
       }
-      for await (const [k] of this.range(`head!${s}!`)) state.heads.add(k)
-      for await (const [k, row] of this.range<ItemRow>(`t!${s}!`)) {
+      for await (const [k] of this.range(IDX.head(s, ''))) state.heads.add(k)
+      for await (const [k, row] of this.range<ItemRow>(IDX.item(s, ''))) {
         const id = splitOrderKey(k).id
         state.items.push(k)
         state.bytes += row[0]
         state.byId.set(id, k)
         state.auth.restore(id, row[1])
       }
-      for await (const [k, author] of this.range<string>(`msg!${s}!`)) {
+      for await (const [k, author] of this.range<string>(IDX.messageRows(s))) {
         const cut = k.indexOf('!')
         const id = splitOrderKey(k.slice(cut + 1)).id
         state.messageAuthors.set(id, author)
@@ -160,20 +144,20 @@ export class OpStore {
       }
       const membership: string[] = []
       const membershipKeys: string[] = []
-      for await (const [k, id] of this.range<string>(`auth!${s}!`)) { membership.push(id); membershipKeys.push(k) }
+      for await (const [k, id] of this.range<string>(IDX.membership(s, ''))) { membership.push(id); membershipKeys.push(k) }
       const bytes = await this.getManyBytes(membership)
       bytes.forEach((b, i) => { if (b != null) state.auth.restoreMembershipOp(decodeOp(b, { verify: false }), membershipKeys[i]) })
       state.auth.restoreDone()
       // sealed names, then epochs (their recipients come from the membership state) and shares
       const named: string[] = []
-      for await (const [k] of this.range(`sname!${s}!`)) named.push(k)
+      for await (const [k] of this.range(IDX.sealedName(s, ''))) named.push(k)
       ;(await this.getManyBytes(named)).forEach(b => { if (b != null) { const op = decodeOp(b, { verify: false }); state.sealedNameOps.set(op.id, op) } })
       const rotates: Array<[string, string]> = []
-      for await (const [k, id] of this.range<string>(`rot!${s}!`)) rotates.push([k, id])
+      for await (const [k, id] of this.range<string>(IDX.rotate(s, ''))) rotates.push([k, id])
       ;(await this.getManyBytes(rotates.map(r => r[1]))).forEach((b, i) => {
         if (b != null) state.addEpoch(decodeOp(b, { verify: false }) as Op<'key.rotate'>, rotates[i][0], state.auth.headsKeyOf(rotates[i][1]) ?? '')
       })
-      for await (const [k, shareId] of this.range<string>(`share!${s}!`)) {
+      for await (const [k, shareId] of this.range<string>(IDX.shareRows(s))) {
         const [rotate, user] = k.split('!')
         state.addShare(rotate, user, shareId)
       }
@@ -243,7 +227,7 @@ export class OpStore {
     for (const { op, rows: opRows, isNew } of staged) {
       batch.push({ type: 'put', key: op.id, value: op.bytes, sublevel: this.ops })
       for (const [k, v] of opRows) rows.set(k, v)
-      if (isNew) batch.push({ type: 'del', key: `joining!${op.spaceId}`, sublevel: this.meta })
+      if (isNew) batch.push({ type: 'del', key: META.joining(op.spaceId), sublevel: this.meta })
     }
     for (const [k, v] of rows) {
       batch.push(v === null ? { type: 'del', key: k, sublevel: this.idx } : { type: 'put', key: k, value: v, sublevel: this.idx })
@@ -252,22 +236,51 @@ export class OpStore {
   }
 
   /**
-   * The last `limit` messages of a channel that `SpaceState.visible` shows, oldest first, decoded
-   * (signature checked when stored).
+   * Messages of a channel that `SpaceState.visible` shows, oldest first, decoded (signature checked
+   * when stored): the last `limit`, or with `range.before` the last `limit` before that position,
+   * or with `range.after` the first `limit` after it (positions: `orderKey` of the op).
    */
-  async messages (spaceId: string, channelId: string, limit: number): Promise<Op<'message.post'>[]> {
-    const prefix = `msg!${spaceId}!${channelId}!`
+  async messages (spaceId: string, channelId: string, limit: number, range: { before?: string, after?: string } = {}): Promise<Op<'message.post'>[]> {
+    const prefix = IDX.message(spaceId, channelId, '')
     const state = this.spaces.get(spaceId)
     const ids: string[] = []
-    for await (const [k, author] of this.idx.iterator({ gte: prefix, lt: prefix + '\xff', reverse: true }) as AsyncIterable<[string, string]>) {
+    const forward = range.after != null && range.before == null
+    const bounds = forward
+      ? { gt: prefix + (range.after as string), lt: prefix + '\xff' }
+      : { gte: prefix, lt: range.before != null ? prefix + range.before : prefix + '\xff', reverse: true }
+    for await (const [k, author] of this.idx.iterator(bounds) as AsyncIterable<[string, string]>) {
       const key = k.slice(prefix.length)
       if (state != null && !state.visible(author, key)) continue
       ids.push(splitOrderKey(key).id)
       if (ids.length >= limit) break
     }
-    ids.reverse()
+    if (!forward) ids.reverse()
     const bytes = await this.getManyBytes(ids)
     return bytes.filter((b): b is Uint8Array => b != null).map(b => decodeOp(b, { verify: false }) as Op<'message.post'>)
+  }
+
+  /**
+   * How many messages of a channel after position `after` (all if null) were written by others
+   * than `self` and are shown, counting at most `cap`; with their op ids (for mention checks).
+   */
+  async countAfter (spaceId: string, channelId: string, after: string | null, self: string, cap: number): Promise<string[]> {
+    const prefix = IDX.message(spaceId, channelId, '')
+    const state = this.spaces.get(spaceId)
+    const ids: string[] = []
+    for await (const [k, author] of this.idx.iterator({ gt: prefix + (after ?? ''), lt: prefix + '\xff' }) as AsyncIterable<[string, string]>) {
+      const key = k.slice(prefix.length)
+      if (author === self || (state != null && !state.visible(author, key))) continue
+      ids.push(splitOrderKey(key).id)
+      if (ids.length >= cap) break
+    }
+    return ids
+  }
+
+  /** Position (`orderKey`) of the newest message of a channel, or null. */
+  async lastPosition (spaceId: string, channelId: string): Promise<string | null> {
+    const prefix = IDX.message(spaceId, channelId, '')
+    for await (const k of this.idx.keys({ gte: prefix, lt: prefix + '\xff', reverse: true, limit: 1 }) as AsyncIterable<string>) return k.slice(prefix.length)
+    return null
   }
 
   /** Reads a value from the meta sublevel (undefined if absent). */

@@ -70,6 +70,8 @@ export interface SyncStats {
   rounds: number
   /** True if we held ops of the space when the session began (initiator: we offered it). */
   offered: boolean
+  /** When the session began, ms since the epoch (ops written before it were in the sets reconciled). */
+  startedAt: number
 }
 
 class Session {
@@ -77,7 +79,7 @@ class Session {
   /** Ops sent in this session: never sent twice, whatever the peer asks. */
   private readonly sent = new Set<string>()
   constructor (private readonly ch: SyncChannel, private readonly host: SyncHost, spaceId: string) {
-    this.stats = { spaceId, outcome: 'done', opsSent: 0, opsReceived: 0, bytesSent: 0, bytesReceived: 0, rounds: 0, offered: false }
+    this.stats = { spaceId, outcome: 'done', opsSent: 0, opsReceived: 0, bytesSent: 0, bytesReceived: 0, rounds: 0, offered: false, startedAt: Date.now() }
   }
 
   async send (m: SyncMessage): Promise<void> {

@@ -1,15 +1,67 @@
 /**
- * Runs the ink UI until the user quits (`quit` or Ctrl-C).
+ * Runs the full-screen UI until the user quits: the alternate screen buffer and bracketed paste
+ * are switched on (and off again on the way out, whatever happens), keys are decoded by Node's
+ * `readline.emitKeypressEvents` and fed one by one to the view model, and ink draws its frames.
  */
 import React from 'react'
+import { emitKeypressEvents } from 'node:readline'
+import { PassThrough } from 'node:stream'
+import { spawn } from 'node:child_process'
 import { render } from 'ink'
-import type { App } from '../app.js'
-import { ChatApp } from './ChatApp.js'
-import { ChatController } from './controller.js'
+import type { SpaceClient } from '../client/space-client.js'
+import { sanitizeText } from '../core/sanitize.js'
+import { Screen } from './Screen.js'
+import { ViewModel } from './view-model.js'
 
-export async function runInk (app: App): Promise<void> {
-  const controller = new ChatController(app)
-  controller.banner()
-  const instance = render(React.createElement(ChatApp, { controller }), { patchConsole: false, exitOnCtrlC: true })
-  await instance.waitUntilExit()
+/** Alternate screen on, bracketed paste on (xterm control sequences, ECMA-48 private modes 1049 and 2004). */
+const ENTER = '\u001b[?1049h\u001b[?2004h'
+const LEAVE = '\u001b[?2004l\u001b[?1049l'
+
+/** A desktop notification with `notify-send` (Linux) or `osascript` (macOS); failures are ignored. */
+function desktopNotify (title: string, body: string): void {
+  const t = sanitizeText(title).slice(0, 100)
+  const b = sanitizeText(body).slice(0, 200)
+  const child = process.platform === 'darwin'
+    ? spawn('osascript', ['-e', `display notification ${JSON.stringify(b)} with title ${JSON.stringify(t)}`], { stdio: 'ignore' })
+    : spawn('notify-send', ['--app-name=spaceway', t, b], { stdio: 'ignore' })
+  child.on('error', () => {})
+  child.unref()
+}
+
+export interface RunOptions { bell: boolean, notify: boolean }
+
+/** Runs the UI on the process's terminal until the user quits. */
+export async function runUi (client: SpaceClient, options: RunOptions): Promise<void> {
+  const stdin = process.stdin
+  const stdout = process.stdout
+  const model = new ViewModel(client, {
+    bell: options.bell,
+    notify: options.notify ? desktopNotify : undefined,
+    write: (data) => { stdout.write(data) }
+  })
+  model.resize(stdout.columns ?? 80, stdout.rows ?? 24)
+  stdout.write(ENTER)
+  const restore = (): void => { stdout.write(LEAVE); if (stdin.isTTY) stdin.setRawMode(false) }
+  process.once('exit', restore)
+  await model.start()
+  // ink gets a stream of its own: the keys are ours (every key of a chunk, in order)
+  const inkInput = new PassThrough() as unknown as NodeJS.ReadStream
+  const instance = render(React.createElement(Screen, { frame: model.frame() }), { stdin: inkInput, patchConsole: false, exitOnCtrlC: false, maxFps: 120 })
+  const draw = (): void => { instance.rerender(React.createElement(Screen, { frame: model.frame() })) }
+  model.on('update', draw)
+  const onResize = (): void => { model.resize(stdout.columns ?? 80, stdout.rows ?? 24) }
+  stdout.on('resize', onResize)
+  emitKeypressEvents(stdin)
+  if (stdin.isTTY) stdin.setRawMode(true)
+  const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => { model.key(str, key) }
+  stdin.on('keypress', onKey)
+  stdin.resume()
+  await new Promise<void>(resolve => model.once('quit', resolve))
+  stdin.off('keypress', onKey)
+  stdout.off('resize', onResize)
+  model.off('update', draw)
+  instance.unmount()
+  restore()
+  process.off('exit', restore)
+  stdin.pause()
 }

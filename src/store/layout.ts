@@ -1,0 +1,84 @@
+/**
+ * The storage key layout, in one place. One LevelDB database per data dir (via `level`), with
+ * sublevels:
+ *   ops   <opId>                               -> signed op bytes
+ *   idx   the views of every space, derived from the ops (rebuilt when SCHEMA changes):
+ *         keys in `IDX` below (core/space-state.ts writes them, store/op-store.ts reads them)
+ *   meta  what this client remembers that no op says: keys in `META` below -> JSON
+ *   keys  (client only) epoch secrets sealed under the account's keystore key (store/keyring.ts)
+ *   peers (client only) the peer pool (dht/peer-pool.ts)
+ * Rows:
+ *   ops  sublevel   <opId>                      -> signed op bytes
+ *   idx  sublevel   space!<s>                   -> SpaceInfo
+ *                   head!<s>!<opId>             -> 1           (the space's heads)
+ *                   t!<s>!<orderKey>            -> [size in bytes, membership heads key] (ops by HLC; sync reconciles these)
+ *                   ch!<s>!<channelId>          -> ChannelView
+ *                   msg!<s>!<channelId>!<orderKey> -> author user id (messages of a channel, in order)
+ *                   prof!<s>!<userId>           -> ProfileView
+ *                   auth!<s>!<orderKey>         -> op id   (membership ops, replayed at load)
+ *                   edit!<s>!<messageId>        -> EditView
+ *                   del!<s>!<messageId>         -> DeleteView
+ *                   react!<s>!<messageId>!<userId>!<emoji> -> ReactionView
+ *                   react!<s>!<messageId>!<userId>!#<opId> -> SealedReaction (private spaces)
+ *                   rot!<s>!<orderKey>          -> op id   (key.rotate ops: the epochs)
+ *                   share!<s>!<rotateId>!<userId> -> op id (key.share: epoch shared with a member)
+ *                   sname!<s>!<opId>            -> 1       (ops whose sealed bodies hold names)
+ *   meta sublevel   schema, context, joining!<s>, invite!<inviteId>, adopted!<s> -> JSON
+ *   keys sublevel   (client only) epoch secrets sealed under the account's keystore key (keyring.ts)
+ *
+ *   meta sublevel   read!<s>!<c> -> order key; last!<s> -> channel id; dm!<u>, block!<u>, hidden!<s> (see META)
+ * `<s>` space id, `<c>` channel id (the default channel's id is the space id), `<k>` order key
+ * (core/order.ts: HLC then op id), `<u>` user id, `<m>` message id.
+ */
+
+/** Keys of the idx sublevel. */
+export const IDX = {
+  space: (s: string) => `space!${s}`,
+  head: (s: string, id: string) => `head!${s}!${id}`,
+  item: (s: string, k: string) => `t!${s}!${k}`,
+  channel: (s: string, c: string) => `ch!${s}!${c}`,
+  message: (s: string, c: string, k: string) => `msg!${s}!${c}!${k}`,
+  profile: (s: string, u: string) => `prof!${s}!${u}`,
+  membership: (s: string, k: string) => `auth!${s}!${k}`,
+  edit: (s: string, m: string) => `edit!${s}!${m}`,
+  deleted: (s: string, m: string) => `del!${s}!${m}`,
+  reaction: (s: string, m: string, u: string, e: string) => `react!${s}!${m}!${u}!${e}`,
+  /** A sealed reaction, by the op that holds it (its emoji is opened when shown). */
+  sealedReaction: (s: string, m: string, u: string, op: string) => `react!${s}!${m}!${u}!#${op}`,
+  rotate: (s: string, k: string) => `rot!${s}!${k}`,
+  share: (s: string, rotate: string, u: string) => `share!${s}!${rotate}!${u}`,
+  /** Prefixes of row families of one space (for loading). */
+  messageRows: (s: string) => `msg!${s}!`,
+  reactionRows: (s: string) => `react!${s}!`,
+  shareRows: (s: string) => `share!${s}!`,
+  /** An op whose sealed body holds a name (space, channel, profile). */
+  sealedName: (s: string, op: string) => `sname!${s}!${op}`
+}
+
+/** Keys of the meta sublevel. The `*Prefix` entries list a family (`metaRange`). */
+export const META = {
+  schema: 'schema',
+  /** The current space and channel ({spaceId, channelId}). */
+  context: 'context',
+  /** A space being joined: fetched from peers but not ours yet (value: since, ms). */
+  joining: (s: string) => `joining!${s}`,
+  joiningPrefix: 'joining!',
+  /** The token of an invite this client made. */
+  invite: (inviteId: string) => `invite!${inviteId}`,
+  /** Our direct-message space with a user. */
+  dm: (u: string) => `dm!${u}`,
+  /** A user whose direct messages we refuse. */
+  block: (u: string) => `block!${u}`,
+  /** A space hidden from `spaces` (direct messages with a user we blocked, that we cannot leave). */
+  hidden: (s: string) => `hidden!${s}`,
+  hiddenPrefix: 'hidden!',
+  /** Relay only: the peer that brought a space (quotas per peer). */
+  adopted: (s: string) => `adopted!${s}`,
+  adoptedPrefix: 'adopted!',
+  /** The last-read position of a channel (an order key). */
+  read: (s: string, c: string) => `read!${s}!${c}`,
+  readPrefix: 'read!',
+  /** The channel last open in a space. */
+  lastChannel: (s: string) => `last!${s}`,
+  lastChannelPrefix: 'last!'
+}
