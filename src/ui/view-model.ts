@@ -11,7 +11,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { ChannelSummary, ClientStatus, MemberView, MessageItem, SpaceClient, SpaceSummary } from '../client/space-client.js'
-import { COMMANDS, commandNames, execute, interpret, type CommandResult } from '../commands/index.js'
+import { COMMANDS, commandNames, execute, interpret, type CommandResult, type Input } from '../commands/index.js'
 import { formatEvent } from '../format/events.js'
 import { LineEditor, type KeyPress } from './line-editor.js'
 import { sanitizeText } from '../core/sanitize.js'
@@ -422,7 +422,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     this.run(text, input)
   }
 
-  private run (text: string, input: Parameters<typeof execute>[1]): void {
+  private run (text: string, input: Input): void {
     // lines run one after another, in the order they were entered
     this.busy = this.busy.then(async () => {
       const from = this.here
