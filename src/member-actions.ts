@@ -23,39 +23,6 @@ import { quoted, sanitizeText } from './core/sanitize.js'
 /** Default lifetime of an invite, ms (7 days, as Discord's default). */
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 3600_000
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
-
-/**
- * Parses a duration such as `30m`, `24h`, `7d` into ms; `never` gives 0.
- * @throws BadArgumentError for anything else
- */
-export function parseDuration (text: string): number {
-  if (text === 'never') return 0
-  const m = /^(\d{1,6})([smhd])$/.exec(text.trim())
-  if (m == null) throw new BadArgumentError(`${quoted(text)} is not a duration; use e.g. 30m, 24h, 7d or never`)
-  const ms = Number(m[1]) * UNITS[m[2]]
-  if (ms <= 0) throw new BadArgumentError('the duration must be positive')
-  return ms
-}
-
-/** Splits `--flag value` options off command words. Flags without a value map to 'true'. */
-export function options (args: string[], withValue: string[], bare: string[] = []): { rest: string[], opts: Record<string, string> } {
-  const rest: string[] = []
-  const opts: Record<string, string> = {}
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]
-    if (!a.startsWith('--')) { rest.push(a); continue }
-    const name = a.slice(2)
-    if (bare.includes(name)) opts[name] = 'true'
-    else if (withValue.includes(name)) {
-      const v = args[++i]
-      if (v == null) throw new BadArgumentError(`--${name} needs a value`)
-      opts[name] = v
-    } else throw new BadArgumentError(`unknown option ${quoted(a)}`)
-  }
-  return { rest, opts }
-}
-
 function space (app: App): SpaceState {
   const id = app.context.spaceId
   const state = id == null ? undefined : app.store.spaces.get(id)
@@ -145,17 +112,16 @@ export async function createInvite (app: App, state: SpaceState, maxUses: number
 }
 
 export const memberActions = {
-  /** `invite create [--max-uses N] [--expires 24h|never]` */
-  async inviteCreate (app: App, args: string[]) {
+  /**
+   * `invite create`: an invite of the current space (`maxUses` 0 = unlimited, the default; `ttlMs`
+   * 0 = never expires, default DEFAULT_INVITE_TTL_MS).
+   * @throws BadArgumentError for maxUses outside 0..MAX_INVITE_USES
+   */
+  async inviteCreate (app: App, options: { maxUses?: number, ttlMs?: number } = {}) {
     const state = space(app)
-    const { rest, opts } = options(args, ['max-uses', 'expires'])
-    if (rest.length > 0) throw new BadArgumentError('usage: invite create [--max-uses N] [--expires 24h|7d|never]')
-    const maxUses = opts['max-uses'] == null ? 0 : Number(opts['max-uses'])
-    if (opts['max-uses'] != null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_INVITE_USES)) {
-      throw new BadArgumentError(`--max-uses must be a whole number from 1 to ${MAX_INVITE_USES}`)
-    }
-    const ttl = opts.expires == null ? DEFAULT_INVITE_TTL_MS : parseDuration(opts.expires)
-    return await createInvite(app, state, maxUses, ttl)
+    const maxUses = options.maxUses ?? 0
+    if (!Number.isInteger(maxUses) || maxUses < 0 || maxUses > MAX_INVITE_USES) throw new BadArgumentError(`--max-uses must be a whole number from 1 to ${MAX_INVITE_USES}`)
+    return await createInvite(app, state, maxUses, options.ttlMs ?? DEFAULT_INVITE_TTL_MS)
   },
 
   /** `invites`: every invite of the current space, with uses left. */

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
 import type { App } from '../app.js'
 import { actions, memberSpaces } from '../actions.js'
-import { createInvite, memberActions, peerIdOf } from '../member-actions.js'
+import { memberActions, peerIdOf } from '../member-actions.js'
 import { dmActions } from '../dm-actions.js'
 import { joinSpace } from '../net/join-service.js'
 import { dhtTable, networkInfo, routingTableSize } from '../network-info.js'
@@ -376,7 +376,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
   }
 
   async createInvite (options: { maxUses: number, ttlMs: number }): ReturnType<SpaceClient['createInvite']> {
-    return await createInvite(this.app, this.current(), options.maxUses, options.ttlMs)
+    return await memberActions.inviteCreate(this.app, options)
   }
 
   async revokeInvite (inviteIdPrefix: string): ReturnType<SpaceClient['revokeInvite']> {

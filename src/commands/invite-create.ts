@@ -5,8 +5,6 @@ import { quoted } from '../core/sanitize.js'
 
 /** Default lifetime of an invite, ms (7 days, as Discord's default). */
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 3600_000
-/** Most uses an invite may allow (core/op.ts MAX_INVITE_USES). */
-export const MAX_USES = 1_000_000
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }
 
@@ -31,7 +29,7 @@ export default defineCommand({
   flags: [{ name: 'max-uses', value: true }, { name: 'expires', value: true }],
   run: async (client, a) => {
     const maxUses = a['max-uses'] == null ? 0 : Number(a['max-uses'])
-    if (a['max-uses'] != null && (!Number.isInteger(maxUses) || maxUses < 1 || maxUses > MAX_USES)) throw new BadArgumentError(`--max-uses must be a whole number from 1 to ${MAX_USES}`)
+    if (a['max-uses'] != null && (!Number.isInteger(maxUses) || maxUses < 1)) throw new BadArgumentError('--max-uses must be a whole number, 1 or more')
     return await client.createInvite({ maxUses, ttlMs: a.expires == null ? DEFAULT_INVITE_TTL_MS : parseDuration(a.expires) })
   },
   // the token on a line of its own, never broken: a terminal wraps it softly and copies it whole

@@ -9,6 +9,16 @@
 import stringWidth from 'string-width'
 import type { MessageItem } from '../client/space-client.js'
 import { clock } from '../format/message.js'
+import { sanitizeText } from '../core/sanitize.js'
+
+// Every line break a terminal honours: CR, LF, CRLF, VT, FF, NEL and the Unicode separators.
+const LINE_BREAKS = /\r\n?|[\n\u000b\u000c\u0085\u2028\u2029]/g
+
+/** Text from a peer as the pane shows it: sanitised (the UI is an output boundary too), line breaks as `\n`, tabs as spaces. */
+export function paneText (text: string, multiline = true): string {
+  const t = sanitizeText(text.replace(LINE_BREAKS, '\n'), multiline).replace(/\t/g, '    ')
+  return multiline ? t : t.replace(/\n/g, ' ')
+}
 
 /** A run of text with one style. */
 export interface Segment { text: string, color?: string, bold?: boolean, dim?: boolean, inverse?: boolean }
@@ -106,9 +116,9 @@ function deliveryText (m: MessageItem): string {
 export function messageRows (m: MessageItem, width: number): Row[] {
   const rows: Row[] = []
   if (m.quote != null) {
-    rows.push(...wrap([{ text: ' '.repeat(INDENT) + '↪ ', dim: true }, { text: m.quote.author.name, color: colourOf(m.quote.author.userId), dim: true }, { text: `: ${m.quote.snippet}`, dim: true }], width, INDENT + 2).slice(0, 1))
+    rows.push(...wrap([{ text: ' '.repeat(INDENT) + '↪ ', dim: true }, { text: paneText(m.quote.author.name, false), color: colourOf(m.quote.author.userId), dim: true }, { text: `: ${paneText(m.quote.snippet, false)}`, dim: true }], width, INDENT + 2).slice(0, 1))
   }
-  const name: Segment = { text: m.author.name, color: colourOf(m.author.userId), bold: true }
+  const name: Segment = { text: paneText(m.author.name, false), color: colourOf(m.author.userId), bold: true }
   const badge = badgeOf(m.role)
   const head: Segment[] = [{ text: `${clock(m.ts)} `, dim: true }]
   if (m.action) head.push({ text: '* ' }, ...(badge !== '' ? [{ text: badge, color: 'yellow' }] : []), name, { text: ' ' })
@@ -117,10 +127,10 @@ export function messageRows (m: MessageItem, width: number): Row[] {
     ? { text: '(deleted)', dim: true }
     : m.locked
       ? { text: '(locked: the key of this private space has not reached you yet)', dim: true }
-      : { text: m.text, bold: m.mention, color: m.mention ? 'yellowBright' : undefined }
+      : { text: paneText(m.text), bold: m.mention, color: m.mention ? 'yellowBright' : undefined }
   const tail: Segment[] = []
   if (m.edited) tail.push({ text: ' (edited)', dim: true })
-  if (m.reactions.length > 0) tail.push({ text: `  ${m.reactions.map(r => `${r.emoji} ${r.count}`).join('  ')}`, color: 'gray' })
+  if (m.reactions.length > 0) tail.push({ text: `  ${m.reactions.map(r => `${paneText(r.emoji, false)} ${r.count}`).join('  ')}`, color: 'gray' })
   const delivery = deliveryText(m)
   if (delivery !== '') tail.push({ text: delivery, dim: true, color: m.delivery?.state === 'pending' ? 'red' : undefined })
   tail.push({ text: `  ${m.id.slice(0, 6)}`, dim: true })
@@ -155,7 +165,7 @@ export function layoutEntries (entries: Entry[], width: number, options: { older
     if (hit?.width === width) { out.push(...hit.rows); continue }
     const rows = e.kind === 'message'
       ? messageRows(e.message, width)
-      : wrap([{ text: e.text, color: e.style === 'error' ? 'red' : e.style === 'echo' ? 'cyan' : e.style === 'info' ? 'gray' : undefined }], width, 2)
+      : wrap([{ text: paneText(e.text), color: e.style === 'error' ? 'red' : e.style === 'echo' ? 'cyan' : e.style === 'info' ? 'gray' : undefined }], width, 2)
     cache.set(ref, { width, rows })
     out.push(...rows)
   }

@@ -43,7 +43,8 @@ export interface KeyPress {
  *   {@link LineEditor.setText} or {@link LineEditor.insert}.
  * - `unhandled`: a key the editor does not own (PageUp/PageDown, Ctrl-Home/End, Alt-1..9, Alt-A,
  *   Ctrl-N/P, Ctrl-C, Ctrl-D on an empty buffer, Ctrl-L, Escape, ...); the buffer is unchanged and
- *   `key` is the key as fed (with `name` filled in when the editor decoded a bare character).
+ *   `key` is a copy of the key as fed (`sequence`, `name`, strict booleans; `name` filled in when
+ *   the editor decoded a bare character itself; Node's extra `code` field is not kept).
  */
 export type EditorAction =
   | { type: 'none' }

@@ -9,7 +9,8 @@ import { actions } from '../../src/actions.js'
 import type { App } from '../../src/app.js'
 import { tableSize } from '../../src/dht/bootstrapper.js'
 import { descriptorKey } from '../../src/dht/records.js'
-import { execute } from '../../src/cli/execute.js'
+import { joinSpace } from '../../src/net/join-service.js'
+import { dhtTable, networkInfo } from '../../src/network-info.js'
 import { appFixture } from '../helpers/apps.js'
 import { until } from '../helpers/wait.js'
 
@@ -43,8 +44,7 @@ describe('DHT', () => {
     const { spaceId } = await actions.spaceCreate(a, 'Offline', true)
     expect(Date.now() - t1).toBeLessThan(200)
     await until(() => a.announcer.list().some(s => s.spaceId === spaceId && s.status === 'failed'), [[a.announcer, ['change']]], 5000, 'announcement to fail')
-    const net = (await execute(a, 'network'))?.ok === true
-    expect(net).toBe(true)
+    expect(networkInfo(a).announcements.some((x: { spaceId: string }) => x.spaceId === spaceId)).toBe(true)
   })
 
   it('a put on an empty table bootstraps first (from --bootstrap) and then succeeds', async () => {
@@ -129,17 +129,16 @@ describe('DHT', () => {
     // Kademlia refreshes may have connected b and c directly: cut that, so only the DHT can lead b to c
     await b.node.hangUp(c.node.peerId)
     const before = b.dht.stats.summary().succeeded
-    expect(await actions.join(b, spaceId)).toEqual({ spaceId, name: 'Found via DHT' })
+    expect(await joinSpace(b, spaceId)).toEqual({ spaceId, name: 'Found via DHT' })
     expect((await actions.messages(b, undefined)).messages.map(m => m.text)).toEqual(['hello from c'])
     expect(b.dht.stats.summary().succeeded).toBe(before + 1)
     const t0 = Date.now()
-    expect(await code(actions.join(b, 'd'.repeat(51) + 'a'))).toBe('NOT_FOUND')
+    expect(await code(joinSpace(b, 'd'.repeat(51) + 'a'))).toBe('NOT_FOUND')
     expect(Date.now() - t0).toBeLessThan(10_000)
-    const dht = (await execute(b, 'dht'))
-    expect(dht?.ok).toBe(true)
-    const net = (await execute(b, 'network')) as { ok: true, data: any }
-    expect(net.data.dht.queries.run).toBeGreaterThan(0)
-    expect(net.data.connections[0]).toMatchObject({ transport: 'tcp' })
+    expect(dhtTable(b).size).toBeGreaterThan(0)
+    const net = networkInfo(b) as any
+    expect(net.dht.queries.run).toBeGreaterThan(0)
+    expect(net.connections[0]).toMatchObject({ transport: 'tcp' })
   })
 
   it('peer pool: a restarted node dials the peers it knew, without --bootstrap', async () => {
@@ -167,7 +166,7 @@ describe('DHT, 10 nodes in a line', () => {
     await announced(nodes[0], spaceId)
     const far = nodes[9]
     await far.node.hangUp(nodes[0].node.peerId)
-    await actions.join(far, spaceId)
+    await joinSpace(far, spaceId)
     expect((await actions.messages(far, undefined)).messages.map(m => m.text)).toEqual(['from the other end'])
   })
 })

@@ -3,6 +3,7 @@
  * reconciliation that never ends, stalled sync messages, forged gossip, store quotas, and a relay
  * that refuses a space. Each test fails on the code before the fix (noted per test).
  */
+import { joinSpace } from '../../src/net/join-service.js'
 import { randomBytes } from 'node:crypto'
 import { decode, encode } from 'cborg'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -85,7 +86,7 @@ describe('hostile peers against the relay', () => {
     const bob = await start('bob')
     const { spaceId } = await actions.spaceCreate(alice, 'S', true)
     await actions.connect(bob, alice.addresses()[0])
-    await actions.join(bob, spaceId)
+    await joinSpace(bob, spaceId)
     const evil = await hostile()
     await evil.dial(alice.node.getMultiaddrs()[0])
     const chans = []
@@ -114,7 +115,7 @@ describe('hostile peers against the relay', () => {
     const bob = await start('bob')
     const { spaceId } = await actions.spaceCreate(alice, 'S', true)
     await actions.connect(bob, alice.addresses()[0])
-    await actions.join(bob, spaceId)
+    await joinSpace(bob, spaceId)
     const { id } = await actions.send(alice, 'genuine')
     const raw = decode((await alice.store.getBytes(id))!) as Record<string, unknown>
     const evil = await hostile()

@@ -4,6 +4,7 @@
  * not connected to it). The join must still succeed, fast; with fakes only it fails with NOT_FOUND
  * within JOIN_TIMEOUT_MS.
  */
+import { joinSpace } from '../../src/net/join-service.js'
 import type { Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -92,7 +93,7 @@ describe('join under DHT sybils', () => {
     await joiner.node.hangUp(holder.node.peerId)
     expect(joiner.node.getConnections(holder.node.peerId)).toHaveLength(0)
     const t0 = Date.now()
-    expect(await actions.join(joiner, spaceId)).toEqual({ spaceId, name: 'Real' })
+    expect(await joinSpace(joiner, spaceId)).toEqual({ spaceId, name: 'Real' })
     const ms = Date.now() - t0
     console.log(`join under 20 sybil providers: ${ms} ms (connected to ${joiner.connectedPeers().length} peers)`)
     expect(ms).toBeLessThan(4000)
@@ -107,7 +108,7 @@ describe('join under DHT sybils', () => {
     await tableFilled(late.node)
     await late.node.hangUp(holder.node.peerId)
     const t1 = Date.now()
-    expect(await actions.join(late, spaceId)).toEqual({ spaceId, name: 'Real' })
+    expect(await joinSpace(late, spaceId)).toEqual({ spaceId, name: 'Real' })
     console.log(`late joiner under 20 sybil providers: ${Date.now() - t1} ms`)
     expect(Date.now() - t1).toBeLessThan(4000)
   })
@@ -119,7 +120,7 @@ describe('join under DHT sybils', () => {
     const fake = await sybils([hub], 20)
     await Promise.all(fake.map(async f => { await provide(f, spaceId) }))
     const t0 = Date.now()
-    const err = await actions.join(joiner, spaceId).then(() => null, (e: Error & { code?: string }) => e)
+    const err = await joinSpace(joiner, spaceId).then(() => null, (e: Error & { code?: string }) => e)
     const ms = Date.now() - t0
     console.log(`join with fake providers only: ${ms} ms: ${err?.message ?? 'no error'}`)
     expect(err?.code).toBe('NOT_FOUND')

@@ -1,6 +1,7 @@
 /**
  * Integration: real libp2p nodes (full App instances) on 127.0.0.1, port 0.
  */
+import { joinSpace } from '../../src/net/join-service.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -44,9 +45,9 @@ describe('network', () => {
     const c = await node('c')
     const { spaceId } = await actions.spaceCreate(a, 'S', true)
     await actions.connect(b, a.addresses()[0])
-    await actions.join(b, spaceId)
+    await joinSpace(b, spaceId)
     await actions.connect(c, b.addresses()[0])
-    await actions.join(c, spaceId)
+    await joinSpace(c, spaceId)
     // b and c share the topic; a is only connected to b
     await until(() => b.topics.subscribers(spaceId).includes(c.node.peerId.toString()) && c.topics.subscribers(spaceId).includes(b.node.peerId.toString()), [[b.node.services.pubsub, ['subscription-change']], [c.node.services.pubsub, ['subscription-change']]], 5000, 'subscriptions')
 
@@ -72,7 +73,7 @@ describe('network', () => {
     const b = await node('b')
     const { spaceId } = await actions.spaceCreate(a, 'S', true)
     await actions.connect(b, a.addresses()[0])
-    await actions.join(b, spaceId)
+    await joinSpace(b, spaceId)
     await b.node.hangUp(a.node.peerId)
     for (let i = 0; i < 20; i++) await actions.send(a, `m${i}`)
     await actions.connect(b, a.addresses()[0])
@@ -95,7 +96,7 @@ describe('network', () => {
     }
     await until(() => a.sync.totals.failed >= 3, [[a.sync, ['failed']]], 5000, 'three failed sessions')
     // a still answers a well-formed session
-    await actions.join(b, spaceId)
+    await joinSpace(b, spaceId)
     expect((await b.store.messages(spaceId, spaceId, 10)).map(m => m.payload.text)).toEqual(['still served'])
   })
 })

@@ -2,6 +2,7 @@
  * The relay in-process: hostile input on the sync protocol and on space topics is rejected, counted
  * in /metrics, and the relay keeps serving.
  */
+import { joinSpace } from '../../src/net/join-service.js'
 import { encode, decode } from 'cborg'
 import { describe, expect, it } from 'vitest'
 import type { RelayServer } from '../../relay/relay.js'
@@ -53,7 +54,7 @@ describe('relay under hostile input', () => {
     // still serving: a newcomer knowing only the relay gets the genuine history
     const bob = await start('bob', { relays: [r.addresses()[0]] })
     await until(() => bob.relays.connectedRelays().length === 1, [[bob, ['change']]], 5000, 'bob connected to the relay')
-    await actions.join(bob, spaceId)
+    await joinSpace(bob, spaceId)
     expect((await actions.messages(bob, undefined)).messages.map(m => m.text)).toEqual(['genuine'])
     const health = r.health()
     expect(health).toMatchObject({ healthy: true, spaces: 1 })
@@ -66,8 +67,8 @@ describe('relay under hostile input', () => {
     const bob = await start('bob', { relays: [r.addresses()[0]] })
     await until(() => alice.relays.connectedRelays().length === 1, [[alice, ['change']]], 5000, 'alice connected to the relay')
     const { spaceId } = await actions.spaceCreate(alice, 'Private')
-    const { invite } = await memberActions.inviteCreate(alice, ['--max-uses', '1'])
-    await actions.join(bob, invite)
+    const { invite } = await memberActions.inviteCreate(alice, { maxUses: 1 })
+    await joinSpace(bob, invite)
     await until(() => r.store.spaces.get(spaceId)?.members.roleOf(bob.account.userId) === 'member', [[r.replica, ['op']]], 5000, 'relay knows bob joined')
     await until(() => alice.store.spaces.get(spaceId)?.members.roleOf(bob.account.userId) === 'member', [[alice.replica, ['op']]], 5000, 'alice knows bob joined')
     await memberActions.removeUser(alice, 'member.kick', bob.account.userId)
