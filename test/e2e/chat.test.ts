@@ -19,7 +19,7 @@ describe('two peers', () => {
     await alice.ok('send hello bob')
     const atBob = await bob.waitFor(l => l.type === 'event' && l.event === 'message' && l.data.text === 'hello bob')
     expect(atBob.data.author.name).toBe('alice')
-    await bob.ok('send "hi alice"')
+    await bob.ok('send hi alice')
     const atAlice = await alice.waitFor(l => l.type === 'event' && l.event === 'message' && l.data.text === 'hi alice')
     expect(atAlice.data.author.name).toBe('bob')
     for (let i = 0; i < 5; i++) await alice.ok(`send a${i}`)

@@ -27,7 +27,7 @@ describe('restart', () => {
     const second = await again.ready()
     expect(second.peerId).toBe(first.peerId)
     expect(second.userId).toBe(first.userId)
-    expect((await again.ok('spaces')).spaces).toEqual([{ spaceId, name: 'Keep Me', role: 'owner', public: false, dm: false }])
+    expect((await again.ok('spaces')).spaces).toEqual([{ spaceId, name: 'Keep Me', role: 'owner', public: false, dm: false, unread: 0, mentions: 0 }])
     expect((await again.ok('context')).spaceId).toBe(spaceId)
     expect((await again.ok('messages')).messages.map((m: any) => m.text)).toEqual(['still here'])
     expect((await again.ok('channels')).channels.map((c: any) => c.name)).toEqual(['general', 'random'])
@@ -51,14 +51,15 @@ describe('bad input', () => {
     expect(await code('join abc')).toBe('BAD_ARGUMENT')
     expect(await code('join aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')).toBe('NOT_FOUND')
     expect(await code('space create')).toBe('BAD_ARGUMENT')
-    expect(await code('send "unclosed')).toBe('BAD_ARGUMENT')
+    expect(await code('space "unclosed')).toBe('BAD_ARGUMENT')
     await a.ok('space create Dup')
     await a.ok('space create Dup')
     expect(await code('space Dup')).toBe('AMBIGUOUS')
     expect(await code('messages lots')).toBe('BAD_ARGUMENT')
     expect(await code(`send ${'x'.repeat(4001)}`)).toBe('BAD_ARGUMENT')
-    await a.ok('send "\u001b[31mstill\u001b[0m works"')
-    expect((await a.ok('messages 1')).messages[0].text).toBe('still works')
+    // message text is verbatim: quotes and apostrophes arrive as typed; escape sequences never reach a screen
+    await a.ok('send "\u001b[31mstill\u001b[0m works", it\'s "quoted"\there')
+    expect((await a.ok('messages 1')).messages[0].text).toBe('"still works", it\'s "quoted"\there')
   })
 
   it('a port in use is a clear error and exit status 1', async () => {

@@ -54,7 +54,7 @@ describe('private spaces', () => {
 
     const CANARY = { space: 'Canary Space QX7', channel: 'canary-room-q9', first: 'canary message one', bob: 'canary from bob', afterBan: 'canary after the ban', afterBan2: 'canary after the ban, by bob', dm: 'canary dm between two' }
     const { spaceId } = await alice.ok(`space create "${CANARY.space}"`)
-    await alice.ok(`send "${CANARY.first}"`)
+    await alice.ok(`send ${CANARY.first}`)
     for (const p of [bob, carol]) {
       const { invite } = await alice.ok('invite create --max-uses 1')
       const mark = p.lines.length
@@ -66,7 +66,7 @@ describe('private spaces', () => {
     }
     await alice.ok(`channel create ${CANARY.channel}`)
     await alice.ok('channel general')
-    const bobSent = await bob.ok(`send "${CANARY.bob}"`)
+    const bobSent = await bob.ok(`send ${CANARY.bob}`)
     await alice.waitFor(event('message', d => d.id === bobSent.id))
     expect((await carol.ok('context')).spaceName).toBe(CANARY.space)
 
@@ -86,9 +86,9 @@ describe('private spaces', () => {
     const ban = await alice.ok(`ban ${carolId}`)
     expect(ban.rekeyed).toBe(true)
     await carol.waitFor(event('member:leave', d => d.you === true && d.reason === 'ban'))
-    const a1 = await alice.ok(`send "${CANARY.afterBan}"`)
+    const a1 = await alice.ok(`send ${CANARY.afterBan}`)
     await bob.waitFor(event('message', d => d.id === a1.id))
-    const b1 = await bob.ok(`send "${CANARY.afterBan2}"`)
+    const b1 = await bob.ok(`send ${CANARY.afterBan2}`)
     await alice.waitFor(event('message', d => d.id === b1.id))
     const seenByCarol = await carol.ok('messages 100')
     expect(texts(seenByCarol)).not.toContain(CANARY.afterBan)
@@ -102,7 +102,7 @@ describe('private spaces', () => {
     const opened = await bob.waitFor(event('dm'), 15_000, mark)
     expect(opened.data.spaceId).toBe(dm.spaceId)
     await bob.waitFor(event('key', d => d.spaceId === dm.spaceId), 15_000, mark).catch(() => {})
-    const d1 = await alice.ok(`send "${CANARY.dm}"`)
+    const d1 = await alice.ok(`send ${CANARY.dm}`)
     await bob.ok(`space ${(dm.spaceId as string).slice(0, 12)}`)
     await eventually(async () => texts(await bob.ok('messages')).includes(CANARY.dm), 10_000, 50, 'bob reads the direct message')
     expect((await bob.ok('spaces')).spaces.find((s: any) => s.spaceId === dm.spaceId)).toMatchObject({ dm: true })
@@ -129,7 +129,7 @@ describe('private spaces', () => {
     await Promise.all([alice.ready(), bob.ready()])
     await eventually(async () => (await alice.ok('network')).relays[0].connected === true, 10_000, 50, 'alice on the relay')
     const { spaceId } = await alice.ok('space create "Book club"')
-    await alice.ok('send "chapter one was long"')
+    await alice.ok('send chapter one was long')
     const forBob = await alice.ok('invite create --max-uses 1')
     const mark = bob.lines.length
     await bob.ok(`join ${forBob.invite}`)
@@ -145,7 +145,7 @@ describe('private spaces', () => {
     await keyArrived(dave)
     expect(texts(await dave.ok('messages'))).toEqual(['chapter one was long'])
     expect((await dave.ok('context')).spaceName).toBe('Book club')
-    const sent = await dave.ok('send "hello from dave"')
+    const sent = await dave.ok('send hello from dave')
     await bob.waitFor(event('message', d => d.id === sent.id))
   }, 90_000)
 })

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { decodeToken, encodeToken, inviteProof, isToken, verifyInviteProof } from '../../src/core/invite.js'
 import { Signer } from '../../src/core/signing.js'
-import { options, parseDuration } from '../../src/member-actions.js'
+import { parseDuration } from '../../src/commands/invite-create.js'
 
 const id = (c: string): string => c.repeat(51) + 'a'
 
@@ -30,14 +30,11 @@ describe('invite tokens', () => {
   })
 })
 
-describe('command options', () => {
-  it('durations and flags', () => {
+describe('invite durations', () => {
+  it('durations', () => {
     expect(parseDuration('24h')).toBe(86_400_000)
     expect(parseDuration('30m')).toBe(1_800_000)
     expect(parseDuration('never')).toBe(0)
     for (const bad of ['24', 'h', '-1h', '1y', '0s']) expect(() => parseDuration(bad), bad).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }))
-    expect(options(['--max-uses', '3', 'x'], ['max-uses'])).toEqual({ rest: ['x'], opts: { 'max-uses': '3' } })
-    expect(() => options(['--max-uses'], ['max-uses'])).toThrow(/needs a value/)
-    expect(() => options(['--nope'], ['max-uses'])).toThrow(/unknown option/)
   })
 })
