@@ -1,14 +1,16 @@
-/** Levenshtein edit distance (for "did you mean" suggestions). */
+/**
+ * Edit distance for "did you mean" suggestions: the optimal string alignment distance (Levenshtein
+ * with transpositions of two adjacent characters counting as one edit, Damerau 1964), so `sned`
+ * is one edit from `send`.
+ */
 export function editDistance (a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i === 0 ? j : j === 0 ? i : 0))
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]
-    prev[0] = i
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diag = tmp
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
     }
   }
-  return prev[b.length]
+  return d[a.length][b.length]
 }

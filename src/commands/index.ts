@@ -90,6 +90,13 @@ export function suggest (word: string): string | undefined {
   return best
 }
 
+/** A two-word command whose second word `rest` starts with a near miss of (`channel delet x` -> `channel delete`). */
+function subcommandHint (name: string, rest: string): string | undefined {
+  const word = rest.trim().split(/\s+/)[0]?.toLowerCase() ?? ''
+  if (word === '') return undefined
+  return COMMANDS.map(c => c.name).find(n => n.startsWith(`${name} `) && editDistance(word, n.slice(name.length + 1)) <= 2)
+}
+
 /** What a typed line is: nothing, a message to the current channel, or a command with its argument text. */
 export type Input =
   | { kind: 'empty' }
@@ -139,8 +146,9 @@ export type CommandResult =
  */
 export async function execute (client: SpaceClient, line: string | Input, mode: 'ui' | 'line' = 'line'): Promise<CommandResult | null> {
   let cmd = '?'
+  let input: Input | undefined
   try {
-    const input = typeof line === 'string' ? interpret(line, mode) : line
+    input = typeof line === 'string' ? interpret(line, mode) : line
     if (input.kind === 'empty') return null
     const command = input.kind === 'message' ? send : input.command
     cmd = command.name
@@ -149,6 +157,9 @@ export async function execute (client: SpaceClient, line: string | Input, mode: 
     return { type: 'result', cmd, ok: true, data, text: command.format(data) }
   } catch (err) {
     const info = toErrorInfo(err)
+    // `/channel delet general`: a mistyped subcommand taken as a name
+    const sub = info.code === 'NOT_FOUND' && input?.kind === 'command' ? subcommandHint(input.command.name, input.rest) : undefined
+    if (sub != null) info.message += `; did you mean \`${mode === 'ui' ? '/' : ''}${sub}\`?`
     if (info.code === 'INTERNAL') log.error('command %s failed: %s', cmd, (err as Error).stack)
     return { type: 'result', cmd, ok: false, error: info }
   }

@@ -39,6 +39,8 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
     notify: options.notify ? desktopNotify : undefined,
     write: (data) => { stdout.write(data) }
   })
+  // raw mode first: keys typed while the screen is prepared are read, not echoed by the terminal
+  if (stdin.isTTY) stdin.setRawMode(true)
   model.resize(stdout.columns ?? 80, stdout.rows ?? 24)
   stdout.write(ENTER)
   const restore = (): void => { stdout.write(LEAVE); if (stdin.isTTY) stdin.setRawMode(false) }
@@ -52,7 +54,6 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
   const onResize = (): void => { model.resize(stdout.columns ?? 80, stdout.rows ?? 24) }
   stdout.on('resize', onResize)
   emitKeypressEvents(stdin)
-  if (stdin.isTTY) stdin.setRawMode(true)
   const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => { model.key(str, key) }
   stdin.on('keypress', onKey)
   stdin.resume()

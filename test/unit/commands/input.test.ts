@@ -36,7 +36,7 @@ describe('input model: interactive UI', () => {
   // Known bug: suggest() uses plain Levenshtein distance, where swapping two letters costs 2, and a
   // 4-letter word only gets distance 1; so `/sned`, `/hepl`, `/exti` suggest nothing. Turn this into
   // `it` once fixed.
-  it.fails('`/sned hi` suggests `/send` (two letters swapped)', async () => {
+  it('`/sned hi` suggests `/send` (two letters swapped)', async () => {
     expect(suggest('sned')).toBe('send')
     expect(await execute(new FakeClient(), '/sned hi', 'ui')).toMatchObject({ ok: false, error: { code: 'UNKNOWN_COMMAND', message: expect.stringContaining('did you mean `/send`?') } })
   })
@@ -82,5 +82,13 @@ describe('input model: line mode', () => {
     expect(await execute(fake, { kind: 'message', text: 'hi' })).toMatchObject({ ok: true, cmd: 'send' })
     expect(await execute(fake, { kind: 'empty' })).toBeNull()
     expect(fake.calls).toEqual([{ method: 'send', args: ['hi'] }])
+  })
+})
+
+describe('mistyped subcommands', () => {
+  it('a NOT_FOUND name that is a near miss of a subcommand says which one was meant', async () => {
+    const r = await execute(new FakeClient(), '/channel delet general', 'ui')
+    expect(r).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
+    expect((r as { error: { message: string } }).error.message).toContain('did you mean `/channel delete`?')
   })
 })
