@@ -34,6 +34,8 @@ const log = logger('spaceway:client')
 export const DELIVERY_REMEMBERED = 1000
 /** After we write a message, our relays are asked to reconcile the space this soon (so `stored` shows), ms. */
 export const RELAY_ACK_DELAY_MS = 300
+/** How long a join waits for the joiner's name before it is announced without it, ms. */
+export const JOIN_NAME_WAIT_MS = 5000
 /** Characters of a replied message shown in the quote. */
 export const QUOTE_CHARS = 60
 
@@ -64,6 +66,10 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
   private readonly channelNames = new Map<string, Map<string, string>>()
   private readonly labels = new Map<string, Map<string, string>>()
   private readonly relayAck = new Map<string, NodeJS.Timeout>()
+  /** Recipients of our ops published before `send` returned (the publish can finish first). */
+  private readonly published = new Map<string, number>()
+  /** Joins of users whose name has not arrived yet: announced when it does (or after JOIN_NAME_WAIT_MS). */
+  private readonly pendingJoins = new Map<string, { data: ClientEvents['member:join'][0], timer: NodeJS.Timeout }>()
 
   private constructor (readonly app: App) {
     super()
@@ -86,7 +92,16 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
     const pass = <K extends keyof ClientEvents & string>(name: K): void => {
       (app as unknown as EventEmitter).on(name, (...data: unknown[]) => { (this.emit as (n: string, ...d: unknown[]) => boolean)(name, ...data) })
     }
-    for (const name of ['message:edit', 'message:delete', 'message:react', 'member:join', 'member:leave', 'member:role', 'op:rejected', 'peer:connect', 'peer:disconnect', 'dm', 'key:forged', 'relay:refused'] as const) pass(name)
+    app.on('member:join', (data) => {
+      const state = app.store.spaces.get(data.spaceId)
+      // a join comes before the joiner's name: announce it with the name, when it arrives
+      if (data.you || state == null || state.nameOf(data.user.userId) != null) { this.emit('member:join', data); return }
+      const key = `${data.spaceId}/${data.user.userId}`
+      const timer = setTimeout(() => { this.flushJoin(key) }, JOIN_NAME_WAIT_MS)
+      timer.unref()
+      this.pendingJoins.set(key, { data, timer })
+    })
+    for (const name of ['message:edit', 'message:delete', 'message:react', 'member:leave', 'member:role', 'op:rejected', 'peer:connect', 'peer:disconnect', 'dm', 'key:forged', 'relay:refused'] as const) pass(name)
     app.on('message', (view) => {
       const state = app.store.spaces.get(view.spaceId)
       if (state == null) return
@@ -117,7 +132,12 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
     app.on('published', (op, recipients) => {
       if (op.type !== 'message.post') return
       const d = this.deliveries.get(op.id)
-      if (d == null || d.status.state === 'stored') return
+      if (d == null) {
+        this.published.set(op.id, recipients)
+        if (this.published.size > 64) this.published.delete(this.published.keys().next().value as string)
+        return
+      }
+      if (d.status.state === 'stored') return
       this.setDelivery(op.id, recipients > 0 ? { state: 'sent', peers: recipients } : { state: 'pending', peers: 0 })
     })
     app.sync.on('synced', (peer, stats) => {
@@ -129,6 +149,16 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
         else if (d.status.state === 'pending') this.setDelivery(id, { state: 'sent', peers: 1 })
       }
     })
+  }
+
+  /** Announces a join held for the joiner's name (with the name it has now). */
+  private flushJoin (key: string): void {
+    const pending = this.pendingJoins.get(key)
+    if (pending == null) return
+    clearTimeout(pending.timer)
+    this.pendingJoins.delete(key)
+    const { data } = pending
+    this.emit('member:join', { ...data, user: { userId: data.user.userId, name: displayName(this.app.store.spaces.get(data.spaceId), data.user.userId) } })
   }
 
   private setDelivery (messageId: string, status: DeliveryStatus): void {
@@ -150,6 +180,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
     const state = this.app.store.spaces.get(op.spaceId)
     if (state == null || !op.type.startsWith('channel.') && op.type !== 'profile.set') return
     const spaceId = op.spaceId
+    if (op.type === 'profile.set' && state.nameOf(op.author) != null) this.flushJoin(`${spaceId}/${op.author}`)
     const before = { channels: this.channelNames.get(spaceId) ?? new Map<string, string>(), labels: this.labels.get(spaceId) ?? new Map<string, string>() }
     this.snapshot(state)
     if (local || state.members.roleOf(this.self) == null) return
@@ -415,7 +446,9 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
 
   /** Remembers our new message for delivery, and asks our relays to reconcile the space soon (their `stored`). */
   private sent (spaceId: string, r: { id: string, ts: number, text: string, replyTo?: string }): MessageSent {
-    this.deliveries.set(r.id, { spaceId, at: Date.now(), status: this.deliveries.get(r.id)?.status ?? { state: 'pending', peers: 0 } })
+    const recipients = this.published.get(r.id) ?? 0
+    this.published.delete(r.id)
+    this.deliveries.set(r.id, { spaceId, at: Date.now(), status: this.deliveries.get(r.id)?.status ?? (recipients > 0 ? { state: 'sent', peers: recipients } : { state: 'pending', peers: 0 }) })
     while (this.deliveries.size > DELIVERY_REMEMBERED) this.deliveries.delete(this.deliveries.keys().next().value as string)
     if (!this.relayAck.has(spaceId) && this.app.relays.connectedRelays().length > 0) {
       const t = setTimeout(() => { this.relayAck.delete(spaceId); this.app.syncRelays(spaceId) }, RELAY_ACK_DELAY_MS)
@@ -477,5 +510,6 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
   stop (): void {
     for (const t of this.relayAck.values()) clearTimeout(t)
     this.relayAck.clear()
+    for (const key of [...this.pendingJoins.keys()]) this.flushJoin(key)
   }
 }

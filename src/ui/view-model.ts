@@ -15,6 +15,7 @@ import { COMMANDS, commandNames, execute, interpret, type CommandResult, type In
 import { formatEvent } from '../format/events.js'
 import { LineEditor, type KeyPress } from './line-editor.js'
 import { sanitizeText } from '../core/sanitize.js'
+import { LOCKED_NAME } from '../views.js'
 import { toErrorInfo } from '../errors.js'
 import { complete } from './completion.js'
 import { layoutEntries, type Entry, type NoticeStyle, type Row } from './layout.js'
@@ -79,6 +80,9 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   private loading = false
   private awayTimer: NodeJS.Timeout | undefined
   private readonly away = new Map<string, number>()
+  private lockedSpaces = new Set<string>()
+  /** Bare mode (Alt-L): no sidebar, no member list, so a long line (an invite) copies whole. */
+  private bare = false
 
   constructor (readonly client: SpaceClient, private readonly options: UiOptions = {}) {
     super()
@@ -124,9 +128,13 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     }
     c.on('dm', (d) => { this.notice(`${d.from.name} opened direct messages with you: they are in the sidebar under "Direct messages"`, 'info') })
     c.on('key', (d) => {
-      this.spaceNotice(d.spaceId, `the key of "${d.name}" reached you: its messages read now`)
-      if (c.context().spaceId === d.spaceId) void this.openChannel(false)
+      // news only when something was locked: a name, or messages on screen
+      const here = c.context().spaceId === d.spaceId
+      if (this.lockedSpaces.has(d.spaceId) || (here && this.window.some(m => m.locked))) this.spaceNotice(d.spaceId, `the key of "${d.name}" reached you: its messages read now`)
+      if (here) void this.openChannel(false)
     })
+    // names changed (a nick, a collision that now needs a suffix): lay the pane out again
+    c.on('member:name', (d) => { if (c.context().spaceId === d.spaceId) void this.openChannel(false) })
     c.on('key:forged', (d) => { this.spaceNotice(d.spaceId, `${d.from.name} sent you a key that does not open; the space is being re-keyed`, 'error') })
     c.on('relay:refused', (d) => { this.spaceNotice(d.spaceId, `relay ${d.peerId.slice(-8)} refused to hold this space (it is full): members who are offline cannot catch up through it`, 'error') })
     c.on('sync', (p) => {
@@ -135,7 +143,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
       clearTimeout(this.awayTimer)
       this.awayTimer = setTimeout(() => { this.caughtUp() }, 500)
       this.awayTimer.unref()
-      if (c.context().spaceId === p.spaceId && this.scroll === 0) void this.openChannel(false)
+      if (c.context().spaceId === p.spaceId && this.scroll === 0) void this.appendNewer()
     })
   }
 
@@ -159,6 +167,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
 
   private refresh (): void {
     this.spaces = this.client.spaces()
+    this.lockedSpaces = new Set(this.spaces.filter(s => s.name === LOCKED_NAME).map(s => s.spaceId))
     try { this.channels = this.client.context().spaceId == null ? [] : this.client.channels() } catch { this.channels = [] }
   }
 
@@ -179,6 +188,20 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     } catch (err) {
       this.notice(errorText(err), 'error')
     }
+    this.emit('update')
+  }
+
+  /** Adds what the current channel holds after the newest message shown (our own, a catch-up's). */
+  async appendNewer (): Promise<void> {
+    const last = this.window[this.window.length - 1]
+    if (last == null || this.newer) { await this.openChannel(false); return }
+    const ctx = this.client.context()
+    const page = await this.client.messages({ limit: PAGE, after: last.position })
+    if (this.client.context().channelId !== ctx.channelId || page.channelId !== ctx.channelId) return
+    const have = new Set(this.window.map(m => m.id))
+    for (const m of page.messages) if (!have.has(m.id)) this.window.push(m)
+    if (page.messages.length === PAGE) this.newer = true
+    this.markRead()
     this.emit('update')
   }
 
@@ -277,6 +300,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     else if (k.meta === true && name === 'a') void this.nextActive()
     else if (k.meta === true && /^[1-9]$/.test(name)) void this.channelAt(Number(name) - 1)
     else if ((k.meta === true && name === 'm') || name === 'f2') this.showMembers = !(this.showMembers ?? this.cols >= WIDE_COLS)
+    else if ((k.meta === true && name === 'l') || name === 'f3') this.bare = !this.bare
     else if (k.ctrl === true && name === 'l') this.emit('update')
   }
 
@@ -432,8 +456,11 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   }
 
   private async after (text: string, result: CommandResult, from: string): Promise<void> {
-    // a command that took us elsewhere: its echo goes along, before its result
-    if (this.here !== from) this.notice(`> ${oneLine(text)}`, 'echo')
+    // a command that took us elsewhere: the pane fills with where we are now, then its echo and result
+    if (this.here !== from) {
+      await this.openChannel()
+      this.notice(`> ${oneLine(text)}`, 'echo')
+    }
     if (!result.ok) {
       this.notice(`error ${result.error.code}: ${result.error.message}`, 'error')
       // a message that was not sent goes back into the input, to edit and send again
@@ -442,12 +469,11 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
       return
     }
     if (result.cmd === 'send' || result.cmd === 'me' || result.cmd === 'reply') {
-      await this.openChannel(false)
+      await this.appendNewer()
       return
     }
     if (result.text !== '') this.notice(result.text, 'result')
-    if (['space create', 'space', 'join', 'channel', 'channel create', 'dm', 'leave', 'channel delete'].includes(result.cmd)) await this.openChannel()
-    else if (['edit', 'delete', 'react'].includes(result.cmd)) await this.openChannel(false)
+    if (['edit', 'delete', 'react', 'nick'].includes(result.cmd)) await this.openChannel(false)
     this.refresh()
     this.emit('update')
   }
@@ -466,8 +492,8 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     return Math.min(5, this.editor.text.split('\n').length) + (this.hint != null || this.confirm != null || this.editor.searching != null ? 1 : 0)
   }
 
-  private sidebarShown (): boolean { return this.cols >= NARROW_COLS }
-  private membersShown (): boolean { return this.client.context().spaceId != null && (this.showMembers ?? this.cols >= WIDE_COLS) && this.cols >= NARROW_COLS + MEMBERS_COLS }
+  private sidebarShown (): boolean { return !this.bare && this.cols >= NARROW_COLS }
+  private membersShown (): boolean { return !this.bare && this.client.context().spaceId != null && (this.showMembers ?? this.cols >= WIDE_COLS) && this.cols >= NARROW_COLS + MEMBERS_COLS }
 
   private entries (): Entry[] {
     const entries: Entry[] = this.window.map(m => ({ kind: 'message', message: m, key: m.position }))
