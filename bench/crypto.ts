@@ -151,7 +151,8 @@ async function delivery (dir: string, report: Report): Promise<void> {
           a.node.services.pubsub.addEventListener('subscription-change', check)
           check()
         })
-        const lat = (results[kind] ??= [])
+        results[kind] ??= []
+        const lat = results[kind]
         for (let i = 0; i < 150; i++) {
           const text = `m${round}-${i}`
           const got = new Promise<void>(resolve => {

@@ -403,7 +403,7 @@ async function endlessReconciliation (ctx: Ctx, report: Report): Promise<void> {
     const end = Date.now() + 15_000
     while (rounds < 200 && Date.now() < end) {
       sessions++
-      let ch
+      let ch: Awaited<ReturnType<typeof rawSync>>
       try { ch = await rawSync(evil, ctx.relayPeer, AbortSignal.timeout(15_000)) } catch { break }
       for (; rounds < 200; rounds++) {
         const rec = { t: 'rec' as const, space: syncIdOf(ctx.spaceId), ranges: [{ upper: null, mode: 'fp' as const, fp: new Uint8Array(randomBytes(16)) }], want: ids }

@@ -202,7 +202,7 @@ export class IncrementalFold {
     this.order.splice(lowerIndex(this.order, key), 0, key)
     for (const e of node.touches) {
       let list = this.touchers.get(e)
-      if (list == null) this.touchers.set(e, list = [])
+      if (list == null) { list = []; this.touchers.set(e, list) }
       list.splice(lowerIndex(list, key), 0, key)
     }
     this.queue.push(key)
@@ -264,7 +264,7 @@ export class IncrementalFold {
    */
   private setPassing (inviteId: string, key: string, ok: boolean): void {
     let list = this.passing.get(inviteId)
-    if (list == null) this.passing.set(inviteId, list = [])
+    if (list == null) { list = []; this.passing.set(inviteId, list) }
     const i = lowerIndex(list, key)
     const present = list[i] === key
     if (ok === present) return
@@ -289,7 +289,7 @@ export class IncrementalFold {
       const b = next?.get(e)
       if (a !== undefined && b !== undefined && sameValue(a, b)) continue
       let t = this.timelines.get(e)
-      if (t == null) this.timelines.set(e, t = { keys: [], values: [] })
+      if (t == null) { t = { keys: [], values: [] }; this.timelines.set(e, t) }
       const i = lowerIndex(t.keys, n.key)
       const has = t.keys[i] === n.key
       if (b === undefined) {

@@ -206,7 +206,7 @@ const usable = new BoundedMap<string, boolean>(4096)
 export function usableKey (enc: Uint8Array): boolean {
   const k = toHex(enc)
   let ok = usable.get(k)
-  if (ok == null) usable.set(k, ok = isUsableEncryptionKey(enc))
+  if (ok == null) { ok = isUsableEncryptionKey(enc); usable.set(k, ok) }
   return ok
 }
 

@@ -69,7 +69,7 @@ const MAX_DERIVED_PER_SECRET = 1024
 function derive (secret: Uint8Array, which: BodyKey): Uint8Array {
   const name = which.kind === 'channel' ? toHex(which.channel) : which.kind
   let keys = derived.get(secret)
-  if (keys == null) derived.set(secret, keys = new Map())
+  if (keys == null) { keys = new Map(); derived.set(secret, keys) }
   let key = keys.get(name)
   if (key == null) {
     key = which.kind === 'channel' ? channelKey(secret, which.channel) : which.kind === 'meta' ? metaKey(secret) : profileKey(secret)

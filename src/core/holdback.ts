@@ -79,7 +79,7 @@ export class Holdback {
     this.perSource.set(source, mine + 1)
     for (const m of missing) {
       let set = this.waiters.get(m)
-      if (set == null) this.waiters.set(m, set = new Set())
+      if (set == null) { set = new Set(); this.waiters.set(m, set) }
       set.add(op.id)
     }
     return { evicted }

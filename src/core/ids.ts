@@ -4,7 +4,7 @@
  * base32 without padding (52 characters).
  */
 import { createHash } from 'node:crypto'
-import { fromString, toString } from 'uint8arrays'
+import { fromString, toString as bytesToString } from 'uint8arrays'
 
 /**
  * Shape of the text form of a 32-byte id: 52 base32 characters; 52 x 5 = 260 bits carry 256, so the
@@ -17,7 +17,7 @@ export const ID_BYTES = 32
 
 /** Bytes -> lowercase base32 (no padding). */
 export function idToString (bytes: Uint8Array): string {
-  return toString(bytes, 'base32')
+  return bytesToString(bytes, 'base32')
 }
 
 /**

@@ -16,7 +16,7 @@ import { sanitizeText } from './sanitize.js'
 export const LABEL_SUFFIX_MIN = 4
 
 // zero-width and other invisible characters a name could use to look like another
-const INVISIBLE = /[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/g
+const INVISIBLE = /[\s\u00ad\u061c\u115f\u1160\u17b4\u17b5\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0]|\u034f|\p{Variation_Selector}/gu
 
 /** The form two names are compared in: NFKC, lower case, no invisible characters. */
 export function nameKey (name: string): string {

@@ -113,7 +113,7 @@ export function decodeSyncMessage (bytes: Uint8Array): SyncMessage {
             if (!(data instanceof Uint8Array) || data.length !== FINGERPRINT_BYTES) bad('fingerprint must be 16 bytes')
             return { upper: upper as string | null, mode: 'fp', fp: data }
           case 2: return { upper: upper as string | null, mode: 'ids', ids: checkIdList(data, 'id list', budget) }
-          default: bad('unknown range mode')
+          default: return bad('unknown range mode')
         }
       })
       let auth: JoinAuth | undefined

@@ -158,7 +158,7 @@ class Session {
     while (incoming != null) {
       if (++this.stats.rounds > MAX_ROUNDS) throw new SyncProtocolError(`more than ${MAX_ROUNDS} rounds`)
       const keys = this.host.keys(this.stats.spaceId) ?? []
-      let step
+      let step: ReturnType<typeof reconcile>
       try {
         step = reconcile(keys, incoming.ranges)
       } catch (err) {

@@ -9,7 +9,7 @@ export async function until (check: () => boolean | Promise<boolean>, emitters: 
   // Listeners first, then the first check: an event between the two cannot be missed.
   await new Promise<void>((resolve, reject) => {
     const offs: Array<() => void> = []
-    const done = (err?: Error): void => { clearTimeout(t); offs.forEach(f => f()); err == null ? resolve() : reject(err) }
+    const done = (err?: Error): void => { clearTimeout(t); for (const f of offs) f(); err == null ? resolve() : reject(err) }
     const t = setTimeout(() => done(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
     const onEvent = (): void => { Promise.resolve(check()).then(ok => { if (ok) done() }, done) }
     for (const [em, events] of emitters) {

@@ -128,7 +128,7 @@ describe('hostile peers against the relay', () => {
       const forged = encode({ ...raw, payload: { ...(raw.payload as object), text: `forged ${i}` } })
       await evil.services.pubsub.publish(spaceTopic(spaceId), forged).catch(() => {})
     }
-    await Promise.race([blocked, new Promise((resolve, reject) => setTimeout(() => reject(new Error(`not blocked; rejected: ${JSON.stringify([...alice.replica.rejectedByReason])}, guard: ${JSON.stringify(alice.guard.stats)}`)), 10_000))])
+    await Promise.race([blocked, new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`not blocked; rejected: ${JSON.stringify([...alice.replica.rejectedByReason])}, guard: ${JSON.stringify(alice.guard.stats)}`)), 10_000))])
     await until(() => !alice.connectedPeers().includes(evil.peerId.toString()), [[alice, ['peer:disconnect']]], 5000, 'evil disconnected')
     // a new connection from it is refused (the gater closes it during the upgrade)
     await evil.dial(alice.node.getMultiaddrs()[0], { signal: AbortSignal.timeout(3000) }).catch(() => {})
