@@ -122,7 +122,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
       const key = `${p.peerId}/${p.spaceId}`
       if (p.phase === 'done') this.syncing.delete(key)
       else this.syncing.set(key, p.received)
-      this.emit('sync', { peerId: p.peerId, spaceId: p.spaceId, phase: p.phase, received: p.received, ms: p.ms })
+      this.emit('sync', { peerId: p.peerId, spaceId: p.spaceId, phase: p.phase, received: p.received, ms: p.ms, ...(p.sent != null ? { sent: p.sent } : {}) })
     })
     app.on('change', () => {
       // a space joined or created, or a new channel: count it

@@ -137,7 +137,7 @@ export interface PeerView { peerId: string, addrs: string[], direction: string |
 export interface MessageActed { messageId: string, text?: string, emoji?: string, on?: boolean }
 
 /** A sync bringing ops here (`phase` started, progress, done). */
-export interface SyncView { peerId: string, spaceId: string, phase: 'started' | 'progress' | 'done', received: number, ms: number }
+export interface SyncView { peerId: string, spaceId: string, phase: 'started' | 'progress' | 'done', received: number, ms: number, sent?: number }
 
 /**
  * Events. The first block is the scripting contract's events (docs/cli-json.md), with the same
