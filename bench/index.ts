@@ -23,6 +23,7 @@ import { dhtProcessBench } from './dht-procs.js'
 import { membersBench } from './members.js'
 import { hostileBench } from './hostile.js'
 import { cryptoBench } from './crypto.js'
+import { uiBench } from './ui.js'
 
 
 function pct (xs: number[], p: number): number {
@@ -199,7 +200,7 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench }
+  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench }
   if (only != null && only in parts) {
     try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     return
@@ -222,6 +223,7 @@ async function main (): Promise<void> {
     await relayBench(dir, report)
     await membersBench(dir, report)
     await cryptoBench(dir, report)
+    await uiBench(dir, report)
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })

@@ -110,6 +110,8 @@ export async function main (argv: string[]): Promise<void> {
   lifecycle.setStop(async () => { client.stop(); await app.stop() })
   const interactive = process.stdin.isTTY === true && !opts.json
   if (interactive) {
+    // React and ink in production mode (the development build checks every render, several times slower)
+    process.env.NODE_ENV ??= 'production'
     const { runUi } = await import('../ui/run.js')
     await runUi(client, { bell: opts.bell, notify: opts.notify })
   } else {

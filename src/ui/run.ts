@@ -28,6 +28,9 @@ function desktopNotify (title: string, body: string): void {
   child.unref()
 }
 
+/** How often changes that did not come from a key are drawn at most, ms. */
+export const BACKGROUND_DRAW_MS = 50
+
 export interface RunOptions { bell: boolean, notify: boolean }
 
 /** Runs the UI on the process's terminal until the user quits. */
@@ -46,21 +49,37 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
   const restore = (): void => { stdout.write(LEAVE); if (stdin.isTTY) stdin.setRawMode(false) }
   process.once('exit', restore)
   await model.start()
-  // ink gets a stream of its own: the keys are ours (every key of a chunk, in order)
+  // ink gets a stream of its own: the keys are ours (every key of a chunk, in order). Its render
+  // throttle is set out of the way (maxFps 1000): a key is drawn once its burst is read (setImmediate),
+  // everything else at most every BACKGROUND_DRAW_MS (ink's default 30 fps made a key wait up to 33 ms).
   const inkInput = new PassThrough() as unknown as NodeJS.ReadStream
-  const instance = render(React.createElement(Screen, { frame: model.frame() }), { stdin: inkInput, patchConsole: false, exitOnCtrlC: false, maxFps: 120 })
-  const draw = (): void => { instance.rerender(React.createElement(Screen, { frame: model.frame() })) }
-  model.on('update', draw)
+  const instance = render(React.createElement(Screen, { frame: model.frame() }), { stdin: inkInput, patchConsole: false, exitOnCtrlC: false, maxFps: 1000, incrementalRendering: true })
+  // A key is drawn at once; what arrives from the network (other channels' counts, the status line)
+  // at most every BACKGROUND_DRAW_MS, so a busy space does not take the terminal from the typist.
+  let pending: NodeJS.Timeout | undefined
+  const draw = (): void => {
+    clearTimeout(pending)
+    pending = undefined
+    instance.rerender(React.createElement(Screen, { frame: model.frame() }))
+  }
+  const later = (): void => { pending ??= setTimeout(draw, BACKGROUND_DRAW_MS) }
+  model.on('update', later)
   const onResize = (): void => { model.resize(stdout.columns ?? 80, stdout.rows ?? 24) }
   stdout.on('resize', onResize)
   emitKeypressEvents(stdin)
-  const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => { model.key(str, key) }
+  const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => {
+    model.key(str, key)
+    // the rest of a paste or a burst arrives in the same tick: draw once, after it
+    keysDue ??= setImmediate(() => { keysDue = undefined; draw() })
+  }
+  let keysDue: NodeJS.Immediate | undefined
   stdin.on('keypress', onKey)
   stdin.resume()
   await new Promise<void>(resolve => model.once('quit', resolve))
   stdin.off('keypress', onKey)
   stdout.off('resize', onResize)
-  model.off('update', draw)
+  model.off('update', later)
+  clearTimeout(pending)
   instance.unmount()
   restore()
   process.off('exit', restore)
