@@ -1,5 +1,6 @@
 /** `invite create [--max-uses N] [--expires 24h|7d|never]`. */
 import { defineCommand } from './command.js'
+import { dateTime } from '../format/message.js'
 import { BadArgumentError } from '../errors.js'
 import { quoted } from '../core/sanitize.js'
 
@@ -33,5 +34,5 @@ export default defineCommand({
     return await client.createInvite({ maxUses, ttlMs: a.expires == null ? DEFAULT_INVITE_TTL_MS : parseDuration(a.expires) })
   },
   // the token on a line of its own, never broken: a terminal wraps it softly and copies it whole
-  format: (d) => `invite ${d.inviteId.slice(0, 8)} (${d.maxUses == null ? 'unlimited uses' : `${d.maxUses} use(s)`}, ${d.expiresAt == null ? 'never expires' : `expires ${new Date(d.expiresAt).toLocaleString()}`}); others join with:\n/join ${d.invite}`
+  format: (d) => `invite ${d.inviteId.slice(0, 8)} (${d.maxUses == null ? 'unlimited uses' : `${d.maxUses} use(s)`}, ${d.expiresAt == null ? 'never expires' : `expires ${dateTime(d.expiresAt)}`}); others join with:\n/join ${d.invite}`
 })

@@ -1,5 +1,6 @@
 /** `invites`: the invites of the current space, with uses left. */
 import { defineCommand } from './command.js'
+import { dateTime } from '../format/message.js'
 
 export default defineCommand({
   name: 'invites',
@@ -10,5 +11,5 @@ export default defineCommand({
   run: async (client) => await client.invites(),
   format: (d) => d.invites.length === 0
     ? 'no invites yet: `/invite create`'
-    : d.invites.map(i => `  ${i.inviteId.slice(0, 8)}  ${i.status.padEnd(8)} ${i.uses}/${i.maxUses ?? '∞'} used, by ${i.createdBy.name}${i.expiresAt != null ? `, expires ${new Date(i.expiresAt).toLocaleString()}` : ''}${i.invite != null ? `\n/join ${i.invite}` : ''}`).join('\n')
+    : d.invites.map(i => `  ${i.inviteId.slice(0, 8)}  ${i.status.padEnd(8)} ${i.uses}/${i.maxUses ?? '∞'} used, by ${i.createdBy.name}${i.expiresAt != null ? `, expires ${dateTime(i.expiresAt)}` : ''}${i.invite != null ? `\n/join ${i.invite}` : ''}`).join('\n')
 })

@@ -25,6 +25,20 @@ export function clock (ts: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
 }
 
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
+
+/** Full local date of a timestamp in ms: `Sunday 22 November 2026` (day separators, expiry dates). */
+export function fullDate (ts: number): string {
+  const d = new Date(ts)
+  return `${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`
+}
+
+/** A moment in the one format of the UI: `Sunday 22 November 2026 14:05` (local time). */
+export function dateTime (ts: number): string {
+  return `${fullDate(ts)} ${clock(ts)}`
+}
+
 /**
  * One message line: `[12:03] alice: hello  (ab12cd34)` - the short id is what `edit`, `delete` and
  * `reply` take. Edited, deleted and reply messages say so. A multi-line text continues on lines

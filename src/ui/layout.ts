@@ -8,7 +8,9 @@
  */
 import stringWidth from 'string-width'
 import type { MessageItem } from '../client/space-client.js'
-import { clock } from '../format/message.js'
+import { clock, fullDate } from '../format/message.js'
+
+export { fullDate }
 import { sanitizeText } from '../core/sanitize.js'
 
 // Every line break a terminal honours: CR, LF, CRLF, VT, FF, NEL and the Unicode separators.
@@ -49,15 +51,6 @@ export function colourOf (userId: string): string {
 /** The badge before a name: owner ★, admin ◆, moderator •, none for members. */
 export function badgeOf (role: string | null): string {
   return role === 'owner' ? '★' : role === 'admin' ? '◆' : role === 'moderator' ? '•' : ''
-}
-
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday']
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December']
-
-/** Full local date of a timestamp (ms), for day separators: `Sunday 22 November 2026`. */
-export function fullDate (ts: number): string {
-  const d = new Date(ts)
-  return `${DAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`
 }
 
 function dayOf (ts: number): string {

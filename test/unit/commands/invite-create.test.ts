@@ -1,3 +1,4 @@
+import { dateTime } from '../../../src/format/message.js'
 import { describe, expect, it } from 'vitest'
 import { execute } from '../../../src/commands/index.js'
 import inviteCreate, { DEFAULT_INVITE_TTL_MS, parseDuration } from '../../../src/commands/invite-create.js'
@@ -26,7 +27,7 @@ describe('invite create', () => {
   it('prints the token whole on its own line after /join', () => {
     const text = inviteCreate.format({ invite: INVITE_TOKEN, inviteId: 'inv2abcdefgh', maxUses: 5, expiresAt: NOW })
     expect(text.split('\n')).toEqual([
-      `invite inv2abcd (5 use(s), expires ${new Date(NOW).toLocaleString()}); others join with:`,
+      `invite inv2abcd (5 use(s), expires ${dateTime(NOW)}); others join with:`,
       `/join ${INVITE_TOKEN}`
     ])
     expect(inviteCreate.format({ invite: 'sw1t', inviteId: 'inv3', maxUses: null, expiresAt: null })).toBe('invite inv3 (unlimited uses, never expires); others join with:\n/join sw1t')

@@ -1,3 +1,4 @@
+import { dateTime } from '../../../src/format/message.js'
 import { describe, expect, it } from 'vitest'
 import { execute } from '../../../src/commands/index.js'
 import invites from '../../../src/commands/invites.js'
@@ -12,7 +13,7 @@ describe('invites', () => {
     expect(fake.callsOf('invites')).toEqual([[]])
     expect(r).toMatchObject({
       ok: true,
-      text: `  inv1iiii  active   1/5 used, by alice\n/join ${INVITE_TOKEN}\n  inv9zzzz  expired  3/∞ used, by carol, expires ${new Date(NOW).toLocaleString()}`
+      text: `  inv1iiii  active   1/5 used, by alice\n/join ${INVITE_TOKEN}\n  inv9zzzz  expired  3/∞ used, by carol, expires ${dateTime(NOW)}`
     })
   })
 
