@@ -113,8 +113,9 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     c.on('message', (m) => { this.onMessage(m) })
     c.on('change', () => { this.refresh(); this.emit('update') })
     c.on('delivery', ({ messageId, status }) => {
-      const m = this.window.find(x => x.id === messageId)
-      if (m != null) { m.delivery = status; this.emit('update') }
+      // a new object: rows are laid out once per message object (layout.ts caches them)
+      const i = this.window.findIndex(x => x.id === messageId)
+      if (i >= 0) { this.window[i] = { ...this.window[i], delivery: status }; this.emit('update') }
     })
     c.on('message:edit', (d) => { void this.reload(d.spaceId, [d.messageId]) })
     c.on('message:delete', (d) => { void this.reload(d.spaceId, [d.messageId]) })
@@ -230,8 +231,11 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     }
     if (m.spaceId !== ctx.spaceId || m.channelId !== ctx.channelId || this.newer) { this.emit('update'); return }
     const at = this.window.findIndex(x => x.position > m.position)
+    // scrolled up: the rows of a message added at the bottom would move the view (scroll counts from the bottom)
+    const below = at < 0 && this.scroll > 0 ? this.layout().length : null
     if (at < 0) this.window.push(m)
     else this.window.splice(at, 0, m)
+    if (below != null) this.scroll += this.layout().length - below
     if (this.window.length > WINDOW_MAX && this.scroll === 0) { this.window.splice(0, this.window.length - PAGE * 2); this.older = true }
     if (this.scroll === 0) this.markRead()
     this.emit('update')
@@ -313,43 +317,52 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     this.emit('quit')
   }
 
+  /** Scrolls by `rows` (up when positive); past either end of the window, the next page is loaded and the rest of the way scrolled. */
   private scrollBy (rows: number): void {
-    this.scroll = Math.max(0, this.scroll + rows)
+    const want = this.scroll + rows
+    this.scroll = Math.max(0, want)
     const total = this.layout().length
     if (this.scroll > total - this.paneRows()) {
       this.scroll = Math.max(0, total - this.paneRows())
-      if (rows > 0 && this.older) void this.loadOlder()
+      if (rows > 0 && this.older) void this.loadOlder(want - this.scroll)
     }
     if (rows < 0 && this.scroll === 0) {
-      if (this.newer) void this.loadNewer()
+      if (this.newer) void this.loadNewer(-want)
       else this.markRead()
     }
   }
 
-  private async loadOlder (): Promise<void> {
+  // `scroll` counts rows up from the bottom of the window: rows added above it (older messages) move
+  // nothing on screen, rows added or dropped below it (newer messages) move the view.
+
+  /** Loads the page before the window, then scrolls `extra` rows further up (what the key asked beyond the window). */
+  private async loadOlder (extra = 0): Promise<void> {
     if (this.loading || this.window.length === 0) return
     this.loading = true
     try {
-      const before = this.layout().length
       const page = await this.client.messages({ limit: PAGE, before: this.window[0].position })
       this.window = [...page.messages, ...this.window]
       this.older = page.more
+      const full = this.layout().length
       if (this.window.length > WINDOW_MAX) { this.window = this.window.slice(0, WINDOW_MAX); this.newer = true }
-      this.scroll += this.layout().length - before
+      this.scroll = Math.max(0, this.scroll + extra - (full - this.layout().length))
     } finally { this.loading = false }
     this.emit('update')
   }
 
-  private async loadNewer (): Promise<void> {
+  /** Loads the page after the window, then scrolls `extra` rows further down. */
+  private async loadNewer (extra = 0): Promise<void> {
     if (this.loading || this.window.length === 0) return
     this.loading = true
     try {
+      const before = this.layout().length
       const page = await this.client.messages({ limit: PAGE, after: this.window[this.window.length - 1].position })
       this.window = [...this.window, ...page.messages]
       this.newer = page.messages.length === PAGE
+      this.scroll = Math.max(0, this.scroll + this.layout().length - before - extra)
       if (this.window.length > WINDOW_MAX) { this.window = this.window.slice(this.window.length - WINDOW_MAX); this.older = true }
     } finally { this.loading = false }
-    if (!this.newer) this.markRead()
+    if (!this.newer && this.scroll === 0) this.markRead()
     this.emit('update')
   }
 
