@@ -2,18 +2,20 @@
  * Drives the real interactive UI (`bin/spaceway.js`, the ink app) in a pseudo-terminal, as a user at
  * a terminal would: keys go in through the pty, and everything the app prints is parsed by a headless
  * xterm of the same size, so tests assert on the rendered screen. Every wait is bounded. Waits on the
- * screen are re-checked each time xterm has parsed a chunk of output (no polling); the one state
- * without an event, whether the app reads keys in raw mode yet, is read with `stty` (`inputReady`).
+ * screen are re-checked each time xterm has parsed a chunk of output (no polling), except inside a
+ * synchronized update (a frame the app wraps in `ESC[?2026h` ... `ESC[?2026l`, which a terminal shows
+ * at once; its rows can arrive in several chunks); the one state without an event, whether the app
+ * reads keys in raw mode yet, is read with `stty` (`inputReady`).
  */
 import { spawn as ptySpawn, type IPty } from '@lydell/node-pty'
 import xtermHeadless from '@xterm/headless'
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach } from 'vitest'
-import { BIN } from './proc.js'
+import { BIN, SpacewayProcess } from './proc.js'
 
 // @xterm/headless is CommonJS: under Node's ESM loader only its default export (module.exports) is
 // visible.
@@ -23,11 +25,23 @@ type Terminal = InstanceType<typeof Terminal>
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /**
+ * The `bin/spaceway.js` the pty clients run: this checkout's, or the one the environment variable
+ * `SPACEWAY_BIN` names (a path to another checkout's `bin/spaceway.js`, e.g. an old build's, to see
+ * which tests fail there). Only the clients in the pty change: `--json` peers (`peer` of
+ * `usePtyClients`) always run this checkout's build.
+ */
+export const PTY_BIN = process.env.SPACEWAY_BIN != null && process.env.SPACEWAY_BIN !== '' ? resolve(process.env.SPACEWAY_BIN) : BIN
+
+/**
  * Variables that change how the app draws, removed from the inherited environment unless `env`
  * sets them: under `CI` (set on CI runners) ink draws only the final frame at exit, and the kitty
  * hints make ink query the terminal for a keyboard protocol.
  */
 const SCRUBBED_ENV = ['CI', 'CONTINUOUS_INTEGRATION', 'TERM_PROGRAM', 'KITTY_WINDOW_ID']
+
+/** Begin and end of a synchronized update: the terminal shows what is between at once. */
+const SYNC_BEGIN = '\u001b[?2026h'
+const SYNC_END = '\u001b[?2026l'
 
 /** How a `PtyClient` is started. */
 export interface PtyOptions {
@@ -67,6 +81,11 @@ export class PtyClient {
   private readonly waiters = new Set<Waiter>()
   private killTimer: NodeJS.Timeout | undefined
   private rawSeen = false
+  /** Output received so far ends inside a synchronized update; the last bytes, to find a sequence cut in two. */
+  private syncing = false
+  private syncTail = ''
+  /** Output parsed so far ends inside a synchronized update (a frame half drawn: not checked). */
+  private torn = false
 
   /** Starts a client: see `PtyOptions`. Prefer the `spawn` of `usePtyClients()` in tests. */
   static spawn (options: PtyOptions): PtyClient {
@@ -82,7 +101,7 @@ export class PtyClient {
     }
     Object.assign(env, { TERM: 'xterm-256color', FORCE_COLOR: '1' }, options.env)
     this.term = new Terminal({ cols, rows, allowProposedApi: true, logLevel: 'off' })
-    this.pty = ptySpawn(process.execPath, [BIN, '--no-mdns', '--host', '127.0.0.1', '--trust-loopback', ...options.args], {
+    this.pty = ptySpawn(process.execPath, [PTY_BIN, '--no-mdns', '--host', '127.0.0.1', '--trust-loopback', ...options.args], {
       name: 'xterm-256color',
       cols,
       rows,
@@ -91,7 +110,11 @@ export class PtyClient {
     })
     this.pty.onData((data) => {
       this.received += data
-      this.term.write(data, () => { this.recheck() })
+      const torn = this.sync(data)
+      this.term.write(data, () => {
+        this.torn = torn
+        if (!torn) this.recheck()
+      })
     })
     // What the terminal itself answers (cursor position and device reports) goes back to the app,
     // as from a real terminal.
@@ -103,6 +126,7 @@ export class PtyClient {
         // An empty write is parsed after everything received before it: the final screen is complete.
         this.term.write('', () => {
           this.ended = signal != null && signal !== 0 ? { code: null, signal } : { code: exitCode, signal: null }
+          this.torn = false
           this.recheck()
           for (const w of [...this.waiters]) w.fail(`the process exited (${JSON.stringify(this.ended)})`)
           resolve(this.ended)
@@ -129,6 +153,37 @@ export class PtyClient {
     return this.screen().join('\n')
   }
 
+  /** Whether the alternate screen buffer is active (full-screen apps draw there). */
+  get alternate (): boolean {
+    return this.term.buffer.active.type === 'alternate'
+  }
+
+  /**
+   * The input line as the UI draws it: the last row that starts with a prompt (`> `, or `? ` while
+   * a y/N question is asked) and its cursor, the one cell of it drawn in inverse video. `text` is
+   * the row after the prompt; the cell the cursor is drawn on at the end of the text (a blank) is
+   * not part of it, and blanks at the end of the text are not drawn unless the cursor follows them
+   * (so they are missing from `text` then). A row truncated to the terminal's width ends in `…`. `cursor` is an index into `text` (-1 when no cell is inverse). Null when no row
+   * starts with a prompt. Only the first row of a multi-line input is read.
+   */
+  inputLine (): { prompt: string, text: string, cursor: number } | null {
+    const rows = this.screen()
+    const buffer = this.term.buffer.active
+    for (let y = rows.length - 1; y >= 0; y--) {
+      const prompt = rows[y].slice(0, 2)
+      if (prompt !== '> ' && prompt !== '? ') continue
+      const line = buffer.getLine(buffer.baseY + y)
+      let cursor = -1
+      for (let x = 2; line != null && x < rows[y].length; x++) {
+        if (line.getCell(x)?.isInverse() !== 0) { cursor = x - 2; break }
+      }
+      let text = rows[y].slice(2)
+      if (cursor === text.length - 1 && text.endsWith(' ')) text = text.slice(0, -1)
+      return { prompt, text, cursor }
+    }
+    return null
+  }
+
   /** The cursor, 0-based: `x` the column, `y` the row of `screen()`. */
   cursor (): { x: number, y: number } {
     const buffer = this.term.buffer.active
@@ -142,7 +197,7 @@ export class PtyClient {
    */
   async waitFor (pred: (screen: string) => boolean, ms = 10_000, what = 'a screen matching the predicate'): Promise<string> {
     const now = this.text()
-    if (pred(now)) return now
+    if (!this.torn && pred(now)) return now
     return await new Promise((resolve, reject) => {
       const done = (): void => { clearTimeout(timer); this.waiters.delete(waiter) }
       const waiter: Waiter = {
@@ -201,6 +256,18 @@ export class PtyClient {
   }
 
   /**
+   * Resolves with the screen once the app is up and takes keys: a row starts with an input prompt
+   * (`> `) and the terminal is in raw mode (`inputReady`). It reads nothing else of the screen, so it
+   * holds for any build of the UI. Rejects after `ms`.
+   */
+  async started (ms = 15_000): Promise<string> {
+    const end = Date.now() + ms
+    await this.waitFor(s => /^> /m.test(s), ms, 'an input line')
+    await this.inputReady(Math.max(1, end - Date.now()))
+    return this.text()
+  }
+
+  /**
    * Sends raw keys at once: `'\x01'` is Ctrl-A, `'\x1b[200~…\x1b[201~'` a bracketed paste. For the
    * first keys after start, `await inputReady()` before (`type` does). ink delivers what arrives in
    * one read as one key unless it holds escape sequences: `'\x7f\x7f'` is no key, not two
@@ -226,7 +293,7 @@ export class PtyClient {
   resize (cols: number, rows: number): void {
     this.term.resize(cols, rows)
     if (!this.gone) this.pty.resize(cols, rows)
-    this.recheck()
+    if (!this.torn) this.recheck()
   }
 
   /**
@@ -265,6 +332,16 @@ export class PtyClient {
     this.term.dispose()
   }
 
+  /** Whether the output, up to the end of `data`, is inside a synchronized update (DEC private mode 2026). */
+  private sync (data: string): boolean {
+    const text = this.syncTail + data
+    const begin = text.lastIndexOf(SYNC_BEGIN)
+    const end = text.lastIndexOf(SYNC_END)
+    if (begin !== end) this.syncing = begin > end
+    this.syncTail = text.slice(-(SYNC_BEGIN.length - 1))
+    return this.syncing
+  }
+
   private recheck (): void {
     for (const w of [...this.waiters]) w.check()
   }
@@ -277,15 +354,20 @@ export class PtyClient {
 
 /**
  * Registers per-test set-up and tear-down for pty clients: a fresh temp dir (`dir()`, for account
- * files), and every client started through the returned `spawn` is killed and the dir removed after
- * each test.
+ * files), and every client started through the returned `spawn` is killed, and every `--json` peer
+ * started through `peer` (`SpacewayProcess`, account `<dir>/<name>.key`) quit, after each test,
+ * and the dir removed.
  */
-export function usePtyClients (): { spawn: (options: PtyOptions) => PtyClient, dir: () => string } {
+export function usePtyClients (): { spawn: (options: PtyOptions) => PtyClient, peer: (name: string, args?: string[]) => SpacewayProcess, dir: () => string } {
   let dir = ''
   const clients: PtyClient[] = []
+  const peers: SpacewayProcess[] = []
   beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'spaceway-pty-')) })
   afterEach(async () => {
-    await Promise.all(clients.splice(0).map(async c => { await c.close() }))
+    await Promise.all([
+      ...clients.splice(0).map(async c => { await c.close() }),
+      ...peers.splice(0).map(async p => { await p.quit() })
+    ])
     await rm(dir, { recursive: true, force: true })
   })
   return {
@@ -294,6 +376,34 @@ export function usePtyClients (): { spawn: (options: PtyOptions) => PtyClient, d
       const client = PtyClient.spawn(options)
       clients.push(client)
       return client
+    },
+    peer: (name, args = []) => {
+      const p = new SpacewayProcess(['--account', join(dir, `${name}.key`), ...args])
+      peers.push(p)
+      return p
     }
   }
+}
+
+// --- the full-screen UI's screen (src/ui), for the tests that read it ---
+
+/** The status line: ` <name> │ online: N peers, relay down │ <space> #<channel> ` (or `offline: no peers`). */
+export const STATUS_ROW = /^ \S.* │ (?:online|offline)\b.* │ /m
+
+/** The rows of `screen` (a `text()`) that are status lines. */
+export function statusRows (screen: string): string[] {
+  return screen.split('\n').filter(row => STATUS_ROW.test(row))
+}
+
+/** `text` as a RegExp source that matches it literally. */
+export function literal (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
+}
+
+/**
+ * A message row in the pane: `HH:MM <badge><author>: <text>` and then what follows it on the row
+ * (delivery, id) or the end of the row. `text` is the whole text of its first row.
+ */
+export function messageRow (author: string, text: string): RegExp {
+  return new RegExp(`\\d\\d:\\d\\d [★◆•]?${literal(author)}: ${literal(text)}(?:  | · | ✓|$)`, 'm')
 }

@@ -1,5 +1,4 @@
 /** The ink view draws a frame: sidebar with counts, the pane, members, status line and input (ink-testing-library). */
-import React from 'react'
 import { render } from 'ink-testing-library'
 import { describe, expect, it } from 'vitest'
 import { Screen } from '../../../src/ui/Screen.js'
