@@ -26,7 +26,7 @@ export const FORCED_EXIT_CODE = 1
 /** What the lifecycle needs from the process (tests pass a stand-in). */
 export interface LifecycleProcess {
   on: (event: any, listener: (...args: any[]) => void) => unknown
-  exit: (code?: number) => never | void
+  exit: (code?: number) => never | undefined
   stdout: NodeJS.WritableStream
   stderr: NodeJS.WritableStream
 }

@@ -67,12 +67,12 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
   const onResize = (): void => { model.resize(stdout.columns ?? 80, stdout.rows ?? 24) }
   stdout.on('resize', onResize)
   emitKeypressEvents(stdin)
+  let keysDue: NodeJS.Immediate | undefined
   const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => {
     model.key(str, key)
     // the rest of a paste or a burst arrives in the same tick: draw once, after it
-    keysDue ??= setImmediate(() => { keysDue = undefined; draw() })
+    if (keysDue == null) keysDue = setImmediate(() => { keysDue = undefined; draw() })
   }
-  let keysDue: NodeJS.Immediate | undefined
   stdin.on('keypress', onKey)
   stdin.resume()
   await new Promise<void>(resolve => model.once('quit', resolve))
