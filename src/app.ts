@@ -5,7 +5,7 @@
  * dialed.
  */
 import { EventEmitter } from 'node:events'
-import { META } from './store/layout.js'
+import { META, SUBLEVELS } from './store/layout.js'
 import { mkdir } from 'node:fs/promises'
 import { logger } from '@libp2p/logger'
 import type { PeerId } from '@libp2p/interface'
@@ -162,7 +162,7 @@ export class App extends EventEmitter<AppEvents> {
       const replica = new Replica(store, account.signer, { guard })
       await replica.init()
       const seed = account.privateKey.raw.subarray(0, 32)
-      const ring = new KeyRing(store.jsonSublevel('keys'), seed)
+      const ring = new KeyRing(store.jsonSublevel(SUBLEVELS.keys), seed)
       await ring.load()
       store.setKeys(ring)
       const keys = await KeyManager.create(replica, ring, seed, account.userId)
@@ -183,7 +183,7 @@ export class App extends EventEmitter<AppEvents> {
         access: spaceAccess(replica, (peer) => app?.relays.isRelay(peer) === true),
         joinAuth: (spaceId) => app?.joinAuth.get(spaceId)
       })
-      const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
+      const pool = new PeerPool(store.jsonSublevel<PeerRecord>(SUBLEVELS.peers))
       await pool.load()
       const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap, intervalMs: options.dhtCheckMs })
       const dht = new DhtService(node, bootstrapper, options.dhtTimeoutMs)

@@ -31,6 +31,9 @@
  * (core/order.ts: HLC then op id), `<u>` user id, `<m>` message id.
  */
 
+/** Names of the sublevels of the database. */
+export const SUBLEVELS = { ops: 'ops', idx: 'idx', meta: 'meta', keys: 'keys', peers: 'peers' } as const
+
 /** Keys of the idx sublevel. */
 export const IDX = {
   space: (s: string) => `space!${s}`,

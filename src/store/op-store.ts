@@ -9,7 +9,7 @@
  * nothing that was acknowledged and never leaves a half-applied op.
  */
 import { Level } from 'level'
-import { IDX, META } from './layout.js'
+import { IDX, META, SUBLEVELS } from './layout.js'
 import { logger } from '@libp2p/logger'
 import { DataDirLockedError, SpacewayError } from '../errors.js'
 import { decodeOp, type Op } from '../core/op.js'
@@ -47,9 +47,9 @@ export class OpStore {
 
   private constructor (db: Level<string, unknown>) {
     this.db = db
-    this.ops = db.sublevel<string, Uint8Array>('ops', { valueEncoding: 'view' }) as unknown as Sub<Uint8Array>
-    this.idx = db.sublevel<string, unknown>('idx', { valueEncoding: 'json' }) as unknown as Sub<unknown>
-    this.meta = db.sublevel<string, unknown>('meta', { valueEncoding: 'json' }) as unknown as Sub<unknown>
+    this.ops = db.sublevel<string, Uint8Array>(SUBLEVELS.ops, { valueEncoding: 'view' }) as unknown as Sub<Uint8Array>
+    this.idx = db.sublevel<string, unknown>(SUBLEVELS.idx, { valueEncoding: 'json' }) as unknown as Sub<unknown>
+    this.meta = db.sublevel<string, unknown>(SUBLEVELS.meta, { valueEncoding: 'json' }) as unknown as Sub<unknown>
   }
 
   /**
