@@ -98,6 +98,12 @@ export async function main (argv: string[]): Promise<void> {
   // What a peer sends must never end the REPL: a stray rejection deep in the network stack (Node's
   // default is to exit) goes to the debug log, an uncaught exception is reported once on stderr.
   const lifecycle = installLifecycle({ label: 'internal error (spaceway keeps running)' })
+  const interactive = process.stdin.isTTY === true && !opts.json
+  // the UI's modules load while the node starts (React and ink in production mode: the development
+  // build checks every render, several times slower)
+  if (interactive) process.env.NODE_ENV ??= 'production'
+  const ui = interactive ? import('../ui/run.js') : null
+  ui?.catch(() => {})
   let app: App
   try {
     app = await App.start({ account: opts.account, dataDir: opts.dataDir, host: opts.host, port: opts.port, mdns: opts.mdns, bootstrap: opts.bootstrap, dhtTimeoutMs: opts.dhtTimeout, dhtCheckMs: opts.dhtCheckInterval, relays: opts.relay.length > 0 ? opts.relay : undefined, relayOnly: opts.relayOnly, trustLoopback: opts.trustLoopback === true || process.env.SPACEWAY_TRUST_LOOPBACK === '1' })
@@ -108,11 +114,8 @@ export async function main (argv: string[]): Promise<void> {
   }
   const client = await EngineClient.create(app)
   lifecycle.setStop(async () => { client.stop(); await app.stop() })
-  const interactive = process.stdin.isTTY === true && !opts.json
-  if (interactive) {
-    // React and ink in production mode (the development build checks every render, several times slower)
-    process.env.NODE_ENV ??= 'production'
-    const { runUi } = await import('../ui/run.js')
+  if (ui != null) {
+    const { runUi } = await ui
     await runUi(client, { bell: opts.bell, notify: opts.notify })
   } else {
     if (opts.relayOnly) await waitForCircuit(app, 10_000)
