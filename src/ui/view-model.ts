@@ -30,6 +30,8 @@ export const SIDEBAR_COLS = 24
 export const MEMBERS_COLS = 22
 export const NARROW_COLS = 60
 export const WIDE_COLS = 110
+/** Read markers are written at most this often while messages arrive in the channel on screen, ms. */
+export const MARK_READ_MS = 500
 /** Most characters of a message (core/op.ts MAX_MESSAGE_CHARS). */
 export const MAX_INPUT_CHARS = 4000
 
@@ -81,6 +83,8 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   private awayTimer: NodeJS.Timeout | undefined
   private readonly away = new Map<string, number>()
   private lockedSpaces = new Set<string>()
+  private readDue: { spaceId: string, channelId: string, position: string } | undefined
+  private readTimer: NodeJS.Timeout | undefined
   /** Bare mode (Alt-L): no sidebar, no member list, so a long line (an invite) copies whole. */
   private bare = false
 
@@ -216,11 +220,28 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     this.emit('update')
   }
 
+  /**
+   * The channel on screen, scrolled to its newest message, is read up to it (written at most every
+   * MARK_READ_MS: a busy channel does not write a marker per message).
+   */
   private markRead (): void {
     const last = this.window[this.window.length - 1]
     const ctx = this.client.context()
     if (last == null || this.newer || this.scroll > 0 || ctx.spaceId == null || ctx.channelId == null) return
-    void this.client.markRead(ctx.spaceId, ctx.channelId, last.position).catch(() => {})
+    const first = this.readDue == null
+    this.readDue = { spaceId: ctx.spaceId, channelId: ctx.channelId, position: last.position }
+    if (!first) return
+    const flush = (): void => {
+      const due = this.readDue
+      this.readDue = undefined
+      if (due != null) void this.client.markRead(due.spaceId, due.channelId, due.position).catch(() => {})
+    }
+    // the first at once (switching channel clears its count), the rest of a burst once it settles
+    if (this.readTimer == null) {
+      flush()
+      this.readTimer = setTimeout(() => { this.readTimer = undefined; flush() }, MARK_READ_MS)
+      this.readTimer.unref()
+    }
   }
 
   private onMessage (m: MessageItem): void {
