@@ -4,7 +4,7 @@
  * a `Frame` (view-model.ts) and nothing else: every row is laid out already, so a render costs
  * only the visible rows.
  */
-import React from 'react'
+import type React from 'react'
 import { Box, Text } from 'ink'
 import type { Frame, SideRow } from './view-model.js'
 import { SIDEBAR_COLS, MEMBERS_COLS } from './view-model.js'

@@ -455,7 +455,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
 
   /** Runs a submitted line: a message, or a `/command` (its echo first, then its effects). */
   submit (text: string): void {
-    let input
+    let input: Input
     try {
       input = interpret(text, 'ui')
     } catch (err) {
