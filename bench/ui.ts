@@ -9,8 +9,8 @@
  * The 100,000 messages (#huge of a space of their own) are signed and stored before the UI starts
  * (replica.ingest, in batches of 1,000).
  */
+import { freePort } from './ports.js'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
@@ -103,14 +103,6 @@ async function typing (ui: Screen, n: number): Promise<number[]> {
   return lat
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)

@@ -2,7 +2,7 @@
  * The DHT on real nodes on 127.0.0.1: routing table, bounded queries, bootstrap, spaces found through
  * the DHT, peer pool, diagnostics.
  */
-import { createServer } from 'node:net'
+import { freePort } from '../../bench/ports.js'
 import { describe, expect, it } from 'vitest'
 import { loadOrCreateAccount } from '../../src/account.js'
 import { actions } from '../../src/actions.js'
@@ -22,13 +22,6 @@ async function tableFilled (apps: App[], ms: number): Promise<void> {
 }
 async function announced (a: App, spaceId: string): Promise<void> {
   await until(() => a.announcer.list().some(s => s.spaceId === spaceId && s.status === 'done'), [[a.announcer, ['change']]], 10_000, `announcement of ${spaceId}`)
-}
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise(resolve => server.close(resolve))
-  return port
 }
 const code = (p: Promise<unknown>): Promise<string> => p.then(() => 'OK', (err: { code?: string }) => err.code ?? 'NONE')
 
