@@ -44,8 +44,8 @@ export class ReadMarkers {
       this.counts.set(key, { unread: 0, mentions: 0 })
       const marker = this.markers.get(key)
       if (marker == null) {
-        const last = await this.store.lastPosition(spaceId, c.channelId)
-        if (last != null) await this.save(spaceId, c.channelId, last)
+        // what it holds now is not news; an empty channel is read up to its start ('' sorts first)
+        await this.save(spaceId, c.channelId, await this.store.lastPosition(spaceId, c.channelId) ?? '')
         continue
       }
       await this.recount(state, c.channelId)

@@ -52,6 +52,10 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
   // ink gets a stream of its own: the keys are ours (every key of a chunk, in order). Its render
   // throttle is set out of the way (maxFps 1000): a key is drawn once its burst is read (setImmediate),
   // everything else at most every BACKGROUND_DRAW_MS (ink's default 30 fps made a key wait up to 33 ms).
+  // our resize handler first: ink's own redraws the last frame at the new size, which must be ours
+  let drawNow = (): void => {}
+  const onResize = (): void => { model.resize(stdout.columns ?? 80, stdout.rows ?? 24); drawNow() }
+  stdout.on('resize', onResize)
   const inkInput = new PassThrough() as unknown as NodeJS.ReadStream
   const instance = render(React.createElement(Screen, { frame: model.frame() }), { stdin: inkInput, patchConsole: false, exitOnCtrlC: false, maxFps: 1000, incrementalRendering: true })
   // A key is drawn at once; what arrives from the network (other channels' counts, the status line)
@@ -63,9 +67,8 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
     instance.rerender(React.createElement(Screen, { frame: model.frame() }))
   }
   const later = (): void => { pending ??= setTimeout(draw, BACKGROUND_DRAW_MS) }
+  drawNow = draw
   model.on('update', later)
-  const onResize = (): void => { model.resize(stdout.columns ?? 80, stdout.rows ?? 24) }
-  stdout.on('resize', onResize)
   emitKeypressEvents(stdin)
   let keysDue: NodeJS.Immediate | undefined
   const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => {

@@ -269,11 +269,10 @@ export class PtyClient {
 
   /**
    * Sends raw keys at once: `'\x01'` is Ctrl-A, `'\x1b[200~…\x1b[201~'` a bracketed paste. For the
-   * first keys after start, `await inputReady()` before (`type` does). ink delivers what arrives in
-   * one read as one key unless it holds escape sequences: `'\x7f\x7f'` is no key, not two
-   * backspaces. Keys written together can be read together, so send one such key, wait for its
-   * effect on the screen, then the next; even so, a key that arrives right after a repaint can meet
-   * the input handlers of the frame before (ink re-subscribes them after painting).
+   * first keys after start, `await inputReady()` before (`type` does). The full-screen UI decodes
+   * every key of a chunk in order (Node's `readline.emitKeypressEvents`): `'\x7f\x7f'` is two
+   * backspaces, `'one\rtwo\r'` two lines. (ink's own input, which the UI before it used, took what
+   * arrived in one read as one key unless it held escape sequences.)
    */
   write (data: string): void {
     if (this.gone) throw new Error('cannot write to a process that has exited')
