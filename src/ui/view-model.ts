@@ -83,6 +83,8 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   private awayTimer: NodeJS.Timeout | undefined
   private readonly away = new Map<string, number>()
   private lockedSpaces = new Set<string>()
+  /** Bumped by every load that replaces the window: a page that arrives after one is dropped. */
+  private gen = 0
   private readDue: { spaceId: string, channelId: string, position: string } | undefined
   private readTimer: NodeJS.Timeout | undefined
   /** Bare mode (Alt-L): no sidebar, no member list, so a long line (an invite) copies whole. */
@@ -182,9 +184,10 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     this.refresh()
     if (ctx.spaceId == null) { this.window = []; this.older = false; this.newer = false; this.emit('update'); return }
     if (mark) this.marker = this.channels.find(c => c.channelId === ctx.channelId)?.lastRead ?? null
+    const gen = ++this.gen
     try {
       const page = await this.client.messages({ limit: PAGE })
-      if (this.client.context().channelId !== page.channelId) return
+      if (gen !== this.gen || this.client.context().channelId !== page.channelId) return
       this.window = page.messages
       this.older = page.more
       this.newer = false
@@ -201,8 +204,9 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     const last = this.window[this.window.length - 1]
     if (last == null || this.newer) { await this.openChannel(false); return }
     const ctx = this.client.context()
+    const gen = this.gen
     const page = await this.client.messages({ limit: PAGE, after: last.position })
-    if (this.client.context().channelId !== ctx.channelId || page.channelId !== ctx.channelId) return
+    if (gen !== this.gen || this.client.context().channelId !== ctx.channelId || page.channelId !== ctx.channelId) return
     const have = new Set(this.window.map(m => m.id))
     for (const m of page.messages) if (!have.has(m.id)) this.window.push(m)
     if (page.messages.length === PAGE) this.newer = true
@@ -361,7 +365,9 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     if (this.loading || this.window.length === 0) return
     this.loading = true
     try {
+      const gen = this.gen
       const page = await this.client.messages({ limit: PAGE, before: this.window[0].position })
+      if (gen !== this.gen) return
       this.window = [...page.messages, ...this.window]
       this.older = page.more
       const full = this.layout().length
@@ -377,7 +383,9 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     this.loading = true
     try {
       const before = this.layout().length
+      const gen = this.gen
       const page = await this.client.messages({ limit: PAGE, after: this.window[this.window.length - 1].position })
+      if (gen !== this.gen) return
       this.window = [...this.window, ...page.messages]
       this.newer = page.messages.length === PAGE
       this.scroll = Math.max(0, this.scroll + this.layout().length - before - extra)
@@ -388,7 +396,9 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   }
 
   private async toOldest (): Promise<void> {
+    const gen = ++this.gen
     const page = await this.client.messages({ limit: PAGE, after: '' })
+    if (gen !== this.gen) return
     this.window = page.messages
     this.older = false
     this.newer = page.messages.length === PAGE
