@@ -116,6 +116,7 @@ async function seed (dir: string, n: number): Promise<{ spaceId: string }> {
     // the channel of n messages (#huge) is in a space of its own, so the peer's catch-up (of space "bench") stays small
     const archive = await actions.spaceCreate(a, 'archive', true)
     const huge = await actions.channelCreate(a, 'huge')
+    await actions.channelSwitch(a, 'general') // the space opens in #general: the bench then switches to #huge
     const { spaceId } = await actions.spaceCreate(a, 'bench', true)
     await actions.channelCreate(a, 'busy')
     await actions.channelSwitch(a, 'general')

@@ -28,8 +28,10 @@ function desktopNotify (title: string, body: string): void {
   child.unref()
 }
 
-/** How often changes that did not come from a key are drawn at most, ms. */
+/** How often changes that do not answer the user are drawn at most, ms. */
 export const BACKGROUND_DRAW_MS = 50
+/** How often answers to the user (command results, pages, messages in the channel on screen) are drawn at most, ms. */
+export const URGENT_DRAW_MS = 16
 
 export interface RunOptions { bell: boolean, notify: boolean }
 
@@ -67,8 +69,17 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
     instance.rerender(React.createElement(Screen, { frame: model.frame() }))
   }
   const later = (): void => { pending ??= setTimeout(draw, BACKGROUND_DRAW_MS) }
+  // what answers the user: drawn in the next tick, at most every URGENT_DRAW_MS (a busy channel on screen)
+  let lastUrgent = 0
+  let urgentDue: NodeJS.Timeout | undefined
+  const soon = (): void => {
+    if (urgentDue != null) return
+    const wait = Math.max(0, URGENT_DRAW_MS - (performance.now() - lastUrgent))
+    urgentDue = setTimeout(() => { urgentDue = undefined; lastUrgent = performance.now(); draw() }, wait)
+  }
+  const onUpdate = (urgent?: boolean): void => { if (urgent === true) soon(); else later() }
   drawNow = draw
-  model.on('update', later)
+  model.on('update', onUpdate)
   emitKeypressEvents(stdin)
   let keysDue: NodeJS.Immediate | undefined
   const onKey = (str: string | undefined, key: { name?: string, ctrl?: boolean, meta?: boolean, shift?: boolean, sequence?: string } | undefined): void => {
@@ -81,7 +92,8 @@ export async function runUi (client: SpaceClient, options: RunOptions): Promise<
   await new Promise<void>(resolve => model.once('quit', resolve))
   stdin.off('keypress', onKey)
   stdout.off('resize', onResize)
-  model.off('update', later)
+  model.off('update', onUpdate)
+  clearTimeout(urgentDue)
   clearTimeout(pending)
   instance.unmount()
   restore()

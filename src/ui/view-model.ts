@@ -60,7 +60,12 @@ export interface Frame {
 
 interface Notice { text: string, style: NoticeStyle, after: string, seq: number }
 
-export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
+/**
+ * Events: `update` (the frame changed; `urgent` when it answers the user: a command's result, a
+ * page loaded, a message in the channel on screen; other changes may be drawn a little later) and
+ * `quit`.
+ */
+export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: [] }> {
   readonly editor = new LineEditor({ maxChars: MAX_INPUT_CHARS })
   cols = 80
   rows = 24
@@ -196,7 +201,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     } catch (err) {
       this.notice(errorText(err), 'error')
     }
-    this.emit('update')
+    this.emit('update', true)
   }
 
   /** Adds what the current channel holds after the newest message shown (our own, a catch-up's). */
@@ -211,7 +216,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     for (const m of page.messages) if (!have.has(m.id)) this.window.push(m)
     if (page.messages.length === PAGE) this.newer = true
     this.markRead()
-    this.emit('update')
+    this.emit('update', true)
   }
 
   private async reload (spaceId: string, ids: string[]): Promise<void> {
@@ -263,7 +268,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     if (below != null) this.scroll += this.layout().length - below
     if (this.window.length > WINDOW_MAX && this.scroll === 0) { this.window.splice(0, this.window.length - PAGE * 2); this.older = true }
     if (this.scroll === 0) this.markRead()
-    this.emit('update')
+    this.emit('update', true)
   }
 
   /** Adds a notice to the current channel's pane. */
@@ -374,7 +379,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
       if (this.window.length > WINDOW_MAX) { this.window = this.window.slice(0, WINDOW_MAX); this.newer = true }
       this.scroll = Math.max(0, this.scroll + extra - (full - this.layout().length))
     } finally { this.loading = false }
-    this.emit('update')
+    this.emit('update', true)
   }
 
   /** Loads the page after the window, then scrolls `extra` rows further down. */
@@ -392,7 +397,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
       if (this.window.length > WINDOW_MAX) { this.window = this.window.slice(this.window.length - WINDOW_MAX); this.older = true }
     } finally { this.loading = false }
     if (!this.newer && this.scroll === 0) this.markRead()
-    this.emit('update')
+    this.emit('update', true)
   }
 
   private async toOldest (): Promise<void> {
@@ -403,7 +408,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     this.older = false
     this.newer = page.messages.length === PAGE
     this.scroll = Math.max(0, this.layout().length - this.paneRows())
-    this.emit('update')
+    this.emit('update', true)
   }
 
   private async toNewest (): Promise<void> {
@@ -439,7 +444,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   private async nextActive (): Promise<void> {
     const list = this.order().filter(x => x.unread > 0)
     const pick = list.find(x => x.mentions > 0) ?? list[0]
-    if (pick == null) { this.hint = 'no channel has new messages'; this.emit('update'); return }
+    if (pick == null) { this.hint = 'no channel has new messages'; this.emit('update', true); return }
     await this.go(pick.spaceId, pick.channelId)
   }
 
@@ -509,7 +514,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
       this.notice(`error ${result.error.code}: ${result.error.message}`, 'error')
       // a message that was not sent goes back into the input, to edit and send again
       if (result.cmd === 'send' && this.editor.text === '') this.editor.setText(text)
-      this.emit('update')
+      this.emit('update', true)
       return
     }
     if (result.cmd === 'send' || result.cmd === 'me' || result.cmd === 'reply') {
@@ -519,7 +524,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
     if (result.text !== '') this.notice(result.text, 'result')
     if (['edit', 'delete', 'react', 'nick'].includes(result.cmd)) await this.openChannel(false)
     this.refresh()
-    this.emit('update')
+    this.emit('update', true)
   }
 
   // --- layout ---
@@ -600,7 +605,7 @@ export class ViewModel extends EventEmitter<{ update: [], quit: [] }> {
   resize (cols: number, rows: number): void {
     this.cols = cols
     this.rows = rows
-    this.emit('update')
+    this.emit('update', true)
   }
 
   /** Every command's usage (for the help screen). */
