@@ -30,6 +30,7 @@ import { PeerGuard } from '../src/net/peer-guard.js'
 import { spaceAccess } from '../src/net/access.js'
 import { PeerBuckets } from './rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { forwardSynced } from './forward.js'
 import { parsePeerRelays, RelayPeering, PEERING_DEFAULTS, type PeerRelayState } from './peering.js'
 
 const log = logger('spaceway:relay')
@@ -108,6 +109,7 @@ export class RelayServer {
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>
   private stopGapRepair: (() => void) | undefined
+  private stopForward: (() => void) | undefined
 
   private constructor (
     readonly account: Account,
@@ -238,6 +240,8 @@ export class RelayServer {
     // Besides peering (peering.ts), a relay starts sessions only to repair a causal gap: an op whose
     // deps it lacks (e.g. a new member's first message gossiped before its member.join reached it).
     this.stopGapRepair = repairGaps(this.replica, this.sync)
+    // ops that came by sync (a client's push, a peer relay) reach the members connected here live
+    this.stopForward = forwardSynced(this.replica, async (op) => await this.topics.publish(op, { meshOnly: true }))
   }
 
   /** Dialable addresses (with /p2p/). */
@@ -280,6 +284,7 @@ export class RelayServer {
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       this.stopGapRepair?.()
+      this.stopForward?.()
       this.peering.stop()
       this.announcer.stop()
       this.bootstrapper.stop()
