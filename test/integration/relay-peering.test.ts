@@ -12,10 +12,12 @@ import { actions } from '../../src/actions.js'
 import { memberActions } from '../../src/member-actions.js'
 import { joinSpace } from '../../src/net/join-service.js'
 import { appFixture } from '../helpers/apps.js'
-import { relayMesh } from '../helpers/relay-mesh.js'
+import { freePorts, relayMesh } from '../helpers/relay-mesh.js'
+import { relayFixture } from '../helpers/relays.js'
 import { until } from '../helpers/wait.js'
 
 const { start } = appFixture()
+const { relay } = relayFixture()
 const running: RelayServer[] = []
 const dirs: string[] = []
 afterEach(async () => {
@@ -77,5 +79,34 @@ describe('peered relays', () => {
     await until(async () => (await texts()).includes('a secret for members'), [[bob, ['key', 'applied']]], 10_000, 'bob reads the history')
     expect(bob.node.getPeers().map(p => p.toString())).toEqual([b.relay.node.peerId.toString()])
     expect(b.relay.peerRelays()[0]).toMatchObject({ connected: true, failedSessions: 0 })
+  })
+
+  it('a client reconciles every space with every connected relay at anti-entropy, and joins through whichever of its relays holds the space', async () => {
+    // y takes 1 live op a second (burst 10): it misses most of a burst by gossip
+    const x = await relay()
+    const y = await relay({ maxOpRate: 1 })
+    const z = await relay()
+    const alice = await start('alice', { relays: [x.addresses()[0], y.addresses()[0]], antiEntropyMs: 3_600_000 })
+    await until(() => alice.relays.connectedRelays().length === 2, [[alice, ['change']]], 5000, 'alice connected to both relays')
+    const { spaceId } = await actions.spaceCreate(alice, 'Two relays', true)
+    await until(() => x.store.spaces.has(spaceId) && y.store.spaces.has(spaceId), [[x.replica, ['op']], [y.replica, ['op']]], 5000, 'both relays hold the space')
+    for (let i = 0; i < 40; i++) await actions.send(alice, `m${i}`)
+    const all = (): number => alice.store.spaces.get(spaceId)?.size ?? 0
+    // one anti-entropy round (its timer is off here): a session with each relay
+    const asked: string[] = []
+    const syncWith = alice.sync.syncWith.bind(alice.sync)
+    alice.sync.syncWith = async (peer, id, o) => { asked.push(`${peer.toString()}/${id}`); return await syncWith(peer, id, o) }
+    ;(alice as unknown as { antiEntropy: () => void }).antiEntropy()
+    expect(asked.sort()).toEqual([x, y].map(r => `${r.node.peerId.toString()}/${spaceId}`).sort())
+    await until(() => x.store.spaces.get(spaceId)?.size === all() && y.store.spaces.get(spaceId)?.size === all(), [[x.replica, ['op']], [y.replica, ['op']]], 10_000, 'both relays hold every op')
+    expect(y.replica.rejectedByReason.get('rate_limited') ?? 0).toBeGreaterThan(0)
+
+    // carol's first relay is down and her second does not hold the space: her third hands it over
+    const [dead] = await freePorts(1)
+    const carol = await start('carol', { relays: [`/ip4/127.0.0.1/tcp/${dead}`, z.addresses()[0], y.addresses()[0]], relayOnly: true })
+    await joinSpace(carol, spaceId)
+    expect((await actions.messages(carol, '100')).messages.map(m => m.text)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`))
+    // ...and the relay that did not hold it holds it now (her join pushed it there)
+    await until(() => z.store.spaces.get(spaceId)?.size === carol.store.spaces.get(spaceId)?.size, [[z.replica, ['op']]], 5000, 'relay z holds the space')
   })
 })
