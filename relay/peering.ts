@@ -39,7 +39,7 @@ const log = logger('spaceway:relay:peering')
 /** Most peer relays one relay may be configured with. */
 export const MAX_PEER_RELAYS = 64
 
-/** Timings of peering. All in ms. */
+/** Timings of peering (ms) and its concurrency (sessions). */
 export interface PeeringTimings {
   /** Anti-entropy period, ms (jittered +-20%). */
   intervalMs: number
