@@ -37,6 +37,8 @@ const opts = new Command('spaceway-relay')
   .addOption(new Option('--max-spaces-per-peer <n>', 'spaces one peer may make the relay hold').argParser(int(1, 1_000_000)).default(d.maxSpacesPerPeer))
   .addOption(new Option('--store-rate <bytes>', 'bytes of ops stored per peer per second (burst: 256 s worth)').argParser(int(1024, Number.MAX_SAFE_INTEGER)).default(d.storeBytesPerSecond))
   .option('-b, --bootstrap <multiaddr>', 'another relay or peer to bootstrap from (repeatable)', (v: string, p: string[]) => [...p, v], [])
+  .option('--peer-relay <multiaddr>', 'another relay to back up and be backed up by: every space held is reconciled with it (repeatable; needs /p2p/<PeerId>)', (v: string, p: string[]) => [...p, v], [])
+  .addOption(new Option('--peer-sync-interval <ms>', 'anti-entropy with peer relays, ms (jittered +-20%)').argParser(int(1000, 86_400_000)).default(d.peerSyncIntervalMs))
   .option('--json', 'print the ready line as JSON', false)
   .option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits (local test clusters only)', false)
   .parse(process.argv)
@@ -61,6 +63,8 @@ try {
     maxSpacesPerPeer: opts.maxSpacesPerPeer,
     storeBytesPerSecond: opts.storeRate,
     bootstrap: opts.bootstrap,
+    peerRelays: opts.peerRelay,
+    peerSyncIntervalMs: opts.peerSyncInterval,
     trustLoopback: opts.trustLoopback === true
   })
 } catch (err) {

@@ -21,15 +21,17 @@ export const relayMetrics = {
   syncSessions: new Gauge({ name: 'spaceway_relay_sync_sessions', help: 'Sync sessions running' }),
   heldOps: new Gauge({ name: 'spaceway_relay_held_ops', help: 'Ops held back for missing deps' }),
   deferredOps: new Gauge({ name: 'spaceway_relay_deferred_ops', help: 'Ops from the future kept until due' }),
-  blockedPeers: new Gauge({ name: 'spaceway_relay_blocked_peers', help: 'Peers blocked for sending invalid ops' })
+  blockedPeers: new Gauge({ name: 'spaceway_relay_blocked_peers', help: 'Peers blocked for sending invalid ops' }),
+  peerRelays: new Gauge({ name: 'spaceway_relay_peer_relays_connected', help: 'Configured peer relays connected' })
 }
 
 /**
  * What `/health` reports: every slot a peer can take. `spaces` held; `joining` spaces wanted whose
  * space.create has not arrived; `syncSessions` running; `heldOps` waiting for deps; `deferredOps`
- * from the future; `blockedPeers` refused for sending invalid ops.
+ * from the future; `blockedPeers` refused for sending invalid ops; `peerRelays` configured
+ * (`--peer-relay`) and `peerRelaysConnected` now.
  */
-export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, uptimeS: number }
+export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, peerRelays: number, peerRelaysConnected: number, uptimeS: number }
 
 /**
  * Serves /health and /metrics on 127.0.0.1:`port` (0 = any free port). Resolves once listening.
@@ -54,6 +56,7 @@ export async function serveMetrics (port: number, health: () => Health): Promise
       relayMetrics.heldOps.set(h.heldOps)
       relayMetrics.deferredOps.set(h.deferredOps)
       relayMetrics.blockedPeers.set(h.blockedPeers)
+      relayMetrics.peerRelays.set(h.peerRelaysConnected)
       register.metrics().then(text => {
         res.writeHead(200, { 'content-type': register.contentType }).end(text)
       }, (err: Error) => { res.writeHead(500).end(err.message) })

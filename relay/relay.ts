@@ -4,6 +4,8 @@
  * a client reconciles it (the `rec` of the sync protocol, docs/PROTOCOL.md "Relays"), subscribes to the
  * space's topic, validates every op exactly as a client does (the same Replica), stores it in LevelDB
  * and serves the sync protocol. It never authors ops (it has no right to: ops are signed by members).
+ * With `peerRelays` it also reconciles every space it holds with other relays (peering.ts), so each
+ * backs the others up.
  */
 import { mkdir } from 'node:fs/promises'
 import { META } from '../src/store/layout.js'
@@ -28,6 +30,8 @@ import { PeerGuard } from '../src/net/peer-guard.js'
 import { spaceAccess } from '../src/net/access.js'
 import { PeerBuckets } from './rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { forwardSynced } from './forward.js'
+import { parsePeerRelays, RelayPeering, PEERING_DEFAULTS, type PeerRelayState } from './peering.js'
 
 const log = logger('spaceway:relay')
 
@@ -57,6 +61,17 @@ export interface RelayOptions {
   storeBytesPerSecond: number
   /** Other peers to bootstrap from (other relays). */
   bootstrap?: string[]
+  /**
+   * Peer relays (`--peer-relay`): multiaddrs with `/p2p/<PeerId>`, dialed and kept connected; every
+   * space held is reconciled with each (peering.ts). A peer relay may hold private spaces'
+   * ciphertext and is exempt from the per-peer quotas (spaces per peer, bytes stored per second,
+   * live ops per second, bytes served): what it hands over passed those same per-peer limits at
+   * its own relay. Global limits (spaces held, ops and bytes per space, message size, sync
+   * sessions, ops checked per second, invalid ops) still apply. Default none.
+   */
+  peerRelays?: string[]
+  /** Period of anti-entropy with the peer relays, ms (default 30,000, jittered +-20%). */
+  peerSyncIntervalMs?: number
   /** Exempt 127.0.0.0/8 from libp2p's connection limits (local test clusters; default false). */
   trustLoopback?: boolean
 }
@@ -74,7 +89,8 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
   maxOpRate: 50,
   maxMessageBytes: 4 * 1024 * 1024,
   maxSpacesPerPeer: 16,
-  storeBytesPerSecond: 256 * 1024
+  storeBytesPerSecond: 256 * 1024,
+  peerSyncIntervalMs: PEERING_DEFAULTS.intervalMs
 }
 
 let metricsTaken = false
@@ -93,6 +109,7 @@ export class RelayServer {
   private readonly startedAt = Date.now()
   private stopping?: Promise<void>
   private stopGapRepair: (() => void) | undefined
+  private stopForward: (() => void) | undefined
 
   private constructor (
     readonly account: Account,
@@ -105,22 +122,28 @@ export class RelayServer {
     readonly announcer: Announcer,
     private readonly dht: DhtService,
     readonly guard: PeerGuard,
+    readonly peering: RelayPeering,
     private http: Server | undefined
   ) {}
 
   /**
    * Starts the relay.
-   * @throws AccountFileError, DataDirLockedError, ListenError (port in use)
+   * @throws AccountFileError, DataDirLockedError, ListenError (port in use), BadArgumentError (a
+   *   malformed peer relay address: see parsePeerRelays)
    */
   static async start (options: RelayOptions): Promise<RelayServer> {
     await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
     const account = await loadOrCreateAccount(join(options.dataDir, 'relay.key'))
+    const peerRelays = parsePeerRelays(options.peerRelays ?? [], account.peerId)
+    const peerRelayIds = new Set(peerRelays.map(p => p.peerId))
+    // configured peer relays: trusted with ciphertext, past per-peer quotas (RelayOptions.peerRelays)
+    const trusted = (peer: string): boolean => peerRelayIds.has(peer)
     const store = await OpStore.open(join(options.dataDir, 'db'))
     let node: SpacewayNode | undefined
     try {
       const guard = new PeerGuard()
       const storeQuota = new PeerBuckets(options.storeBytesPerSecond, options.storeBytesPerSecond * 256)
-      const replica = new Replica(store, account.signer, { limits: options.limits, guard, admitStore: (peer, bytes) => storeQuota.take(peer, bytes) })
+      const replica = new Replica(store, account.signer, { limits: options.limits, guard, admitStore: (peer, bytes) => trusted(peer) || storeQuota.take(peer, bytes) })
       await replica.init()
       const adoptedBy = new Map<string, number>()
       for (const [, peer] of await store.metaRange<string>(META.adoptedPrefix)) adoptedBy.set(peer, (adoptedBy.get(peer) ?? 0) + 1)
@@ -139,17 +162,18 @@ export class RelayServer {
         node?.hangUp(peerIdFromString(peer)).catch(() => {})
       })
       const rate = new PeerBuckets(options.maxOpRate, options.maxOpRate * 10)
-      const topics = new SpaceTopics(node, replica, (peer) => rate.take(peer))
+      const topics = new SpaceTopics(node, replica, (peer) => trusted(peer) || rate.take(peer))
       const sync = new SyncService(node, replica, {
         maxMessageBytes: options.maxMessageBytes,
-        // private spaces: ciphertext to members (and joiners with an invite) only
-        access: spaceAccess(replica, () => false),
+        // private spaces: ciphertext to members (and joiners with an invite) and peer relays only
+        access: spaceAccess(replica, trusted),
+        unmetered: trusted,
         adoption: {
           // a slot is taken only once the space's valid space.create is in hand (sync-service.ts)
           mayAdopt: (spaceId, peer) => {
             const why = replica.spaceCount >= options.maxSpaces
               ? `${replica.spaceCount} spaces held`
-              : (adoptedBy.get(peer) ?? 0) >= options.maxSpacesPerPeer ? `${peer} brought ${options.maxSpacesPerPeer} spaces already` : null
+              : !trusted(peer) && (adoptedBy.get(peer) ?? 0) >= options.maxSpacesPerPeer ? `${peer} brought ${options.maxSpacesPerPeer} spaces already` : null
             if (why == null) return true
             relayMetrics.spacesRefused.inc()
             log('refused to hold space %s for %s: %s', spaceId, peer, why)
@@ -166,10 +190,14 @@ export class RelayServer {
       })
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>('peers'))
       await pool.load()
-      const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap })
+      const bootstrapper = new Bootstrapper(node, pool, { bootstrap: [...(options.bootstrap ?? []), ...peerRelays.flatMap(p => p.addrs.map(a => a.toString()))] })
       const dht = new DhtService(node, bootstrapper)
       const announcer = new Announcer(dht, store, bootstrapper)
-      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, guard, undefined)
+      const peering = new RelayPeering(node, sync, {
+        spaces: () => store.spaces.keys(),
+        opCount: (spaceId) => store.spaces.get(spaceId)?.size
+      }, peerRelays, { intervalMs: options.peerSyncIntervalMs ?? PEERING_DEFAULTS.intervalMs })
+      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, guard, peering, undefined)
       relay.wire()
       await sync.start()
       try {
@@ -180,6 +208,7 @@ export class RelayServer {
       for (const spaceId of [...store.spaces.keys(), ...replica.joiningSpaces()]) topics.subscribe(spaceId)
       for (const spaceId of store.spaces.keys()) announcer.announce(spaceId)
       bootstrapper.start()
+      peering.start()
       try {
         relay.http = await serveMetrics(options.metricsPort, () => relay.health())
       } catch (err) {
@@ -200,12 +229,19 @@ export class RelayServer {
       if (op.type === 'space.create') this.announcer.announce(op.spaceId)
     })
     this.replica.on('rejected', (reason) => { relayMetrics.opsRejected.inc({ reason }) })
-    this.sync.on('synced', () => { relayMetrics.syncServed.inc() })
+    this.sync.on('synced', (peer, stats) => {
+      relayMetrics.syncServed.inc()
+      // new ops arrived by sync (a space just adopted, a client's offline writes, a peer relay's
+      // backlog): pass them on to the other peer relays
+      if (stats.opsReceived > 0 && this.store.spaces.has(stats.spaceId)) this.peering.touched(stats.spaceId, peer)
+    })
     this.sync.on('failed', () => { relayMetrics.syncFailed.inc() })
     this.sync.on('sent', (_peer, bytes) => { relayMetrics.bytesServed.inc(bytes) })
-    // A relay starts no sessions of its own except to repair a causal gap: an op whose deps it lacks
-    // (e.g. a new member's first message gossiped before its member.join reached the relay).
+    // Besides peering (peering.ts), a relay starts sessions only to repair a causal gap: an op whose
+    // deps it lacks (e.g. a new member's first message gossiped before its member.join reached it).
     this.stopGapRepair = repairGaps(this.replica, this.sync)
+    // ops that came by sync (a client's push, a peer relay) reach the members connected here live
+    this.stopForward = forwardSynced(this.replica, async (op) => await this.topics.publish(op, { meshOnly: true }))
   }
 
   /** Dialable addresses (with /p2p/). */
@@ -233,14 +269,23 @@ export class RelayServer {
       heldOps: this.replica.heldCount,
       deferredOps: this.replica.deferredCount,
       blockedPeers: this.guard.blockedPeers().length,
+      peerRelays: this.peering.size,
+      peerRelaysConnected: this.peering.connectedCount(),
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000)
     }
+  }
+
+  /** State of each configured peer relay. */
+  peerRelays (): PeerRelayState[] {
+    return this.peering.list()
   }
 
   /** Stops everything and closes LevelDB. Safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= (async () => {
       this.stopGapRepair?.()
+      this.stopForward?.()
+      this.peering.stop()
       this.announcer.stop()
       this.bootstrapper.stop()
       this.dht.stop()

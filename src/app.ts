@@ -346,18 +346,21 @@ export class App extends EventEmitter<AppEvents> {
   }
 
   /**
-   * Anti-entropy: each space is reconciled with one random subscribed peer (gossip is only a hint).
+   * Anti-entropy: each space is reconciled with every connected relay (so each holds all of it, even
+   * the ops it missed while down) and with one random other subscribed peer (gossip is only a hint).
    * Also records the connection monitor's RTTs in the peer pool.
    */
   private antiEntropy (): void {
     for (const c of this.node.getConnections()) {
       if (c.rtt != null) this.pool.rtt(c.remotePeer.toString(), c.rtt).catch(() => {})
     }
+    const relays = this.relays.connectedRelays()
     for (const spaceId of this.store.spaces.keys()) {
-      const peers = this.topics.subscribers(spaceId)
-      if (peers.length === 0) continue
-      const peer = peers[Math.floor(Math.random() * peers.length)]
-      this.sync.syncWith(peer, spaceId).catch(err => { log('anti-entropy with %s failed: %s', peer, (err as Error).message) })
+      const peers = this.topics.subscribers(spaceId).filter(p => !relays.includes(p))
+      const targets = peers.length === 0 ? relays : [...relays, peers[Math.floor(Math.random() * peers.length)]]
+      for (const peer of targets) {
+        this.sync.syncWith(peer, spaceId).catch(err => { log('anti-entropy with %s failed: %s', peer, (err as Error).message) })
+      }
     }
   }
 

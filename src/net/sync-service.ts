@@ -74,6 +74,11 @@ export interface SyncServiceOptions {
   maxMessageBytes?: number
   /** Session and bandwidth budgets (default SYNC_LIMITS). */
   limits?: Partial<typeof SYNC_LIMITS>
+  /**
+   * Peers served without the bytes-served budget (`servedBytesPerSecond`): a relay's configured
+   * peer relays, which pull only what they lack. Session limits still apply. Default: none.
+   */
+  unmetered?: (peer: string) => boolean
 }
 
 export interface SyncServiceEvents {
@@ -240,6 +245,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   /** True if `bytes` more of ops may be served to `peer` now. */
   private maySend (peer: string, bytes: number): boolean {
+    if (this.options.unmetered?.(peer) === true) return true
     let b = this.served.get(peer)
     if (b == null) { b = new TokenBucket(this.limits.servedBytesPerSecond, this.limits.servedBytesBurst); this.served.set(peer, b) }
     return b.take(bytes) === bytes

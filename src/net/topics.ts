@@ -79,13 +79,16 @@ export class SpaceTopics {
   }
 
   /**
-   * Publishes an op to its space's topic. Never throws: with nobody subscribed the op simply waits
-   * in the store for the next sync; other failures are logged.
+   * Publishes an op to its space's topic: to every subscriber (flood publish), or with `meshOnly`
+   * to the topic's mesh only (a relay passing on ops it did not author). Never throws: with nobody
+   * subscribed the op simply waits in the store for the next sync; other failures are logged.
    * @returns the number of peers it was sent to
    */
-  async publish (op: Op): Promise<number> {
+  async publish (op: Op, options: { meshOnly?: boolean } = {}): Promise<number> {
     try {
-      const result = await this.node.services.pubsub.publish(spaceTopic(op.spaceId), op.bytes)
+      // the publish options are on the implementation class, not the exported interface
+      const pubsub = this.node.services.pubsub as unknown as { publish: (topic: string, data: Uint8Array, opts?: { floodPublish?: boolean }) => Promise<{ recipients: unknown[] }> }
+      const result = await pubsub.publish(spaceTopic(op.spaceId), op.bytes, options.meshOnly === true ? { floodPublish: false } : undefined)
       return result.recipients.length
     } catch (err) {
       log('publish of op %s not sent now (%s); sync will deliver it', op.id, (err as Error).message)

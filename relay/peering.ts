@@ -1,0 +1,414 @@
+/**
+ * Relays backing each other up (`--peer-relay`, docs/PROTOCOL.md "Relays"). A relay keeps a
+ * connection to each configured peer relay (dialed in the background, with backoff, an AbortSignal
+ * and a deadline on every dial and session) and reconciles every space it holds with each of them
+ * over the ordinary sync protocol, as initiator:
+ *
+ * - when the connection comes up (either side dialed): every space held. The side with the smaller
+ *   PeerId starts at once; the other waits `connectDeferMs` and skips the spaces the peer has opened
+ *   a session on meanwhile, so two relays that list each other do not reconcile everything twice;
+ * - `spreadDelayMs` after a sync session (with anyone) brought new ops of a space: that space, with
+ *   every connected peer relay but the one the ops came from. This is how a newly adopted space
+ *   spreads (its adopting session brought its ops) and how ops a client synced (not gossiped) reach
+ *   the other relays without waiting for anti-entropy;
+ * - again `spreadDelayMs` after a session of ours with a peer relay made the space grow (a large
+ *   backlog arrives over several sessions when the peer's op budget cuts one short);
+ * - every `intervalMs` (+-20% jitter): every space with every connected peer relay (anti-entropy:
+ *   gossip between relays is only a hint), except where a session with that peer on that space,
+ *   either way, ran within the last half interval.
+ *
+ * A peer relay hands a space over under the client's rule (the relay adopts it only once its valid
+ * `space.create` arrived). Sessions with one peer relay run at most `concurrency` at a time (the sync
+ * service allows 4 per peer, both directions together). Nothing here reads an op: private spaces stay
+ * ciphertext, and relays keep no keys.
+ */
+import { logger } from '@libp2p/logger'
+import type { Connection, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { BadArgumentError } from '../src/errors.js'
+import { BoundedMap } from '../src/core/bounded.js'
+import { nextDelay, type BackoffOptions } from '../src/dht/backoff.js'
+import { parseMultiaddr, peerIdOf } from '../src/net/dial.js'
+import { quoted } from '../src/core/sanitize.js'
+import { SYNC_SESSION_TIMEOUT_MS } from '../src/net/sync-service.js'
+import type { SyncStats } from '../src/sync/session.js'
+
+const log = logger('spaceway:relay:peering')
+
+/** Most peer relays one relay may be configured with. */
+export const MAX_PEER_RELAYS = 64
+
+/** Timings of peering (ms) and its concurrency (sessions). */
+export interface PeeringTimings {
+  /** Anti-entropy period, ms (jittered +-20%). */
+  intervalMs: number
+  /** Deadline of each dial of a peer relay, ms. */
+  dialTimeoutMs: number
+  /** Deadline of each sync session with a peer relay, ms (the sync service has its own 120 s too). */
+  sessionTimeoutMs: number
+  /** Wait before spreading a space that got new ops, ms (bursts of sessions become one). */
+  spreadDelayMs: number
+  /** How long the side with the larger PeerId leaves the first round to the other side, ms. */
+  connectDeferMs: number
+  /** Redial schedule after a failed dial or a lost connection (ms). */
+  backoff: BackoffOptions
+  /** Sessions run at once with one peer relay. */
+  concurrency: number
+}
+
+export const PEERING_DEFAULTS: PeeringTimings = {
+  intervalMs: 30_000,
+  dialTimeoutMs: 10_000,
+  sessionTimeoutMs: SYNC_SESSION_TIMEOUT_MS,
+  spreadDelayMs: 1000,
+  connectDeferMs: 1000,
+  backoff: { intervalMs: 1000, capMs: 60_000, jitter: 0.2 },
+  concurrency: 2
+}
+
+/** One configured peer relay: its PeerId (from the multiaddr's /p2p/) and every address given for it. */
+export interface PeerRelayAddr { peerId: string, addrs: Multiaddr[] }
+
+/**
+ * Parses `--peer-relay` values. Each must be a multiaddr ending in `/p2p/<PeerId>`: the PeerId is
+ * what the relay trusts (with ciphertext of private spaces, and past per-peer quotas), so it is
+ * fixed by configuration, never taken from whoever answers at an address. Several addresses of one
+ * PeerId become one peer relay dialed at all of them.
+ * @throws BadArgumentError (not a multiaddr, no /p2p/ component, our own PeerId, more than
+ *   MAX_PEER_RELAYS peer relays)
+ */
+export function parsePeerRelays (values: string[], self: string): PeerRelayAddr[] {
+  const byPeer = new Map<string, PeerRelayAddr>()
+  for (const text of values) {
+    const ma = parseMultiaddr(text)
+    const peerId = peerIdOf(ma)
+    if (peerId == null) throw new BadArgumentError(`--peer-relay ${quoted(text)}: needs the relay's PeerId, e.g. /ip4/10.0.0.2/tcp/9000/p2p/12D3Koo... (the address the relay prints at start)`)
+    try { peerIdFromString(peerId) } catch { throw new BadArgumentError(`--peer-relay ${quoted(text)}: ${peerId} is not a valid PeerId`) }
+    if (peerId === self) throw new BadArgumentError(`--peer-relay ${quoted(text)}: that is this relay's own PeerId`)
+    const entry = byPeer.get(peerId) ?? { peerId, addrs: [] }
+    if (!entry.addrs.some(a => a.equals(ma))) entry.addrs.push(ma)
+    byPeer.set(peerId, entry)
+  }
+  if (byPeer.size > MAX_PEER_RELAYS) throw new BadArgumentError(`--peer-relay: ${byPeer.size} peer relays given, at most ${MAX_PEER_RELAYS}`)
+  return [...byPeer.values()]
+}
+
+/** What `/health` and logs show of one peer relay. Times in ms since the epoch. */
+export interface PeerRelayState {
+  peerId: string
+  addrs: string[]
+  connected: boolean
+  /** Failed dials in a row. */
+  failures: number
+  lastError: string | null
+  nextAttemptAt: number | null
+  /** Last sync session of ours with it that completed. */
+  lastSyncAt: number | null
+  /** Sessions of ours with it: completed, and failed (timeouts, resets, refused at its session limit). */
+  sessions: number
+  failedSessions: number
+  /** Spaces waiting for a session with it now. */
+  queued: number
+}
+
+/** The libp2p node as peering uses it. */
+export interface PeeringNode {
+  peerId: PeerId
+  dial: (addrs: Multiaddr[], options: { signal: AbortSignal }) => Promise<Connection>
+  getConnections: (peer?: PeerId) => Connection[]
+  addEventListener: (type: 'peer:connect' | 'peer:disconnect', listener: (evt: CustomEvent<PeerId>) => void) => void
+  removeEventListener: (type: 'peer:connect' | 'peer:disconnect', listener: (evt: CustomEvent<PeerId>) => void) => void
+}
+
+/** The sync service as peering uses it. */
+export interface PeeringSync {
+  syncWith: (peer: string, spaceId: string, options: { signal: AbortSignal }) => Promise<SyncStats>
+  openedBySince: (peer: string, spaceId: string, since: number) => boolean
+}
+
+/** The store as peering uses it. */
+export interface PeeringStore {
+  /** Space ids held (not the ones only being joined). */
+  spaces: () => Iterable<string>
+  /** Ops held of a space, or undefined if it is not held. */
+  opCount: (spaceId: string) => number | undefined
+}
+
+interface Peer {
+  readonly peerId: string
+  readonly id: PeerId
+  readonly addrs: Multiaddr[]
+  connected: boolean
+  connectedAt: number
+  failures: number
+  lastError: string | null
+  nextAttemptAt: number | null
+  lastSyncAt: number | null
+  sessions: number
+  failedSessions: number
+  /** Spaces to reconcile now, with the "skip if a session ran since" time (null: run anyway). */
+  readonly queue: Map<string, number | null>
+  /** Spaces to reconcile at the next spread. */
+  readonly later: Set<string>
+  running: number
+  dialTimer?: NodeJS.Timeout
+  laterTimer?: NodeJS.Timeout
+  deferTimer?: NodeJS.Timeout
+}
+
+export class RelayPeering {
+  private readonly peers = new Map<string, Peer>()
+  private readonly timings: PeeringTimings
+  private readonly abort = new AbortController()
+  private stopped = false
+  private started = false
+  private tickTimer?: NodeJS.Timeout
+  /** When our last session with a peer on a space completed, ms ("peer/space" keys). */
+  private readonly lastOut = new BoundedMap<string, number>(100_000)
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    const p = this.peers.get(evt.detail.toString())
+    if (p != null) this.up(p)
+  }
+
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const p = this.peers.get(evt.detail.toString())
+    if (p != null) this.down(p)
+  }
+
+  /**
+   * @param peerRelays from parsePeerRelays
+   * @param random returns [0, 1) (tests fix it)
+   */
+  constructor (
+    private readonly node: PeeringNode,
+    private readonly sync: PeeringSync,
+    private readonly store: PeeringStore,
+    peerRelays: PeerRelayAddr[],
+    timings: Partial<PeeringTimings> = {},
+    private readonly random: () => number = Math.random
+  ) {
+    this.timings = { ...PEERING_DEFAULTS, ...timings }
+    for (const { peerId, addrs } of peerRelays) {
+      this.peers.set(peerId, {
+        peerId,
+        id: peerIdFromString(peerId),
+        addrs,
+        connected: false,
+        connectedAt: 0,
+        failures: 0,
+        lastError: null,
+        nextAttemptAt: null,
+        lastSyncAt: null,
+        sessions: 0,
+        failedSessions: 0,
+        queue: new Map(),
+        later: new Set(),
+        running: 0
+      })
+    }
+  }
+
+  /** True if `peer` (a PeerId string) is a configured peer relay. */
+  isPeerRelay (peer: string): boolean {
+    return this.peers.has(peer)
+  }
+
+  /** Configured peer relays. */
+  get size (): number {
+    return this.peers.size
+  }
+
+  /** Peer relays connected now. */
+  connectedCount (): number {
+    let n = 0
+    for (const p of this.peers.values()) if (p.connected) n++
+    return n
+  }
+
+  /** Starts dialing every peer relay and the anti-entropy timer. Call once the node has started. */
+  start (): void {
+    if (this.started || this.stopped) return
+    this.started = true
+    this.node.addEventListener('peer:connect', this.onConnect)
+    this.node.addEventListener('peer:disconnect', this.onDisconnect)
+    for (const p of this.peers.values()) {
+      if (this.node.getConnections(p.id).length > 0) this.up(p)
+      else this.scheduleDial(p, 0)
+    }
+    this.scheduleTick()
+  }
+
+  /** Stops dialing, cancels every timer and aborts the sessions running. Safe to call twice. */
+  stop (): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.abort.abort()
+    this.node.removeEventListener('peer:connect', this.onConnect)
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    if (this.tickTimer != null) clearTimeout(this.tickTimer)
+    for (const p of this.peers.values()) {
+      for (const t of [p.dialTimer, p.laterTimer, p.deferTimer]) if (t != null) clearTimeout(t)
+      p.queue.clear()
+      p.later.clear()
+    }
+  }
+
+  /**
+   * A sync session with `from` (any peer; undefined: none in particular) brought new ops of
+   * `spaceId` here: it is reconciled with every connected peer relay but `from`, `spreadDelayMs`
+   * from now (calls within that time share the sessions).
+   */
+  touched (spaceId: string, from?: string): void {
+    for (const p of this.peers.values()) if (p.connected && p.peerId !== from) this.later(p, spaceId)
+  }
+
+  /** State of every peer relay. */
+  list (): PeerRelayState[] {
+    return [...this.peers.values()].map(p => ({
+      peerId: p.peerId,
+      addrs: p.addrs.map(a => a.toString()),
+      connected: p.connected,
+      failures: p.failures,
+      lastError: p.lastError,
+      nextAttemptAt: p.nextAttemptAt,
+      lastSyncAt: p.lastSyncAt,
+      sessions: p.sessions,
+      failedSessions: p.failedSessions,
+      queued: p.queue.size
+    }))
+  }
+
+  private scheduleDial (p: Peer, delayMs: number): void {
+    if (this.stopped || p.connected) return
+    if (p.dialTimer != null) clearTimeout(p.dialTimer)
+    p.nextAttemptAt = Date.now() + delayMs
+    p.dialTimer = setTimeout(() => { void this.dial(p) }, delayMs)
+    p.dialTimer.unref()
+  }
+
+  private async dial (p: Peer): Promise<void> {
+    p.dialTimer = undefined
+    p.nextAttemptAt = null
+    if (this.stopped || p.connected) return
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timings.dialTimeoutMs)])
+    try {
+      await this.node.dial(p.addrs, { signal })
+      p.failures = 0
+      p.lastError = null
+      this.up(p)
+    } catch (err) {
+      if (this.stopped) return
+      p.failures++
+      p.lastError = signal.aborted ? `no answer within ${this.timings.dialTimeoutMs} ms` : (err as Error).message
+      log('peer relay %s not reachable (attempt %d): %s', p.peerId, p.failures, p.lastError)
+      this.scheduleDial(p, nextDelay(Math.min(p.failures, 10), this.timings.backoff, this.random))
+    }
+  }
+
+  /** The connection is up (we dialed, or it dialed us): first round of reconciliation. */
+  private up (p: Peer): void {
+    if (this.stopped || p.connected) return
+    p.connected = true
+    p.connectedAt = Date.now()
+    p.failures = 0
+    p.lastError = null
+    if (p.dialTimer != null) clearTimeout(p.dialTimer)
+    p.dialTimer = undefined
+    p.nextAttemptAt = null
+    log('connected to peer relay %s', p.peerId)
+    if (this.node.peerId.toString() < p.peerId) {
+      for (const spaceId of this.store.spaces()) this.enqueue(p, spaceId, null)
+      return
+    }
+    const since = p.connectedAt
+    p.deferTimer = setTimeout(() => {
+      p.deferTimer = undefined
+      if (!p.connected) return
+      for (const spaceId of this.store.spaces()) this.enqueue(p, spaceId, since)
+    }, this.timings.connectDeferMs)
+    p.deferTimer.unref()
+  }
+
+  private down (p: Peer): void {
+    if (!p.connected) return
+    p.connected = false
+    p.queue.clear()
+    p.later.clear()
+    for (const t of [p.laterTimer, p.deferTimer]) if (t != null) clearTimeout(t)
+    p.laterTimer = undefined
+    p.deferTimer = undefined
+    log('peer relay %s went away; redialing', p.peerId)
+    this.scheduleDial(p, nextDelay(0, this.timings.backoff, this.random))
+  }
+
+  private later (p: Peer, spaceId: string): void {
+    if (this.stopped) return
+    p.later.add(spaceId)
+    if (p.laterTimer != null) return
+    p.laterTimer = setTimeout(() => {
+      p.laterTimer = undefined
+      const spaces = [...p.later]
+      p.later.clear()
+      for (const s of spaces) this.enqueue(p, s, null)
+    }, this.timings.spreadDelayMs)
+    p.laterTimer.unref()
+  }
+
+  private scheduleTick (): void {
+    if (this.stopped) return
+    const base = this.timings.intervalMs
+    const delay = Math.round(base * (0.8 + 0.4 * this.random()))
+    this.tickTimer = setTimeout(() => { this.tick(); this.scheduleTick() }, delay)
+    this.tickTimer.unref()
+  }
+
+  /** Anti-entropy: every space with every connected peer relay (unless reconciled lately). */
+  private tick (): void {
+    const since = Date.now() - this.timings.intervalMs / 2
+    for (const p of this.peers.values()) {
+      if (!p.connected) continue
+      for (const spaceId of this.store.spaces()) this.enqueue(p, spaceId, since)
+    }
+  }
+
+  private enqueue (p: Peer, spaceId: string, since: number | null): void {
+    if (this.stopped || !p.connected) return
+    const had = p.queue.get(spaceId)
+    // "run anyway" (null) wins over "skip if recent"; two times: the earlier skips less
+    p.queue.set(spaceId, had === undefined ? since : had === null || since === null ? null : Math.min(had, since))
+    this.pump(p)
+  }
+
+  private pump (p: Peer): void {
+    while (!this.stopped && p.connected && p.running < this.timings.concurrency && p.queue.size > 0) {
+      const [spaceId, since] = p.queue.entries().next().value as [string, number | null]
+      p.queue.delete(spaceId)
+      p.running++
+      void this.reconcile(p, spaceId, since).finally(() => {
+        p.running--
+        this.pump(p)
+      })
+    }
+  }
+
+  private async reconcile (p: Peer, spaceId: string, since: number | null): Promise<void> {
+    const before = this.store.opCount(spaceId)
+    if (before == null) return
+    const key = `${p.peerId}/${spaceId}`
+    if (since != null && (this.sync.openedBySince(p.peerId, spaceId, since) || (this.lastOut.get(key) ?? 0) >= since)) return
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.timings.sessionTimeoutMs)])
+    try {
+      const stats = await this.sync.syncWith(p.peerId, spaceId, { signal })
+      p.sessions++
+      p.lastSyncAt = Date.now()
+      this.lastOut.set(key, p.lastSyncAt)
+      // the space grew: the peer may have more than one session could bring (its budget for us)
+      if (stats.opsReceived > 0 && (this.store.opCount(spaceId) ?? 0) > before) this.later(p, spaceId)
+    } catch (err) {
+      if (this.stopped) return
+      p.failedSessions++
+      log('sync of %s with peer relay %s failed: %s', spaceId, p.peerId, (err as Error).message)
+    }
+  }
+}
