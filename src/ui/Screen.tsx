@@ -6,17 +6,28 @@
  */
 import type React from 'react'
 import { Box, Text } from 'ink'
+import chalk, { type ChalkInstance } from 'chalk'
 import type { Frame, SideRow } from './view-model.js'
 import { SIDEBAR_COLS, MEMBERS_COLS } from './view-model.js'
 import type { Row } from './layout.js'
 import { badgeOf, colourOf } from './layout.js'
 
+/** A row's segments as one styled string: one ink node per row, not one per segment (a full pane redraws in a few ms). */
+function styled (row: Row): string {
+  let out = ''
+  for (const seg of row.segments) {
+    let c: ChalkInstance = chalk
+    if (seg.color != null) c = (c as unknown as Record<string, ChalkInstance>)[seg.color] ?? c
+    if (seg.bold === true) c = c.bold
+    if (seg.dim === true) c = c.dim
+    if (seg.inverse === true) c = c.inverse
+    out += c === chalk ? seg.text : c(seg.text)
+  }
+  return out === '' ? ' ' : out
+}
+
 function RowView ({ row }: { row: Row }): React.JSX.Element {
-  return (
-    <Text wrap='truncate'>
-      {row.segments.length === 0 ? ' ' : row.segments.map((s, i) => <Text key={i} color={s.color} bold={s.bold} dimColor={s.dim} inverse={s.inverse}>{s.text}</Text>)}
-    </Text>
-  )
+  return <Text wrap='truncate'>{styled(row)}</Text>
 }
 
 function count (r: SideRow): string {

@@ -191,7 +191,8 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
     if (mark) this.marker = this.channels.find(c => c.channelId === ctx.channelId)?.lastRead ?? null
     const gen = ++this.gen
     try {
-      const page = await this.client.messages({ limit: PAGE })
+      // what fills the screen twice over; older pages load as you scroll
+      const page = await this.client.messages({ limit: Math.min(PAGE, Math.max(50, this.rows * 2)) })
       if (gen !== this.gen || this.client.context().channelId !== page.channelId) return
       this.window = page.messages
       this.older = page.more
