@@ -72,7 +72,12 @@ export class Bootstrapper extends EventEmitter<{ bootstrap: [BootstrapResult] }>
 
   constructor (private readonly node: SpacewayNode, private readonly pool: PeerPool, private readonly options: BootstrapperOptions = {}) {
     super()
-    this.backoff = { ...DEFAULT_BACKOFF, ...options }
+    // an option given as undefined keeps its default (a NaN delay would re-check every millisecond)
+    this.backoff = {
+      intervalMs: options.intervalMs ?? DEFAULT_BACKOFF.intervalMs,
+      capMs: options.capMs ?? DEFAULT_BACKOFF.capMs,
+      jitter: options.jitter ?? DEFAULT_BACKOFF.jitter
+    }
     this.bootstrapList = [...(options.bootstrap ?? [])]
   }
 

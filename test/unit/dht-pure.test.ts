@@ -66,3 +66,12 @@ describe('peer pool score', () => {
     expect(score(stale, now)).toBeGreaterThan(score(flaky, now))
   })
 })
+
+describe('bootstrapper options', () => {
+  it('an option passed as undefined keeps its default (a NaN delay re-checked the table every millisecond)', async () => {
+    const { Bootstrapper } = await import('../../src/dht/bootstrapper.js')
+    const b = new Bootstrapper({} as never, {} as never, { intervalMs: undefined, bootstrap: [] })
+    const backoff = (b as unknown as { backoff: { intervalMs: number, capMs: number, jitter: number } }).backoff
+    expect(backoff).toEqual({ intervalMs: 15_000, capMs: 300_000, jitter: 0.2 })
+  })
+})
