@@ -108,7 +108,6 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
       this.items(state, [view]).then(([item]) => {
         this.reads.arrived(item.spaceId, item.channelId, item.position, item.mention)
         this.emit('message', item)
-        this.emit('change')
       }).catch(err => { log.error('message %s: %s', view.id, (err as Error).message) })
     })
     app.on('key', ({ spaceId }) => {

@@ -144,7 +144,7 @@ export interface SyncView { peerId: string, spaceId: string, phase: 'started' | 
  * data; the rest are for the interactive UI.
  */
 export interface ClientEvents {
-  /** A message from another author (or from this user on another device) was accepted. */
+  /** A message from another author (or from this user on another device) was accepted; the unread counts of `spaces` and `channels` include it already. */
   message: [MessageItem]
   'message:edit': [{ spaceId: string, messageId: string, text: string, author: UserRef }]
   'message:delete': [{ spaceId: string, messageId: string, by: UserRef }]

@@ -260,7 +260,8 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
       if (this.options.bell !== false) this.options.write?.('\u0007')
       this.options.notify?.(`${m.author.name} mentioned you`, m.text.slice(0, 200))
     }
-    if (m.spaceId !== ctx.spaceId || m.channelId !== ctx.channelId || this.newer) { this.emit('update'); return }
+    // elsewhere: only the sidebar's counts change
+    if (m.spaceId !== ctx.spaceId || m.channelId !== ctx.channelId || this.newer) { this.refresh(); this.emit('update'); return }
     const at = this.window.findIndex(x => x.position > m.position)
     // scrolled up: the rows of a message added at the bottom would move the view (scroll counts from the bottom)
     const below = at < 0 && this.scroll > 0 ? this.layout().length : null
