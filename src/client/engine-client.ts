@@ -32,8 +32,8 @@ const log = logger('spaceway:client')
 
 /** Own messages whose delivery is remembered (the newest ones). */
 export const DELIVERY_REMEMBERED = 1000
-/** After we write a message, our relays are asked to reconcile the space this soon (so `stored` shows), ms. */
-export const RELAY_ACK_DELAY_MS = 300
+/** After we write a message, our relays are asked to reconcile the space this soon (so `stored` shows; at most one such sync per space in this time: a burst costs the relay one session), ms. */
+export const RELAY_ACK_DELAY_MS = 2000
 /** How long a join waits for the joiner's name before it is announced without it, ms. */
 export const JOIN_NAME_WAIT_MS = 5000
 /** Characters of a replied message shown in the quote. */
