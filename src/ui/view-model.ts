@@ -88,6 +88,8 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
   private awayTimer: NodeJS.Timeout | undefined
   private readonly away = new Map<string, number>()
   private lockedSpaces = new Set<string>()
+  /** Rows of scrolling asked for while the page they need loads (up: positive). */
+  private pending = 0
   /** Bumped by every load that replaces the window: a page that arrives after one is dropped. */
   private gen = 0
   private readDue: { spaceId: string, channelId: string, position: string } | undefined
@@ -190,6 +192,7 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
     if (ctx.spaceId == null) { this.window = []; this.older = false; this.newer = false; this.emit('update'); return }
     if (mark) this.marker = this.channels.find(c => c.channelId === ctx.channelId)?.lastRead ?? null
     const gen = ++this.gen
+    this.pending = 0
     try {
       // what fills the screen twice over; older pages load as you scroll
       const page = await this.client.messages({ limit: Math.min(PAGE, Math.max(50, this.rows * 2)) })
@@ -350,42 +353,64 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
   }
 
   /** Scrolls by `rows` (up when positive); past either end of the window, the next page is loaded and the rest of the way scrolled. */
+  /**
+   * Scrolls by `rows` (up: positive). A move past the loaded window waits for the next page to load
+   * and is then made whole (keys pressed meanwhile add to it), so no frame shows a half move and no
+   * key is lost.
+   */
   private scrollBy (rows: number): void {
+    const max = Math.max(0, this.layout().length - this.paneRows())
     const want = this.scroll + rows
-    this.scroll = Math.max(0, want)
-    const total = this.layout().length
-    if (this.scroll > total - this.paneRows()) {
-      this.scroll = Math.max(0, total - this.paneRows())
-      if (rows > 0 && this.older) void this.loadOlder(want - this.scroll)
+    if (rows > 0 && want > max && this.older) {
+      this.pending += rows
+      void this.loadOlder()
+      return
     }
-    if (rows < 0 && this.scroll === 0) {
-      if (this.newer) void this.loadNewer(-want)
-      else this.markRead()
+    if (rows < 0 && want < 0 && this.newer) {
+      this.pending += rows
+      void this.loadNewer()
+      return
     }
+    this.scroll = Math.max(0, Math.min(max, want))
+    if (rows < 0 && this.scroll === 0 && !this.newer) this.markRead()
   }
 
   // `scroll` counts rows up from the bottom of the window: rows added above it (older messages) move
   // nothing on screen, rows added or dropped below it (newer messages) move the view.
 
   /** Loads the page before the window, then scrolls `extra` rows further up (what the key asked beyond the window). */
-  private async loadOlder (extra = 0): Promise<void> {
+  private async loadOlder (): Promise<void> {
     if (this.loading || this.window.length === 0) return
     this.loading = true
     try {
       const gen = this.gen
+      const first = this.window[0].id
       const page = await this.client.messages({ limit: PAGE, before: this.window[0].position })
       if (gen !== this.gen) return
       this.window = [...page.messages, ...this.window]
       this.older = page.more
       const full = this.layout().length
       if (this.window.length > WINDOW_MAX) { this.window = this.window.slice(0, WINDOW_MAX); this.newer = true }
+      const extra = this.pending
+      this.pending = 0
       this.scroll = Math.max(0, this.scroll + extra - (full - this.layout().length))
+      // the rows that stood above the old first message (the "older" line, its day separator) are
+      // gone from there: keep that message on screen, so no message is skipped
+      this.scroll = Math.min(this.scroll, Math.max(0, this.rowsFrom(first) - 1), Math.max(0, this.layout().length - this.paneRows()))
     } finally { this.loading = false }
     this.emit('update', true)
   }
 
+  /** Rows from the first row of message `id` to the end of the pane's layout (0 if it is not in the window). */
+  private rowsFrom (id: string): number {
+    const entries = this.entries()
+    const i = entries.findIndex(e => e.kind === 'message' && e.message.id === id)
+    // (less the day separator a layout always opens with)
+    return i < 0 ? 0 : layoutEntries(entries.slice(i), this.paneCols(), { older: false }).length - 1
+  }
+
   /** Loads the page after the window, then scrolls `extra` rows further down. */
-  private async loadNewer (extra = 0): Promise<void> {
+  private async loadNewer (): Promise<void> {
     if (this.loading || this.window.length === 0) return
     this.loading = true
     try {
@@ -395,7 +420,9 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
       if (gen !== this.gen) return
       this.window = [...this.window, ...page.messages]
       this.newer = page.messages.length === PAGE
-      this.scroll = Math.max(0, this.scroll + this.layout().length - before - extra)
+      const extra = -this.pending
+      this.pending = 0
+      this.scroll = Math.max(0, Math.min(this.layout().length - this.paneRows(), this.scroll + this.layout().length - before - extra))
       if (this.window.length > WINDOW_MAX) { this.window = this.window.slice(this.window.length - WINDOW_MAX); this.older = true }
     } finally { this.loading = false }
     if (!this.newer && this.scroll === 0) this.markRead()
@@ -404,6 +431,7 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
 
   private async toOldest (): Promise<void> {
     const gen = ++this.gen
+    this.pending = 0
     const page = await this.client.messages({ limit: PAGE, after: '' })
     if (gen !== this.gen) return
     this.window = page.messages
