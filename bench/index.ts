@@ -24,14 +24,17 @@ import { membersBench } from './members.js'
 import { hostileBench } from './hostile.js'
 import { cryptoBench } from './crypto.js'
 import { uiBench } from './ui.js'
+import { Recorder } from './results.js'
 
 
 function pct (xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))]
 }
+const recorder = new Recorder(process.argv[2] ?? 'all')
 function report (name: string, value: string): void {
   process.stdout.write(`${name.padEnd(48)} ${value}\n`)
+  recorder.add(name, value)
 }
 const ms = (x: number): string => `${x.toFixed(2)} ms`
 
@@ -203,6 +206,7 @@ async function main (): Promise<void> {
   const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench }
   if (only != null && only in parts) {
     try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
+    await saved()
     return
   }
   try {
@@ -211,23 +215,33 @@ async function main (): Promise<void> {
       await delivery()
       await catchUp()
       await catchUpProcesses()
-      return
-    }
-    await startup()
-    await spaceCreate()
-    await delivery()
-    await catchUp()
-    await catchUpProcesses()
-    await dhtBench(dir, report)
-    await dhtProcessBench(dir, report)
-    await relayBench(dir, report)
-    await membersBench(dir, report)
-    await cryptoBench(dir, report)
-    await uiBench(dir, report)
+    } else await all()
   } finally {
     await Promise.all(apps.map(async a => await a.stop()))
     await rm(dir, { recursive: true, force: true })
   }
+  await saved()
+}
+
+/** Every part, in order. */
+async function all (): Promise<void> {
+  await startup()
+  await spaceCreate()
+  await delivery()
+  await catchUp()
+  await catchUpProcesses()
+  await dhtBench(dir, report)
+  await dhtProcessBench(dir, report)
+  await relayBench(dir, report)
+  await membersBench(dir, report)
+  await cryptoBench(dir, report)
+  await uiBench(dir, report)
+}
+
+/** Writes this run's record (bench/results.ts) and says where. */
+async function saved (): Promise<void> {
+  const file = await recorder.save()
+  if (file != null) process.stdout.write(`figures kept in ${file}\n`)
 }
 
 await main()
