@@ -88,6 +88,8 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
   private awayTimer: NodeJS.Timeout | undefined
   private readonly away = new Map<string, number>()
   private lockedSpaces = new Set<string>()
+  private channelsOf = new Map<string, ChannelSummary[]>()
+  private memberList: MemberView[] = []
   /** Rows of scrolling asked for while the page they need loads (up: positive). */
   private pending = 0
   /** Bumped by every load that replaces the window: a page that arrives after one is dropped. */
@@ -179,10 +181,19 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
     this.notice(`${title}: ${parts.join(', ')}${list.length > 6 ? `, and ${list.length - 6} more channel(s)` : ''}`, 'info')
   }
 
+  /**
+   * Reads what the sidebar, the member list and the keys that move between channels show, once per
+   * change (not once per frame: a frame is drawn for every key).
+   */
   private refresh (): void {
     this.spaces = this.client.spaces()
     this.lockedSpaces = new Set(this.spaces.filter(s => s.name === LOCKED_NAME).map(s => s.spaceId))
-    try { this.channels = this.client.context().spaceId == null ? [] : this.client.channels() } catch { this.channels = [] }
+    this.channelsOf = new Map(this.spaces.map(s => {
+      try { return [s.spaceId, this.client.channels(s.spaceId)] } catch { return [s.spaceId, []] }
+    }))
+    const current = this.client.context().spaceId
+    this.channels = current == null ? [] : this.channelsOf.get(current) ?? []
+    try { this.memberList = current == null ? [] : this.client.members() } catch { this.memberList = [] }
   }
 
   /** Fills the pane with the current channel's newest messages; `mark`: remember the read marker for the "new messages" line. */
@@ -457,7 +468,7 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
   private order (): Array<{ spaceId: string, channelId: string, unread: number, mentions: number }> {
     const out: Array<{ spaceId: string, channelId: string, unread: number, mentions: number }> = []
     for (const s of this.spaces) {
-      try { for (const c of this.client.channels(s.spaceId)) out.push({ spaceId: s.spaceId, channelId: c.channelId, unread: c.unread, mentions: c.mentions }) } catch {}
+      for (const c of this.channelsOf.get(s.spaceId) ?? []) out.push({ spaceId: s.spaceId, channelId: c.channelId, unread: c.unread, mentions: c.mentions })
     }
     return out
   }
@@ -484,7 +495,7 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
   }
 
   private complete (): void {
-    const members = (() => { try { return this.client.members() } catch { return [] } })()
+    const members = this.memberList
     const result = complete(this.editor.text, this.editor.cursor, {
       commands: commandNames(),
       members: members.map(m => m.name),
@@ -604,7 +615,7 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
       rows: this.rows,
       sidebar: this.sidebarShown() ? this.sidebar() : null,
       pane,
-      members: this.membersShown() ? (() => { try { return this.client.members() } catch { return [] } })() : null,
+      members: this.membersShown() ? this.memberList : null,
       status: {
         ...status,
         where: ctx.spaceId == null ? 'no space' : `${ctx.spaceName ?? ''} #${ctx.channelName ?? '?'}`,
@@ -621,9 +632,7 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
     const add = (s: SpaceSummary): void => {
       out.push({ text: s.name, kind: 'space', current: s.spaceId === ctx.spaceId, unread: s.unread, mentions: s.mentions })
       if (s.dm) return
-      let chans: ChannelSummary[] = []
-      try { chans = this.client.channels(s.spaceId) } catch {}
-      for (const c of chans) out.push({ text: `#${c.name}`, kind: 'channel', current: s.spaceId === ctx.spaceId && c.channelId === ctx.channelId, unread: c.unread, mentions: c.mentions })
+      for (const c of this.channelsOf.get(s.spaceId) ?? []) out.push({ text: `#${c.name}`, kind: 'channel', current: s.spaceId === ctx.spaceId && c.channelId === ctx.channelId, unread: c.unread, mentions: c.mentions })
     }
     for (const s of this.spaces.filter(s => !s.dm)) add(s)
     out.push({ text: 'Direct messages', kind: 'header', current: false, unread: 0, mentions: 0 })
