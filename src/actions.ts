@@ -38,7 +38,11 @@ export function checkMessage (text: string | undefined, usage: string): string {
   return body
 }
 
-function currentSpace (app: App): SpaceState {
+/**
+ * The current space.
+ * @throws NoCurrentSpaceError when there is none
+ */
+export function currentSpace (app: App): SpaceState {
   const id = app.context.spaceId
   const state = id == null ? undefined : app.store.spaces.get(id)
   if (state == null) throw new NoCurrentSpaceError()
@@ -153,13 +157,6 @@ export const actions = {
     return { ...view, public: isPublic, ...(isPublic ? {} : { history }) }
   },
 
-  spaces (app: App) {
-    return {
-      spaces: memberSpaces(app).sort((a, b) => a.info.createdAt - b.info.createdAt)
-        .map(s => ({ ...spaceView(s), role: s.members.roleOf(app.account.userId), public: s.members.isPublic, dm: s.info.dm === true }))
-    }
-  },
-
   async spaceSwitch (app: App, query: string | undefined) {
     const state = pick(memberSpaces(app), query ?? '', s => s.info.spaceId, s => spaceView(s).name, 'space')
     return await enterSpace(app, state)
@@ -192,11 +189,6 @@ export const actions = {
     await authorIn(app, state, 'channel.delete', { channel: idFromString(c.channelId) })
     if (app.context.channelId === c.channelId) await app.setContext({ spaceId: state.info.spaceId, channelId: state.info.spaceId })
     return { channelId: c.channelId, name: sanitizeText(c.name) }
-  },
-
-  channels (app: App) {
-    const state = currentSpace(app)
-    return { channels: state.channelList().map(c => ({ channelId: c.channelId, name: sanitizeText(c.name) })) }
   },
 
   async channelSwitch (app: App, query: string | undefined) {

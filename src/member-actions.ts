@@ -10,25 +10,20 @@ import { publicKeyFromRaw } from '@libp2p/crypto/keys'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import type { App } from './app.js'
 import { KeyManager } from './key-manager.js'
-import { AmbiguousError, BadArgumentError, NoCurrentSpaceError, NotFoundError, PermissionError } from './errors.js'
+import { AmbiguousError, BadArgumentError, NotFoundError, PermissionError } from './errors.js'
 import { ASSIGNABLE_ROLES, MAX_INVITE_USES, MAX_REACTION_CHARS, decodeOp, type AssignableRole, type Op, type OpType, type Payloads } from './core/op.js'
 import { idFromString } from './core/ids.js'
 import { encodeToken } from './core/invite.js'
 import { Signer } from './core/signing.js'
 import type { SpaceState } from './core/space-state.js'
 import { displayName } from './views.js'
-import { checkMessage } from './actions.js'
+import { checkMessage, currentSpace } from './actions.js'
 import { quoted, sanitizeText } from './core/sanitize.js'
 
 /** Default lifetime of an invite, ms (7 days, as Discord's default). */
 export const DEFAULT_INVITE_TTL_MS = 7 * 24 * 3600_000
 
-function space (app: App): SpaceState {
-  const id = app.context.spaceId
-  const state = id == null ? undefined : app.store.spaces.get(id)
-  if (state == null) throw new NoCurrentSpaceError()
-  return state
-}
+const space = (app: App): SpaceState => currentSpace(app)
 
 /**
  * Authors an op in a space; a refusal because this user is no longer a member says so plainly.
@@ -151,25 +146,6 @@ export const memberActions = {
     if (ids.length > 1) throw new AmbiguousError(`${quoted(q)} matches ${ids.length} invites; give more of the id`)
     await authorIn(app, state, 'invite.revoke', { invite: idFromString(ids[0]) })
     return { inviteId: ids[0] }
-  },
-
-  /** `members`: user id, name, role, online. */
-  members (app: App) {
-    const state = space(app)
-    const online = new Set(app.connectedPeers())
-    const list = state.members.memberList()
-    // A legacy open space (made before membership) has implicit members: everyone who set a name.
-    if (state.members.legacy) {
-      for (const u of state.profiles.keys()) if (!list.some(m => m.userId === u) && state.members.roleOf(u) != null) list.push({ userId: u, role: 'member' })
-    }
-    return {
-      members: list.map(m => ({
-        userId: m.userId,
-        name: displayName(state, m.userId),
-        role: m.role,
-        online: m.userId === app.account.userId || online.has(peerIdOf(m.userId))
-      }))
-    }
   },
 
   /** `role <user> <role>` */

@@ -8,15 +8,16 @@
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
 import type { App } from '../app.js'
-import { actions, memberSpaces } from '../actions.js'
+import { actions, currentSpace, memberSpaces } from '../actions.js'
 import { memberActions, peerIdOf } from '../member-actions.js'
 import { dmActions } from '../dm-actions.js'
 import { joinSpace } from '../net/join-service.js'
 import { dhtTable, networkInfo, routingTableSize } from '../network-info.js'
 import { ReadMarkers } from '../read-markers.js'
+import { Deliveries } from './delivery.js'
+import { Announcements } from './announcements.js'
 import { NoCurrentSpaceError } from '../errors.js'
-import { idToString } from '../core/ids.js'
-import { invalidateLabels, labelsOf } from '../core/labels.js'
+import { invalidateLabels } from '../core/labels.js'
 import { orderKey } from '../core/order.js'
 import { sanitizeText } from '../core/sanitize.js'
 import type { Op } from '../core/op.js'
@@ -30,12 +31,6 @@ import { BadArgumentError } from '../errors.js'
 
 const log = logger('spaceway:client')
 
-/** Own messages whose delivery is remembered (the newest ones). */
-export const DELIVERY_REMEMBERED = 1000
-/** After we write a message, our relays are asked to reconcile the space this soon (so `stored` shows; at most one such sync per space in this time: a burst costs the relay one session), ms. */
-export const RELAY_ACK_DELAY_MS = 2000
-/** How long a join waits for the joiner's name before it is announced without it, ms. */
-export const JOIN_NAME_WAIT_MS = 5000
 /** Characters of a replied message shown in the quote. */
 export const QUOTE_CHARS = 60
 
@@ -56,31 +51,24 @@ export function mentions (text: string, name: string): boolean {
   return false
 }
 
-interface Delivery { spaceId: string, at: number, status: DeliveryStatus }
-
 export class EngineClient extends EventEmitter<ClientEvents> implements SpaceClient {
   private readonly reads: ReadMarkers
-  private readonly deliveries = new Map<string, Delivery>()
   private readonly syncing = new Map<string, number>()
-  /** Per space: channel names and user labels as last announced (to say what a change changed from). */
-  private readonly channelNames = new Map<string, Map<string, string>>()
-  private readonly labels = new Map<string, Map<string, string>>()
-  private readonly relayAck = new Map<string, NodeJS.Timeout>()
-  /** Recipients of our ops published before `send` returned (the publish can finish first). */
-  private readonly published = new Map<string, number>()
-  /** Joins of users whose name has not arrived yet: announced when it does (or after JOIN_NAME_WAIT_MS). */
-  private readonly pendingJoins = new Map<string, { data: ClientEvents['member:join'][0], timer: NodeJS.Timeout }>()
+  private readonly deliveries: Deliveries
+  private readonly announcements: Announcements
 
   private constructor (readonly app: App) {
     super()
     this.reads = new ReadMarkers(app.store, app.account.userId, async (state, ids) => await this.countMentions(state, ids))
+    this.deliveries = new Deliveries(app, this)
+    this.announcements = new Announcements(app, this)
   }
 
   /** Wraps a started App: loads read markers and unread counts, then forwards its events. */
   static async create (app: App): Promise<EngineClient> {
     const client = new EngineClient(app)
     await client.reads.load(memberSpaces(app))
-    for (const state of app.store.spaces.values()) client.snapshot(state)
+    for (const state of app.store.spaces.values()) client.announcements.snapshot(state)
     client.wire()
     return client
   }
@@ -92,15 +80,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
     const pass = <K extends keyof ClientEvents & string>(name: K): void => {
       (app as unknown as EventEmitter).on(name, (...data: unknown[]) => { (this.emit as (n: string, ...d: unknown[]) => boolean)(name, ...data) })
     }
-    app.on('member:join', (data) => {
-      const state = app.store.spaces.get(data.spaceId)
-      // a join comes before the joiner's name: announce it with the name, when it arrives
-      if (data.you || state == null || state.nameOf(data.user.userId) != null) { this.emit('member:join', data); return }
-      const key = `${data.spaceId}/${data.user.userId}`
-      const timer = setTimeout(() => { this.flushJoin(key) }, JOIN_NAME_WAIT_MS)
-      timer.unref()
-      this.pendingJoins.set(key, { data, timer })
-    })
+    app.on('member:join', (data) => { this.announcements.joined(data) })
     for (const name of ['message:edit', 'message:delete', 'message:react', 'member:leave', 'member:role', 'op:rejected', 'peer:connect', 'peer:disconnect', 'dm', 'key:forged', 'relay:refused'] as const) pass(name)
     app.on('message', (view) => {
       const state = app.store.spaces.get(view.spaceId)
@@ -114,7 +94,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
       invalidateLabels()
       const state = app.store.spaces.get(spaceId)
       if (state == null) return
-      this.snapshot(state)
+      this.announcements.snapshot(state)
       this.emit('key', { spaceId, name: spaceView(state).name })
     })
     app.on('sync', (p) => {
@@ -127,90 +107,13 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
       // a space joined or created, or a new channel: count it
       void Promise.all(memberSpaces(app).map(async s => { await this.reads.track(s) })).then(() => this.emit('change'))
     })
-    app.on('applied', (op, local) => { this.onApplied(op, local) })
-    app.on('published', (op, recipients) => {
-      if (op.type !== 'message.post') return
-      const d = this.deliveries.get(op.id)
-      if (d == null) {
-        this.published.set(op.id, recipients)
-        if (this.published.size > 64) this.published.delete(this.published.keys().next().value as string)
-        return
-      }
-      if (d.status.state === 'stored') return
-      this.setDelivery(op.id, recipients > 0 ? { state: 'sent', peers: recipients } : { state: 'pending', peers: 0 })
-    })
-    app.sync.on('synced', (peer, stats) => {
-      if (stats.outcome !== 'done') return
-      const relay = app.relays.isRelay(peer)
-      for (const [id, d] of this.deliveries) {
-        if (d.spaceId !== stats.spaceId || d.at >= stats.startedAt || d.status.state === 'stored') continue
-        if (relay) this.setDelivery(id, { state: 'stored', peers: d.status.peers })
-        else if (d.status.state === 'pending') this.setDelivery(id, { state: 'sent', peers: 1 })
-      }
-    })
-  }
-
-  /** Announces a join held for the joiner's name (with the name it has now). */
-  private flushJoin (key: string): void {
-    const pending = this.pendingJoins.get(key)
-    if (pending == null) return
-    clearTimeout(pending.timer)
-    this.pendingJoins.delete(key)
-    const { data } = pending
-    this.emit('member:join', { ...data, user: { userId: data.user.userId, name: displayName(this.app.store.spaces.get(data.spaceId), data.user.userId) } })
-  }
-
-  private setDelivery (messageId: string, status: DeliveryStatus): void {
-    const d = this.deliveries.get(messageId)
-    if (d == null) return
-    d.status = status
-    this.emit('delivery', { spaceId: d.spaceId, messageId, status })
-  }
-
-  /** Remembers the channel names and labels of a space as they are now. */
-  private snapshot (state: SpaceState): void {
-    const spaceId = state.info.spaceId
-    this.channelNames.set(spaceId, new Map(state.channelList().map(c => [c.channelId, sanitizeText(c.name)])))
-    this.labels.set(spaceId, new Map(labelsOf(state)))
-  }
-
-  /** Announces channel and name changes by others, by name (`channel:*`, `member:name`). */
-  private onApplied (op: Op, local: boolean): void {
-    const state = this.app.store.spaces.get(op.spaceId)
-    if (state == null || !op.type.startsWith('channel.') && op.type !== 'profile.set') return
-    const spaceId = op.spaceId
-    if (op.type === 'profile.set' && state.nameOf(op.author) != null) this.flushJoin(`${spaceId}/${op.author}`)
-    const before = { channels: this.channelNames.get(spaceId) ?? new Map<string, string>(), labels: this.labels.get(spaceId) ?? new Map<string, string>() }
-    this.snapshot(state)
-    if (local || state.members.roleOf(this.self) == null) return
-    const by = { userId: op.author, name: displayName(state, op.author) }
-    const channelId = op.type === 'channel.create' ? op.id : idToString((op.payload as { channel?: Uint8Array }).channel ?? new Uint8Array(32))
-    const name = sanitizeText(state.channel(channelId)?.name ?? '')
-    switch (op.type) {
-      case 'channel.create':
-        if (name !== '') this.emit('channel:create', { spaceId, channelId, name, by })
-        break
-      case 'channel.rename': {
-        const from = before.channels.get(channelId) ?? ''
-        if (from !== name && name !== '') this.emit('channel:rename', { spaceId, channelId, from, name, by })
-        break
-      }
-      case 'channel.delete':
-        this.emit('channel:delete', { spaceId, channelId, name: before.channels.get(channelId) ?? name, by })
-        break
-      case 'profile.set': {
-        const from = before.labels.get(op.author)
-        if (from != null && from !== by.name) this.emit('member:name', { spaceId, user: by, from })
-        break
-      }
-    }
+    app.on('applied', (op, local) => { this.announcements.applied(op, local) })
+    app.on('published', (op, recipients) => { this.deliveries.onPublished(op, recipients) })
+    app.sync.on('synced', (peer, stats) => { this.deliveries.onSynced(peer, stats) })
   }
 
   private current (): SpaceState {
-    const id = this.app.context.spaceId
-    const state = id == null ? undefined : this.app.store.spaces.get(id)
-    if (state == null) throw new NoCurrentSpaceError()
-    return state
+    return currentSpace(this.app)
   }
 
   private space (spaceId?: string): SpaceState {
@@ -257,7 +160,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
         action: action != null,
         role: (state.members.roleOf(v.author.userId) ?? null) as Role | null,
         quote: q == null ? null : { author: q.author, snippet },
-        delivery: this.deliveries.get(v.id)?.status ?? null
+        delivery: this.deliveries.get(v.id)
       }
     })
   }
@@ -349,7 +252,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
   }
 
   delivery (messageId: string): DeliveryStatus | null {
-    return this.deliveries.get(messageId)?.status ?? null
+    return this.deliveries.get(messageId)
   }
 
   addresses (): string[] {
@@ -443,18 +346,9 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
     return await actions.channelSwitch(this.app, query)
   }
 
-  /** Remembers our new message for delivery, and asks our relays to reconcile the space soon (their `stored`). */
+  /** Our new message, with its delivery so far. */
   private sent (spaceId: string, r: { id: string, ts: number, text: string, replyTo?: string }): MessageSent {
-    const recipients = this.published.get(r.id) ?? 0
-    this.published.delete(r.id)
-    this.deliveries.set(r.id, { spaceId, at: Date.now(), status: this.deliveries.get(r.id)?.status ?? (recipients > 0 ? { state: 'sent', peers: recipients } : { state: 'pending', peers: 0 }) })
-    while (this.deliveries.size > DELIVERY_REMEMBERED) this.deliveries.delete(this.deliveries.keys().next().value as string)
-    if (!this.relayAck.has(spaceId) && this.app.relays.connectedRelays().length > 0) {
-      const t = setTimeout(() => { this.relayAck.delete(spaceId); this.app.syncRelays(spaceId) }, RELAY_ACK_DELAY_MS)
-      t.unref()
-      this.relayAck.set(spaceId, t)
-    }
-    return { ...r, delivery: (this.deliveries.get(r.id) as Delivery).status }
+    return { ...r, delivery: this.deliveries.wrote(spaceId, r.id) }
   }
 
   async send (text: string): Promise<MessageSent> {
@@ -507,8 +401,7 @@ export class EngineClient extends EventEmitter<ClientEvents> implements SpaceCli
 
   /** Stops timers; the App is stopped by its owner. */
   stop (): void {
-    for (const t of this.relayAck.values()) clearTimeout(t)
-    this.relayAck.clear()
-    for (const key of [...this.pendingJoins.keys()]) this.flushJoin(key)
+    this.deliveries.stop()
+    this.announcements.stop()
   }
 }
