@@ -137,6 +137,8 @@ export class ViewModel extends EventEmitter<{ update: [urgent?: boolean], quit: 
     c.on('message:react', (d) => { void this.reload(d.spaceId, [d.messageId]) })
     for (const event of ['member:join', 'member:leave', 'member:role', 'member:name', 'channel:create', 'channel:rename', 'channel:delete'] as const) {
       c.on(event, (d: { spaceId: string }) => {
+        // what the sidebar and member list show changed with it: read them before the notice is drawn
+        this.refresh()
         const text = formatEvent(event, d as unknown as Record<string, unknown>)
         if (text !== '') this.spaceNotice(d.spaceId, text)
         if (event === 'channel:delete' && c.context().channelId === (d as { channelId?: string }).channelId) void this.openChannel()
