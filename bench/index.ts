@@ -24,6 +24,7 @@ import { membersBench } from './members.js'
 import { hostileBench } from './hostile.js'
 import { cryptoBench } from './crypto.js'
 import { uiBench } from './ui.js'
+import { loadBench } from './load.js'
 import { Recorder } from './results.js'
 
 
@@ -145,7 +146,7 @@ async function delivery (): Promise<void> {
   const bare = await bareGossip(300)
   report('send -> delivered, spaceway (p50 / p99, n=300)', `${ms(pct(lat, 50))} / ${ms(pct(lat, 99))}`)
   report('publish -> receive, bare GossipSub (p50 / p99)', `${ms(pct(bare, 50))} / ${ms(pct(bare, 99))}`)
-  report('ratio spaceway / bare (p50)', `${(pct(lat, 50) / pct(bare, 50)).toFixed(2)}x`)
+  report('ratio spaceway / bare (p50 / p99)', `${(pct(lat, 50) / pct(bare, 50)).toFixed(2)}x / ${(pct(lat, 99) / pct(bare, 99)).toFixed(2)}x`)
 }
 
 async function catchUp (): Promise<void> {
@@ -203,7 +204,7 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench }
+  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench, load: loadAndDelivery }
   if (only != null && only in parts) {
     try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     await saved()
@@ -221,6 +222,16 @@ async function main (): Promise<void> {
     await rm(dir, { recursive: true, force: true })
   }
   await saved()
+}
+
+/** The `load` part: bench/load.ts, then send -> delivered beside bare GossipSub (the ratio targets of issue 12). */
+async function loadAndDelivery (): Promise<void> {
+  try {
+    await loadBench(dir, report)
+    await delivery()
+  } finally {
+    await Promise.all(apps.splice(0).map(async a => await a.stop()))
+  }
 }
 
 /** Every part, in order. */

@@ -20,7 +20,7 @@ type Report = (name: string, value: string) => void
 const RELAY = fileURLToPath(new URL('../relay/main.js', import.meta.url))
 
 export async function startRelay (dir: string, extra: string[] = []): Promise<{ addr: string, pid: number, health: () => Promise<any>, metrics: () => Promise<string>, cpuS: () => Promise<number>, rssMiB: () => Promise<number>, stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--trust-loopback', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROF != null ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}/relay`] : []), RELAY, '--json', '--host', '127.0.0.1', '--port', '0', '--metrics-port', '0', '--trust-loopback', '--data-dir', dir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] })
   const ready = await new Promise<any>(resolve => createInterface({ input: child.stdout }).once('line', l => resolve(JSON.parse(l))))
   return {
     addr: ready.addrs[0],
