@@ -21,7 +21,15 @@
  * `space.create` arrived). Sessions with one peer relay run at most `concurrency` at a time (the sync
  * service allows 4 per peer, both directions together). Nothing here reads an op: private spaces stay
  * ciphertext, and relays keep no keys.
+ *
+ * Besides the configured peer relays, relays found through the DHT (relay/discovery.ts) are peered
+ * the same way once added with `addDiscovered`, with these differences (anyone can announce itself
+ * as a relay): at most `maxDiscovered` at once; one is used only after its identify proves it is a
+ * relay (`verify`); it is dropped (and `onDropped` called) after MAX_DISCOVERED_FAILURES dials or
+ * sessions failed in a row, or a failed check; and the relay gives it no trust (relay.ts: the
+ * per-peer quotas apply, private spaces are not reconciled with it).
  */
+import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -38,6 +46,15 @@ const log = logger('spaceway:relay:peering')
 
 /** Most peer relays one relay may be configured with. */
 export const MAX_PEER_RELAYS = 64
+
+/** Default most relays found through the DHT peered with at once (configured ones come on top). */
+export const MAX_DISCOVERED_RELAYS = 8
+
+/** Dials, or sessions, failed in a row after which a discovered relay is dropped. */
+export const MAX_DISCOVERED_FAILURES = 3
+
+/** How long a discovered relay has to prove it is one once connected (identify), ms. */
+export const VERIFY_TIMEOUT_MS = 5000
 
 /** Timings of peering (ms) and its concurrency (sessions). */
 export interface PeeringTimings {
@@ -97,6 +114,10 @@ export function parsePeerRelays (values: string[], self: string): PeerRelayAddr[
 /** What `/health` and logs show of one peer relay. Times in ms since the epoch. */
 export interface PeerRelayState {
   peerId: string
+  /** How it became a peer relay: `configured` (--peer-relay) or `dht` (found through the DHT). */
+  source: 'configured' | 'dht'
+  /** A discovered relay whose check (identify) has not passed yet: not reconciled with. */
+  verified: boolean
   addrs: string[]
   connected: boolean
   /** Failed dials in a row. */
@@ -139,6 +160,12 @@ interface Peer {
   readonly peerId: string
   readonly id: PeerId
   readonly addrs: Multiaddr[]
+  readonly discovered: boolean
+  verified: boolean
+  verifying: boolean
+  /** Sessions failed in a row (a discovered relay is dropped past MAX_DISCOVERED_FAILURES). */
+  failedInRow: number
+  dropped: boolean
   connected: boolean
   connectedAt: number
   failures: number
@@ -157,7 +184,23 @@ interface Peer {
   deferTimer?: NodeJS.Timeout
 }
 
-export class RelayPeering {
+/** Options of discovered peer relays. */
+export interface DiscoveredOptions {
+  /** Most discovered relays at once (default MAX_DISCOVERED_RELAYS). */
+  maxDiscovered: number
+  /** Resolves true once connected `peer` proved it is a relay (net/relay-check.ts speaksRelay). */
+  verify: (peer: PeerId, signal: AbortSignal) => Promise<boolean>
+  /** A discovered relay was dropped (not a relay, unreachable, failing): `reason` for logs. */
+  onDropped: (peerId: string, reason: string) => void
+  /**
+   * Whether `spaceId` may be reconciled with discovered relay `peer` (the relay's access rule: not
+   * a private space, which only members and configured peer relays get). Default: yes.
+   */
+  mayShare: (peer: string, spaceId: string) => boolean
+}
+
+/** `change`: a peer relay was added, dropped, connected, checked or went away. */
+export class RelayPeering extends EventEmitter<{ change: [] }> {
   private readonly peers = new Map<string, Peer>()
   private readonly timings: PeeringTimings
   private readonly abort = new AbortController()
@@ -186,14 +229,27 @@ export class RelayPeering {
     private readonly store: PeeringStore,
     peerRelays: PeerRelayAddr[],
     timings: Partial<PeeringTimings> = {},
-    private readonly random: () => number = Math.random
+    private readonly random: () => number = Math.random,
+    discovered: Partial<DiscoveredOptions> = {}
   ) {
+    super()
     this.timings = { ...PEERING_DEFAULTS, ...timings }
-    for (const { peerId, addrs } of peerRelays) {
-      this.peers.set(peerId, {
+    this.discovery = { maxDiscovered: MAX_DISCOVERED_RELAYS, verify: async () => false, onDropped: () => {}, mayShare: () => true, ...discovered }
+    for (const { peerId, addrs } of peerRelays) this.peers.set(peerId, this.newPeer(peerId, addrs, false))
+  }
+
+  private readonly discovery: DiscoveredOptions
+
+  private newPeer (peerId: string, addrs: Multiaddr[], discovered: boolean): Peer {
+    return {
         peerId,
         id: peerIdFromString(peerId),
         addrs,
+        discovered,
+        verified: !discovered,
+        verifying: false,
+        failedInRow: 0,
+        dropped: false,
         connected: false,
         connectedAt: 0,
         failures: 0,
@@ -205,18 +261,62 @@ export class RelayPeering {
         queue: new Map(),
         later: new Set(),
         running: 0
-      })
     }
   }
 
   /** True if `peer` (a PeerId string) is a configured peer relay. */
   isPeerRelay (peer: string): boolean {
+    return this.peers.get(peer)?.discovered === false
+  }
+
+  /** True if `peer` is a peer relay, configured or discovered (verified or not yet). */
+  has (peer: string): boolean {
     return this.peers.has(peer)
   }
 
-  /** Configured peer relays. */
+  /** Peer relays, configured and discovered. */
   get size (): number {
     return this.peers.size
+  }
+
+  /** Discovered peer relays held now. */
+  discoveredCount (): number {
+    let n = 0
+    for (const p of this.peers.values()) if (p.discovered) n++
+    return n
+  }
+
+  /**
+   * Adds a relay found through the DHT (`addrs`: where to dial it, already filtered by the caller).
+   * It is dialed, checked (`verify`) and then peered like a configured one. False (nothing done)
+   * when it is known already, is this relay, has no address, or `maxDiscovered` are held.
+   */
+  addDiscovered (peerId: string, addrs: Multiaddr[]): boolean {
+    if (this.stopped || this.peers.has(peerId) || peerId === this.node.peerId.toString() || addrs.length === 0) return false
+    if (this.discoveredCount() >= this.discovery.maxDiscovered) return false
+    let p: Peer
+    try { p = this.newPeer(peerId, addrs.slice(0, 4), true) } catch { return false }
+    this.peers.set(peerId, p)
+    log('peering with relay %s found through the DHT', peerId)
+    this.emit('change')
+    if (!this.started) return true
+    if (this.node.getConnections(p.id).length > 0) this.up(p)
+    else this.scheduleDial(p, 0)
+    return true
+  }
+
+  /** Drops a discovered peer relay (timers, queue); `onDropped` is told. */
+  private drop (p: Peer, reason: string): void {
+    if (!p.discovered || p.dropped) return
+    p.dropped = true
+    p.connected = false
+    for (const t of [p.dialTimer, p.laterTimer, p.deferTimer]) if (t != null) clearTimeout(t)
+    p.queue.clear()
+    p.later.clear()
+    this.peers.delete(p.peerId)
+    log('dropped discovered relay %s: %s', p.peerId, reason)
+    this.discovery.onDropped(p.peerId, reason)
+    this.emit('change')
   }
 
   /** Peer relays connected now. */
@@ -267,6 +367,8 @@ export class RelayPeering {
   list (): PeerRelayState[] {
     return [...this.peers.values()].map(p => ({
       peerId: p.peerId,
+      source: p.discovered ? 'dht' as const : 'configured' as const,
+      verified: p.verified,
       addrs: p.addrs.map(a => a.toString()),
       connected: p.connected,
       failures: p.failures,
@@ -280,7 +382,7 @@ export class RelayPeering {
   }
 
   private scheduleDial (p: Peer, delayMs: number): void {
-    if (this.stopped || p.connected) return
+    if (this.stopped || p.connected || p.dropped) return
     if (p.dialTimer != null) clearTimeout(p.dialTimer)
     p.nextAttemptAt = Date.now() + delayMs
     p.dialTimer = setTimeout(() => { void this.dial(p) }, delayMs)
@@ -298,17 +400,19 @@ export class RelayPeering {
       p.lastError = null
       this.up(p)
     } catch (err) {
-      if (this.stopped) return
+      if (this.stopped || p.dropped) return
       p.failures++
       p.lastError = signal.aborted ? `no answer within ${this.timings.dialTimeoutMs} ms` : (err as Error).message
       log('peer relay %s not reachable (attempt %d): %s', p.peerId, p.failures, p.lastError)
+      if (p.discovered && p.failures >= MAX_DISCOVERED_FAILURES) { this.drop(p, `unreachable: ${p.lastError}`); return }
       this.scheduleDial(p, nextDelay(Math.min(p.failures, 10), this.timings.backoff, this.random))
     }
   }
 
   /** The connection is up (we dialed, or it dialed us): first round of reconciliation. */
   private up (p: Peer): void {
-    if (this.stopped || p.connected) return
+    if (this.stopped || p.connected || p.dropped) return
+    if (!p.verified) { void this.verify(p); return }
     p.connected = true
     p.connectedAt = Date.now()
     p.failures = 0
@@ -317,6 +421,7 @@ export class RelayPeering {
     p.dialTimer = undefined
     p.nextAttemptAt = null
     log('connected to peer relay %s', p.peerId)
+    this.emit('change')
     if (this.node.peerId.toString() < p.peerId) {
       for (const spaceId of this.store.spaces()) this.enqueue(p, spaceId, null)
       return
@@ -330,6 +435,20 @@ export class RelayPeering {
     p.deferTimer.unref()
   }
 
+  /** A discovered relay, connected: it is used once identify shows a relay, else dropped. */
+  private async verify (p: Peer): Promise<void> {
+    if (p.verifying) return
+    p.verifying = true
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(VERIFY_TIMEOUT_MS)])
+    const ok = await this.discovery.verify(p.id, signal).catch(() => false)
+    p.verifying = false
+    if (this.stopped || p.dropped) return
+    if (!ok) { this.drop(p, 'not a spaceway relay (identify lists no relay hop and sync protocols)'); return }
+    p.verified = true
+    if (this.node.getConnections(p.id).length > 0) this.up(p)
+    else this.scheduleDial(p, 0)
+  }
+
   private down (p: Peer): void {
     if (!p.connected) return
     p.connected = false
@@ -339,6 +458,7 @@ export class RelayPeering {
     p.laterTimer = undefined
     p.deferTimer = undefined
     log('peer relay %s went away; redialing', p.peerId)
+    this.emit('change')
     this.scheduleDial(p, nextDelay(0, this.timings.backoff, this.random))
   }
 
@@ -374,6 +494,7 @@ export class RelayPeering {
 
   private enqueue (p: Peer, spaceId: string, since: number | null): void {
     if (this.stopped || !p.connected) return
+    if (p.discovered && !this.discovery.mayShare(p.peerId, spaceId)) return
     const had = p.queue.get(spaceId)
     // "run anyway" (null) wins over "skip if recent"; two times: the earlier skips less
     p.queue.set(spaceId, had === undefined ? since : had === null || since === null ? null : Math.min(had, since))
@@ -401,6 +522,7 @@ export class RelayPeering {
     try {
       const stats = await this.sync.syncWith(p.peerId, spaceId, { signal })
       p.sessions++
+      p.failedInRow = 0
       p.lastSyncAt = Date.now()
       this.lastOut.set(key, p.lastSyncAt)
       // the space grew: the peer may have more than one session could bring (its budget for us)
@@ -408,7 +530,9 @@ export class RelayPeering {
     } catch (err) {
       if (this.stopped) return
       p.failedSessions++
+      p.failedInRow++
       log('sync of %s with peer relay %s failed: %s', spaceId, p.peerId, (err as Error).message)
+      if (p.discovered && p.failedInRow >= MAX_DISCOVERED_FAILURES) this.drop(p, `${p.failedInRow} sync sessions failed in a row (last: ${(err as Error).message})`)
     }
   }
 }
