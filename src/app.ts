@@ -332,7 +332,8 @@ export class App extends EventEmitter<AppEvents> {
    * makes it hold them; new ops then reach it live through GossipSub).
    */
   onRelay (peerId: string, addr: string): void {
-    this.bootstrapper.addBootstrap(addr)
+    // configured relays only: learned ones are many and come and go (the peer pool keeps them anyway)
+    if (this.relays.sourceOf(peerId) === 'configured') this.bootstrapper.addBootstrap(addr)
     this.syncPeer(peerId)
   }
 

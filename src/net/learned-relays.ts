@@ -120,10 +120,13 @@ export class LearnedRelays {
     return taken.size
   }
 
-  /** The relays to use: at most `inUse`, most reporters first, then the most recently reported. */
+  /**
+   * The relays to use: at most `inUse`, most reporters first, then the most recently reported
+   * (none that `exclude` names now, e.g. a configured relay a member also uses).
+   */
   chosen (): LearnedRelayRecord[] {
     for (const peerId of [...this.relays.keys()]) this.prune(peerId)
-    return this.ranked().slice(0, this.limits.inUse).map(r => ({ ...r, reporters: { ...r.reporters } }))
+    return this.ranked().filter(r => !this.options.exclude(r.peerId)).slice(0, this.limits.inUse).map(r => ({ ...r, reporters: { ...r.reporters } }))
   }
 
   /** Every remembered relay, ranked. */

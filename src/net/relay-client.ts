@@ -235,6 +235,8 @@ export class RelayClient extends EventEmitter<{ change: [], dropped: [peerId: st
       s.verified = true
       s.peerId = conn.remotePeer.toString()
       s.connected = true
+      // a configured relay that a member also named: one state for it, the configured one
+      if (s.source === 'configured') this.remove(s.peerId)
       s.failures = 0
       s.lastError = null
       log('connected to relay %s', s.addr)

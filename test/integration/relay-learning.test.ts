@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest'
 import { actions } from '../../src/actions.js'
 import { memberActions } from '../../src/member-actions.js'
 import { joinSpace } from '../../src/net/join-service.js'
+import { lpStream } from '@libp2p/utils'
+import { encode } from 'cborg'
+import type { App } from '../../src/app.js'
+import { decodeRelays, RELAYS_PROTOCOL } from '../../src/net/relay-exchange.js'
 import { appFixture } from '../helpers/apps.js'
 import { relayFixture } from '../helpers/relays.js'
 import { until } from '../helpers/wait.js'
@@ -72,5 +76,35 @@ describe('relays learned from members', () => {
     expect(carol.relays.list().map(s => s.source)).toEqual(['configured'])
     expect(carol.relays.isRelay(daveId)).toBe(false)
     await until(() => carol.learning.learned.size === 0, [[carol, ['change']]], 2000, 'dave forgotten')
+  }, 30_000)
+
+  it('only members of a shared space are told, once per interval: an outsider asking gets the stream reset', async () => {
+    const r1 = await relay({ discoverRelays: false })
+    const maya = await start('maya', { relays: [r1.addresses()[0]] })
+    await until(() => maya.relays.connectedRelays().length === 1, [[maya, ['change']]], 5000, 'maya connected to R1')
+    const { spaceId } = await actions.spaceCreate(maya, 'Private')
+    const { invite } = await memberActions.inviteCreate(maya, { maxUses: 1 })
+    const outsider = await start('outsider', { relays: [] })
+    const carol = await start('carol', { relays: [], bootstrap: [maya.addresses()[0]] })
+    /** Asks `to` directly on the protocol (bypassing the asker's own membership check). */
+    const rawAsk = async (from: App, to: App): Promise<unknown[]> => {
+      await from.node.dial(to.node.getMultiaddrs()[0], { signal: AbortSignal.timeout(5000) })
+      const stream = await from.node.dialProtocol(to.node.peerId, RELAYS_PROTOCOL, { signal: AbortSignal.timeout(5000) })
+      const lp = lpStream(stream)
+      await lp.write(encode({ v: 1 }), { signal: AbortSignal.timeout(5000) })
+      return decodeRelays((await lp.read({ signal: AbortSignal.timeout(5000) })).subarray())
+    }
+    await expect(rawAsk(outsider, maya)).rejects.toThrow()
+    await expect(outsider.learning.exchange.ask(maya.node.peerId)).rejects.toThrow(/shares no space/)
+    await joinSpace(carol, invite)
+    await until(() => carol.learning.learned.size === 1, [[carol, ['change']]], 10_000, 'carol learned R1 from maya')
+    // carol just asked (her join): a second question within the interval is refused
+    await expect(rawAsk(carol, maya)).rejects.toThrow()
+    // the outsider, once a member (and not asking by itself), is told: maya's relay, with its PeerId
+    const second = await memberActions.inviteCreate(maya, { maxUses: 1 })
+    await outsider.learning.stop()
+    await joinSpace(outsider, second.invite)
+    await until(() => maya.store.spaces.get(spaceId)?.members.roleOf(outsider.account.userId) != null, [[maya, ['applied']]], 10_000, 'maya knows the outsider joined')
+    expect(await rawAsk(outsider, maya)).toEqual([`${r1.addresses()[0].split('/p2p/')[0]}/p2p/${r1.node.peerId.toString()}`])
   }, 30_000)
 })
