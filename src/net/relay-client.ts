@@ -21,8 +21,8 @@ const log = logger('spaceway:relay-client')
 /** Where the client looks for a relay when none is configured (tried quietly). */
 export const DEFAULT_RELAY = '/ip4/127.0.0.1/tcp/9000'
 
-/** How we know a relay: `--relay`, the DHT, or a fellow member using it. */
-export type RelaySource = 'configured' | 'dht' | 'member'
+/** How we know a relay: `--relay`, or a fellow member using it (clients do not look relays up in the DHT). */
+export type RelaySource = 'configured' | 'member'
 
 /** Dials failed in a row after which a learned relay is removed (it may be learned again later). */
 export const MAX_LEARNED_FAILURES = 3
@@ -89,7 +89,7 @@ export class RelayClient extends EventEmitter<{ change: [], dropped: [peerId: st
    * Adds a learned relay at `addr` (with /p2p/`peerId`; checked by the caller). False when it is
    * known already (same PeerId or address) or MAX_LEARNED learned ones are held.
    */
-  add (addr: string, peerId: string, source: Exclude<RelaySource, 'configured'>): boolean {
+  add (addr: string, peerId: string, source: Exclude<RelaySource, 'configured'> = 'member'): boolean {
     if (this.stopped || this.states.some(s => s.peerId === peerId || s.addr === addr)) return false
     if (this.states.filter(s => s.source !== 'configured').length >= MAX_LEARNED) return false
     const s = RelayClient.state(addr, source, peerId)

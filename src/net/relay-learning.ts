@@ -4,13 +4,13 @@
  * the peer speaks the protocol, after a membership op (someone joined: a new fellow member), and
  * every ASK_ALL_MS - keeps the answers (learned-relays.ts, bounded, persisted with an expiry) and
  * hands the best ranked to the relay client (relay-client.ts `add`), which uses one only once it
- * proves it is a relay. It answers the same question with the relays it uses itself: configured or
- * found through the DHT, connected now; never ones learned from members (a learned relay does not
- * spread beyond one hop, so a hostile member's relay reaches only its own fellow members).
+ * proves it is a relay. It answers the same question with the relays it uses itself: its
+ * configured ones connected now; never ones learned from members (a learned relay does not spread
+ * beyond one hop, so a hostile member's relay reaches only its own fellow members).
  *
  * Trust: a configured relay may hold every space's ciphertext; a relay learned from members only
  * the private spaces one of its reporters is a member of (that member gives it that ciphertext
- * already); a relay found through the DHT no private space.
+ * already).
  *
  * Off with --relay-only (its dial filter allows only the configured relays).
  */
@@ -104,7 +104,7 @@ export class RelayLearning {
   trusted (peer: string, spaceId: string): boolean {
     const source = this.relays.sourceOf(peer)
     if (source === 'configured') return true
-    if (source !== 'member') return false
+    if (source !== 'member') return false // not one of our relays
     const members = this.replica.store.spaces.get(spaceId)?.members
     return members != null && this.learned.reportersOf(peer).some(u => members.roleOf(u) != null)
   }
@@ -120,10 +120,10 @@ export class RelayLearning {
     return false
   }
 
-  /** Our relays to tell: configured or found through the DHT, connected, with /p2p/. */
+  /** Our relays to tell: configured ones connected now, with /p2p/. */
   private ours (): string[] {
     return this.relays.list()
-      .filter(s => s.connected && s.peerId != null && s.source !== 'member')
+      .filter(s => s.connected && s.peerId != null && s.source === 'configured')
       .map(s => s.addr.includes('/p2p/') ? s.addr : `${s.addr}/p2p/${s.peerId as string}`)
   }
 
