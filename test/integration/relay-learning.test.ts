@@ -33,8 +33,10 @@ describe('relays learned from members', () => {
     let carol = await start('carol', { relays: [r1Addr], bootstrap: [maya.addresses()[0]] })
     await until(() => carol.relays.connectedRelays().length === 1 && carol.node.getConnections(maya.node.peerId).length > 0, [[carol, ['change', 'peer:connect']]], 5000, 'carol connected to R1 and maya')
     await joinSpace(carol, invite)
+    const t0 = Date.now()
     const learnedR2 = (): boolean => carol.relays.list().some(s => s.peerId === r2Id && s.source === 'member' && s.verified && s.connected)
     await until(learnedR2, [[carol, ['change']]], 15_000, 'carol learned relay R2 from maya and connected')
+    console.log(`carol learned R2 and connected to it ${Date.now() - t0} ms after her join`)
     expect(carol.learning.learned.reportersOf(r2Id)).toEqual([maya.account.userId])
     // R2 may hold this private space's ciphertext (maya, a member, gives it already) - nothing else
     expect(carol.learning.trusted(r2Id, spaceId)).toBe(true)
@@ -52,10 +54,12 @@ describe('relays learned from members', () => {
     await maya.stop()
 
     // carol comes back with only the dead R1 configured: R2, kept in her store, brings the message
+    const t1 = Date.now()
     carol = await start('carol', { relays: [r1Addr] })
     expect(carol.relays.list().map(s => [s.peerId, s.source])).toContainEqual([r2Id, 'member'])
     const texts = async (): Promise<string[]> => (await actions.messages(carol, undefined)).messages.map(m => m.text)
     await until(async () => (await texts()).includes('while carol was away'), [[carol, ['applied', 'change']]], 15_000, 'carol caught up through R2')
+    console.log(`carol, restarted, caught up through R2 ${Date.now() - t1} ms after start`)
     expect(carol.node.getConnections(maya.node.peerId)).toHaveLength(0)
   }, 30_000)
 
