@@ -39,6 +39,9 @@ const opts = new Command('spaceway-relay')
   .option('-b, --bootstrap <multiaddr>', 'another relay or peer to bootstrap from (repeatable)', (v: string, p: string[]) => [...p, v], [])
   .option('--peer-relay <multiaddr>', 'another relay to back up and be backed up by: every space held is reconciled with it (repeatable; needs /p2p/<PeerId>)', (v: string, p: string[]) => [...p, v], [])
   .addOption(new Option('--peer-sync-interval <ms>', 'anti-entropy with peer relays, ms (jittered +-20%)').argParser(int(1000, 86_400_000)).default(d.peerSyncIntervalMs))
+  .option('--no-discover-relays', 'do not find other relays to peer with through the DHT (nor announce this one)')
+  .addOption(new Option('--max-discovered-relays <n>', 'relays found through the DHT peered with at once (--peer-relay ones on top)').argParser(int(0, 64)).default(d.maxDiscoveredRelays))
+  .addOption(new Option('--discover-interval <ms>', 'relays lookup period in the DHT once some were found, ms (sooner while none)').argParser(int(1000, 86_400_000)).default(d.discoverIntervalMs))
   .option('--json', 'print the ready line as JSON', false)
   .option('--trust-loopback', 'exempt 127.0.0.0/8 from libp2p\'s connection limits (local test clusters only)', false)
   .parse(process.argv)
@@ -65,6 +68,9 @@ try {
     bootstrap: opts.bootstrap,
     peerRelays: opts.peerRelay,
     peerSyncIntervalMs: opts.peerSyncInterval,
+    discoverRelays: opts.discoverRelays !== false,
+    maxDiscoveredRelays: opts.maxDiscoveredRelays,
+    discoverIntervalMs: opts.discoverInterval,
     trustLoopback: opts.trustLoopback === true
   })
 } catch (err) {

@@ -29,9 +29,10 @@ export const relayMetrics = {
  * What `/health` reports: every slot a peer can take. `spaces` held; `joining` spaces wanted whose
  * space.create has not arrived; `syncSessions` running; `heldOps` waiting for deps; `deferredOps`
  * from the future; `blockedPeers` refused for sending invalid ops; `peerRelays` configured
- * (`--peer-relay`) and `peerRelaysConnected` now.
+ * (`--peer-relay`) and found through the DHT, `peerRelaysConnected` now, `discoveredRelays` of them
+ * found through the DHT (held, checked or not yet).
  */
-export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, peerRelays: number, peerRelaysConnected: number, uptimeS: number }
+export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, peerRelays: number, peerRelaysConnected: number, discoveredRelays: number, uptimeS: number }
 
 /**
  * Serves /health and /metrics on 127.0.0.1:`port` (0 = any free port). Resolves once listening.

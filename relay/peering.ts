@@ -21,124 +21,40 @@
  * `space.create` arrived). Sessions with one peer relay run at most `concurrency` at a time (the sync
  * service allows 4 per peer, both directions together). Nothing here reads an op: private spaces stay
  * ciphertext, and relays keep no keys.
+ *
+ * Besides the configured peer relays, relays found through the DHT (relay/discovery.ts) are peered
+ * the same way once added with `addDiscovered`, with these differences (anyone can announce itself
+ * as a relay): at most `maxDiscovered` at once; one is used only after its identify proves it is a
+ * relay (`verify`); it is dropped (and `onDropped` called) after MAX_DISCOVERED_FAILURES dials or
+ * sessions failed in a row, or a failed check; and the relay gives it no trust (relay.ts: the
+ * per-peer quotas apply, private spaces are not reconciled with it).
  */
+import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
-import type { Connection, PeerId } from '@libp2p/interface'
+import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { BadArgumentError } from '../src/errors.js'
 import { BoundedMap } from '../src/core/bounded.js'
-import { nextDelay, type BackoffOptions } from '../src/dht/backoff.js'
-import { parseMultiaddr, peerIdOf } from '../src/net/dial.js'
-import { quoted } from '../src/core/sanitize.js'
-import { SYNC_SESSION_TIMEOUT_MS } from '../src/net/sync-service.js'
-import type { SyncStats } from '../src/sync/session.js'
+import { nextDelay } from '../src/dht/backoff.js'
+import {
+  MAX_DISCOVERED_FAILURES, MAX_DISCOVERED_RELAYS, PEERING_DEFAULTS, VERIFY_TIMEOUT_MS,
+  type DiscoveredOptions, type PeerRelayAddr, type PeerRelayState, type PeeringNode, type PeeringStore, type PeeringSync, type PeeringTimings
+} from './peering-config.js'
+
+export * from './peering-config.js'
 
 const log = logger('spaceway:relay:peering')
-
-/** Most peer relays one relay may be configured with. */
-export const MAX_PEER_RELAYS = 64
-
-/** Timings of peering (ms) and its concurrency (sessions). */
-export interface PeeringTimings {
-  /** Anti-entropy period, ms (jittered +-20%). */
-  intervalMs: number
-  /** Deadline of each dial of a peer relay, ms. */
-  dialTimeoutMs: number
-  /** Deadline of each sync session with a peer relay, ms (the sync service has its own 120 s too). */
-  sessionTimeoutMs: number
-  /** Wait before spreading a space that got new ops, ms (bursts of sessions become one). */
-  spreadDelayMs: number
-  /** How long the side with the larger PeerId leaves the first round to the other side, ms. */
-  connectDeferMs: number
-  /** Redial schedule after a failed dial or a lost connection (ms). */
-  backoff: BackoffOptions
-  /** Sessions run at once with one peer relay. */
-  concurrency: number
-}
-
-export const PEERING_DEFAULTS: PeeringTimings = {
-  intervalMs: 30_000,
-  dialTimeoutMs: 10_000,
-  sessionTimeoutMs: SYNC_SESSION_TIMEOUT_MS,
-  spreadDelayMs: 1000,
-  connectDeferMs: 1000,
-  backoff: { intervalMs: 1000, capMs: 60_000, jitter: 0.2 },
-  concurrency: 2
-}
-
-/** One configured peer relay: its PeerId (from the multiaddr's /p2p/) and every address given for it. */
-export interface PeerRelayAddr { peerId: string, addrs: Multiaddr[] }
-
-/**
- * Parses `--peer-relay` values. Each must be a multiaddr ending in `/p2p/<PeerId>`: the PeerId is
- * what the relay trusts (with ciphertext of private spaces, and past per-peer quotas), so it is
- * fixed by configuration, never taken from whoever answers at an address. Several addresses of one
- * PeerId become one peer relay dialed at all of them.
- * @throws BadArgumentError (not a multiaddr, no /p2p/ component, our own PeerId, more than
- *   MAX_PEER_RELAYS peer relays)
- */
-export function parsePeerRelays (values: string[], self: string): PeerRelayAddr[] {
-  const byPeer = new Map<string, PeerRelayAddr>()
-  for (const text of values) {
-    const ma = parseMultiaddr(text)
-    const peerId = peerIdOf(ma)
-    if (peerId == null) throw new BadArgumentError(`--peer-relay ${quoted(text)}: needs the relay's PeerId, e.g. /ip4/10.0.0.2/tcp/9000/p2p/12D3Koo... (the address the relay prints at start)`)
-    try { peerIdFromString(peerId) } catch { throw new BadArgumentError(`--peer-relay ${quoted(text)}: ${peerId} is not a valid PeerId`) }
-    if (peerId === self) throw new BadArgumentError(`--peer-relay ${quoted(text)}: that is this relay's own PeerId`)
-    const entry = byPeer.get(peerId) ?? { peerId, addrs: [] }
-    if (!entry.addrs.some(a => a.equals(ma))) entry.addrs.push(ma)
-    byPeer.set(peerId, entry)
-  }
-  if (byPeer.size > MAX_PEER_RELAYS) throw new BadArgumentError(`--peer-relay: ${byPeer.size} peer relays given, at most ${MAX_PEER_RELAYS}`)
-  return [...byPeer.values()]
-}
-
-/** What `/health` and logs show of one peer relay. Times in ms since the epoch. */
-export interface PeerRelayState {
-  peerId: string
-  addrs: string[]
-  connected: boolean
-  /** Failed dials in a row. */
-  failures: number
-  lastError: string | null
-  nextAttemptAt: number | null
-  /** Last sync session of ours with it that completed. */
-  lastSyncAt: number | null
-  /** Sessions of ours with it: completed, and failed (timeouts, resets, refused at its session limit). */
-  sessions: number
-  failedSessions: number
-  /** Spaces waiting for a session with it now. */
-  queued: number
-}
-
-/** The libp2p node as peering uses it. */
-export interface PeeringNode {
-  peerId: PeerId
-  dial: (addrs: Multiaddr[], options: { signal: AbortSignal }) => Promise<Connection>
-  getConnections: (peer?: PeerId) => Connection[]
-  addEventListener: (type: 'peer:connect' | 'peer:disconnect', listener: (evt: CustomEvent<PeerId>) => void) => void
-  removeEventListener: (type: 'peer:connect' | 'peer:disconnect', listener: (evt: CustomEvent<PeerId>) => void) => void
-}
-
-/** The sync service as peering uses it. */
-export interface PeeringSync {
-  syncWith: (peer: string, spaceId: string, options: { signal: AbortSignal }) => Promise<SyncStats>
-  openedBySince: (peer: string, spaceId: string, since: number) => boolean
-}
-
-/** The store as peering uses it. */
-export interface PeeringStore {
-  /** Space ids held (not the ones only being joined). */
-  spaces: () => Iterable<string>
-  /** Ops held of a space, or undefined if it is not held. */
-  opCount: (spaceId: string) => number | undefined
-}
 
 interface Peer {
   readonly peerId: string
   readonly id: PeerId
   readonly addrs: Multiaddr[]
+  readonly discovered: boolean
+  verified: boolean
+  verifying: boolean
+  /** Sessions failed in a row (a discovered relay is dropped past MAX_DISCOVERED_FAILURES). */
+  failedInRow: number
+  dropped: boolean
   connected: boolean
   connectedAt: number
   failures: number
@@ -157,7 +73,8 @@ interface Peer {
   deferTimer?: NodeJS.Timeout
 }
 
-export class RelayPeering {
+/** `change`: a peer relay was added, dropped, connected, checked or went away. */
+export class RelayPeering extends EventEmitter<{ change: [] }> {
   private readonly peers = new Map<string, Peer>()
   private readonly timings: PeeringTimings
   private readonly abort = new AbortController()
@@ -186,14 +103,27 @@ export class RelayPeering {
     private readonly store: PeeringStore,
     peerRelays: PeerRelayAddr[],
     timings: Partial<PeeringTimings> = {},
-    private readonly random: () => number = Math.random
+    private readonly random: () => number = Math.random,
+    discovered: Partial<DiscoveredOptions> = {}
   ) {
+    super()
     this.timings = { ...PEERING_DEFAULTS, ...timings }
-    for (const { peerId, addrs } of peerRelays) {
-      this.peers.set(peerId, {
+    this.discovery = { maxDiscovered: MAX_DISCOVERED_RELAYS, verify: async () => false, onDropped: () => {}, mayShare: () => true, ...discovered }
+    for (const { peerId, addrs } of peerRelays) this.peers.set(peerId, this.newPeer(peerId, addrs, false))
+  }
+
+  private readonly discovery: DiscoveredOptions
+
+  private newPeer (peerId: string, addrs: Multiaddr[], discovered: boolean): Peer {
+    return {
         peerId,
         id: peerIdFromString(peerId),
         addrs,
+        discovered,
+        verified: !discovered,
+        verifying: false,
+        failedInRow: 0,
+        dropped: false,
         connected: false,
         connectedAt: 0,
         failures: 0,
@@ -205,18 +135,62 @@ export class RelayPeering {
         queue: new Map(),
         later: new Set(),
         running: 0
-      })
     }
   }
 
   /** True if `peer` (a PeerId string) is a configured peer relay. */
   isPeerRelay (peer: string): boolean {
+    return this.peers.get(peer)?.discovered === false
+  }
+
+  /** True if `peer` is a peer relay, configured or discovered (verified or not yet). */
+  has (peer: string): boolean {
     return this.peers.has(peer)
   }
 
-  /** Configured peer relays. */
+  /** Peer relays, configured and discovered. */
   get size (): number {
     return this.peers.size
+  }
+
+  /** Discovered peer relays held now. */
+  discoveredCount (): number {
+    let n = 0
+    for (const p of this.peers.values()) if (p.discovered) n++
+    return n
+  }
+
+  /**
+   * Adds a relay found through the DHT (`addrs`: where to dial it, already filtered by the caller).
+   * It is dialed, checked (`verify`) and then peered like a configured one. False (nothing done)
+   * when it is known already, is this relay, has no address, or `maxDiscovered` are held.
+   */
+  addDiscovered (peerId: string, addrs: Multiaddr[]): boolean {
+    if (this.stopped || this.peers.has(peerId) || peerId === this.node.peerId.toString() || addrs.length === 0) return false
+    if (this.discoveredCount() >= this.discovery.maxDiscovered) return false
+    let p: Peer
+    try { p = this.newPeer(peerId, addrs.slice(0, 4), true) } catch { return false }
+    this.peers.set(peerId, p)
+    log('peering with relay %s found through the DHT', peerId)
+    this.emit('change')
+    if (!this.started) return true
+    if (this.node.getConnections(p.id).length > 0) this.up(p)
+    else this.scheduleDial(p, 0)
+    return true
+  }
+
+  /** Drops a discovered peer relay (timers, queue); `onDropped` is told. */
+  private drop (p: Peer, reason: string): void {
+    if (!p.discovered || p.dropped) return
+    p.dropped = true
+    p.connected = false
+    for (const t of [p.dialTimer, p.laterTimer, p.deferTimer]) if (t != null) clearTimeout(t)
+    p.queue.clear()
+    p.later.clear()
+    this.peers.delete(p.peerId)
+    log('dropped discovered relay %s: %s', p.peerId, reason)
+    this.discovery.onDropped(p.peerId, reason)
+    this.emit('change')
   }
 
   /** Peer relays connected now. */
@@ -267,6 +241,8 @@ export class RelayPeering {
   list (): PeerRelayState[] {
     return [...this.peers.values()].map(p => ({
       peerId: p.peerId,
+      source: p.discovered ? 'dht' as const : 'configured' as const,
+      verified: p.verified,
       addrs: p.addrs.map(a => a.toString()),
       connected: p.connected,
       failures: p.failures,
@@ -280,7 +256,7 @@ export class RelayPeering {
   }
 
   private scheduleDial (p: Peer, delayMs: number): void {
-    if (this.stopped || p.connected) return
+    if (this.stopped || p.connected || p.dropped) return
     if (p.dialTimer != null) clearTimeout(p.dialTimer)
     p.nextAttemptAt = Date.now() + delayMs
     p.dialTimer = setTimeout(() => { void this.dial(p) }, delayMs)
@@ -298,17 +274,19 @@ export class RelayPeering {
       p.lastError = null
       this.up(p)
     } catch (err) {
-      if (this.stopped) return
+      if (this.stopped || p.dropped) return
       p.failures++
       p.lastError = signal.aborted ? `no answer within ${this.timings.dialTimeoutMs} ms` : (err as Error).message
       log('peer relay %s not reachable (attempt %d): %s', p.peerId, p.failures, p.lastError)
+      if (p.discovered && p.failures >= MAX_DISCOVERED_FAILURES) { this.drop(p, `unreachable: ${p.lastError}`); return }
       this.scheduleDial(p, nextDelay(Math.min(p.failures, 10), this.timings.backoff, this.random))
     }
   }
 
   /** The connection is up (we dialed, or it dialed us): first round of reconciliation. */
   private up (p: Peer): void {
-    if (this.stopped || p.connected) return
+    if (this.stopped || p.connected || p.dropped) return
+    if (!p.verified) { void this.verify(p); return }
     p.connected = true
     p.connectedAt = Date.now()
     p.failures = 0
@@ -317,6 +295,7 @@ export class RelayPeering {
     p.dialTimer = undefined
     p.nextAttemptAt = null
     log('connected to peer relay %s', p.peerId)
+    this.emit('change')
     if (this.node.peerId.toString() < p.peerId) {
       for (const spaceId of this.store.spaces()) this.enqueue(p, spaceId, null)
       return
@@ -330,6 +309,20 @@ export class RelayPeering {
     p.deferTimer.unref()
   }
 
+  /** A discovered relay, connected: it is used once identify shows a relay, else dropped. */
+  private async verify (p: Peer): Promise<void> {
+    if (p.verifying) return
+    p.verifying = true
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(VERIFY_TIMEOUT_MS)])
+    const ok = await this.discovery.verify(p.id, signal).catch(() => false)
+    p.verifying = false
+    if (this.stopped || p.dropped) return
+    if (!ok) { this.drop(p, 'not a spaceway relay (identify lists no relay hop and sync protocols)'); return }
+    p.verified = true
+    if (this.node.getConnections(p.id).length > 0) this.up(p)
+    else this.scheduleDial(p, 0)
+  }
+
   private down (p: Peer): void {
     if (!p.connected) return
     p.connected = false
@@ -339,6 +332,7 @@ export class RelayPeering {
     p.laterTimer = undefined
     p.deferTimer = undefined
     log('peer relay %s went away; redialing', p.peerId)
+    this.emit('change')
     this.scheduleDial(p, nextDelay(0, this.timings.backoff, this.random))
   }
 
@@ -374,6 +368,7 @@ export class RelayPeering {
 
   private enqueue (p: Peer, spaceId: string, since: number | null): void {
     if (this.stopped || !p.connected) return
+    if (p.discovered && !this.discovery.mayShare(p.peerId, spaceId)) return
     const had = p.queue.get(spaceId)
     // "run anyway" (null) wins over "skip if recent"; two times: the earlier skips less
     p.queue.set(spaceId, had === undefined ? since : had === null || since === null ? null : Math.min(had, since))
@@ -401,6 +396,7 @@ export class RelayPeering {
     try {
       const stats = await this.sync.syncWith(p.peerId, spaceId, { signal })
       p.sessions++
+      p.failedInRow = 0
       p.lastSyncAt = Date.now()
       this.lastOut.set(key, p.lastSyncAt)
       // the space grew: the peer may have more than one session could bring (its budget for us)
@@ -408,7 +404,9 @@ export class RelayPeering {
     } catch (err) {
       if (this.stopped) return
       p.failedSessions++
+      p.failedInRow++
       log('sync of %s with peer relay %s failed: %s', spaceId, p.peerId, (err as Error).message)
+      if (p.discovered && p.failedInRow >= MAX_DISCOVERED_FAILURES) this.drop(p, `${p.failedInRow} sync sessions failed in a row (last: ${(err as Error).message})`)
     }
   }
 }

@@ -5,7 +5,7 @@
  * space's topic, validates every op exactly as a client does (the same Replica), stores it in LevelDB
  * and serves the sync protocol. It never authors ops (it has no right to: ops are signed by members).
  * With `peerRelays` it also reconciles every space it holds with other relays (peering.ts), so each
- * backs the others up.
+ * backs the others up; and it finds more relays to peer with through the DHT (discovery.ts).
  */
 import { mkdir } from 'node:fs/promises'
 import { META } from '../src/store/layout.js'
@@ -31,7 +31,9 @@ import { spaceAccess } from '../src/net/access.js'
 import { PeerBuckets } from './rate-limit.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { forwardSynced } from './forward.js'
-import { parsePeerRelays, RelayPeering, PEERING_DEFAULTS, type PeerRelayState } from './peering.js'
+import { parsePeerRelays, RelayPeering, PEERING_DEFAULTS, MAX_DISCOVERED_RELAYS, type PeerRelayState } from './peering.js'
+import { RelayDiscovery, DISCOVERY_DEFAULTS, type DiscoveryState } from './discovery.js'
+import { speaksRelay } from '../src/net/relay-check.js'
 
 const log = logger('spaceway:relay')
 
@@ -72,6 +74,15 @@ export interface RelayOptions {
   peerRelays?: string[]
   /** Period of anti-entropy with the peer relays, ms (default 30,000, jittered +-20%). */
   peerSyncIntervalMs?: number
+  /**
+   * Find other relays through the DHT and peer with them (discovery.ts; default true). Discovered
+   * relays get no trust: per-peer quotas apply and private spaces are not reconciled with them.
+   */
+  discoverRelays?: boolean
+  /** Most relays found through the DHT peered with at once (default 8; configured ones on top). */
+  maxDiscoveredRelays?: number
+  /** Period of the relays lookup once it found some, ms (default 600,000; quicker while it finds none). */
+  discoverIntervalMs?: number
   /** Exempt 127.0.0.0/8 from libp2p's connection limits (local test clusters; default false). */
   trustLoopback?: boolean
 }
@@ -90,7 +101,15 @@ export const RELAY_DEFAULTS: Omit<RelayOptions, 'dataDir'> = {
   maxMessageBytes: 4 * 1024 * 1024,
   maxSpacesPerPeer: 16,
   storeBytesPerSecond: 256 * 1024,
-  peerSyncIntervalMs: PEERING_DEFAULTS.intervalMs
+  peerSyncIntervalMs: PEERING_DEFAULTS.intervalMs,
+  discoverRelays: true,
+  maxDiscoveredRelays: MAX_DISCOVERED_RELAYS,
+  discoverIntervalMs: DISCOVERY_DEFAULTS.lookupIntervalMs
+}
+
+/** True for a listen host on loopback (127.0.0.0/8, ::1, localhost): discovered relays must be too. */
+function isLoopbackHost (host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
 let metricsTaken = false
@@ -123,6 +142,7 @@ export class RelayServer {
     private readonly dht: DhtService,
     readonly guard: PeerGuard,
     readonly peering: RelayPeering,
+    readonly discovery: RelayDiscovery | undefined,
     private http: Server | undefined
   ) {}
 
@@ -163,10 +183,11 @@ export class RelayServer {
       })
       const rate = new PeerBuckets(options.maxOpRate, options.maxOpRate * 10)
       const topics = new SpaceTopics(node, replica, (peer) => trusted(peer) || rate.take(peer))
+      // private spaces: ciphertext to members (and joiners with an invite) and configured peer relays only
+      const access = spaceAccess(replica, trusted)
       const sync = new SyncService(node, replica, {
         maxMessageBytes: options.maxMessageBytes,
-        // private spaces: ciphertext to members (and joiners with an invite) and peer relays only
-        access: spaceAccess(replica, trusted),
+        access,
         unmetered: trusted,
         adoption: {
           // a slot is taken only once the space's valid space.create is in hand (sync-service.ts)
@@ -193,11 +214,22 @@ export class RelayServer {
       const bootstrapper = new Bootstrapper(node, pool, { bootstrap: [...(options.bootstrap ?? []), ...peerRelays.flatMap(p => p.addrs.map(a => a.toString()))] })
       const dht = new DhtService(node, bootstrapper)
       const announcer = new Announcer(dht, store, bootstrapper)
+      const maxDiscovered = options.maxDiscoveredRelays ?? MAX_DISCOVERED_RELAYS
+      let discovery: RelayDiscovery | undefined
+      const created = node
       const peering = new RelayPeering(node, sync, {
         spaces: () => store.spaces.keys(),
         opCount: (spaceId) => store.spaces.get(spaceId)?.size
-      }, peerRelays, { intervalMs: options.peerSyncIntervalMs ?? PEERING_DEFAULTS.intervalMs })
-      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, guard, peering, undefined)
+      }, peerRelays, { intervalMs: options.peerSyncIntervalMs ?? PEERING_DEFAULTS.intervalMs }, Math.random, {
+        maxDiscovered,
+        verify: async (peer, signal) => await speaksRelay(created, peer, signal),
+        onDropped: (peer) => { discovery?.droppedRelay(peer) },
+        mayShare: (peer, spaceId) => access(peer, spaceId) == null
+      })
+      if (options.discoverRelays !== false) {
+        discovery = new RelayDiscovery(dht, bootstrapper, peering, account.peerId, isLoopbackHost(options.host), { lookupIntervalMs: options.discoverIntervalMs ?? DISCOVERY_DEFAULTS.lookupIntervalMs }, maxDiscovered)
+      }
+      const relay = new RelayServer(account, store, replica, node, sync, topics, bootstrapper, announcer, dht, guard, peering, discovery, undefined)
       relay.wire()
       await sync.start()
       try {
@@ -209,6 +241,7 @@ export class RelayServer {
       for (const spaceId of store.spaces.keys()) announcer.announce(spaceId)
       bootstrapper.start()
       peering.start()
+      discovery?.start()
       try {
         relay.http = await serveMetrics(options.metricsPort, () => relay.health())
       } catch (err) {
@@ -271,13 +304,19 @@ export class RelayServer {
       blockedPeers: this.guard.blockedPeers().length,
       peerRelays: this.peering.size,
       peerRelaysConnected: this.peering.connectedCount(),
+      discoveredRelays: this.peering.discoveredCount(),
       uptimeS: Math.round((Date.now() - this.startedAt) / 1000)
     }
   }
 
-  /** State of each configured peer relay. */
+  /** State of each peer relay (configured, and found through the DHT). */
   peerRelays (): PeerRelayState[] {
     return this.peering.list()
+  }
+
+  /** State of DHT discovery of relays (undefined when turned off). */
+  discoveryState (): DiscoveryState | undefined {
+    return this.discovery?.state()
   }
 
   /** Stops everything and closes LevelDB. Safe to call twice. */
@@ -285,6 +324,7 @@ export class RelayServer {
     this.stopping ??= (async () => {
       this.stopGapRepair?.()
       this.stopForward?.()
+      this.discovery?.stop()
       this.peering.stop()
       this.announcer.stop()
       this.bootstrapper.stop()

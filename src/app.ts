@@ -36,6 +36,7 @@ import { eventsOf, type SpaceEventMap } from './space-events.js'
 import { MEMBERSHIP_TYPES, REASON_CODES } from './core/auth.js'
 import { PeerGuard } from './net/peer-guard.js'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { RelayLearning } from './net/relay-learning.js'
 
 const log = logger('spaceway:app')
 
@@ -127,6 +128,8 @@ export class App extends EventEmitter<AppEvents> {
   readonly hidden = new Set<string>()
   private timer?: NodeJS.Timeout
   private stopGapRepair: (() => void) | undefined
+  /** Relays learned from members, and telling them ours (net/relay-learning.ts). */
+  readonly learning: RelayLearning
 
   private constructor (
     readonly account: Account,
@@ -146,6 +149,8 @@ export class App extends EventEmitter<AppEvents> {
     private readonly options: AppOptions
   ) {
     super()
+    const loopback = options.host === 'localhost' || options.host?.startsWith('127.') === true
+    this.learning = new RelayLearning(node, replica, relays, { loopback, learn: options.relayOnly !== true, db: store.jsonSublevel(SUBLEVELS.relays) })
   }
 
   /**
@@ -180,7 +185,7 @@ export class App extends EventEmitter<AppEvents> {
       })
       let app: App | undefined
       const sync = new SyncService(node, replica, {
-        access: spaceAccess(replica, (peer) => app?.relays.isRelay(peer) === true),
+        access: spaceAccess(replica, (peer, spaceId) => app?.learning.trusted(peer, spaceId) === true),
         joinAuth: (spaceId) => app?.joinAuth.get(spaceId)
       })
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>(SUBLEVELS.peers))
@@ -200,6 +205,7 @@ export class App extends EventEmitter<AppEvents> {
 
   private async run (): Promise<void> {
     await this.sync.start()
+    await this.learning.start()
     this.wireEvents()
     try {
       await this.node.start()
@@ -326,7 +332,8 @@ export class App extends EventEmitter<AppEvents> {
    * makes it hold them; new ops then reach it live through GossipSub).
    */
   onRelay (peerId: string, addr: string): void {
-    this.bootstrapper.addBootstrap(addr)
+    // configured relays only: learned ones are many and come and go (the peer pool keeps them anyway)
+    if (this.relays.sourceOf(peerId) === 'configured') this.bootstrapper.addBootstrap(addr)
     this.syncPeer(peerId)
   }
 
@@ -406,6 +413,7 @@ export class App extends EventEmitter<AppEvents> {
     this.stopGapRepair?.()
     this.keys.stop()
     this.announcer.stop()
+    await this.learning.stop()
     this.relays.stop()
     this.bootstrapper.stop()
     this.dht.stop()

@@ -19,7 +19,7 @@ export function formatNetwork (data: Data): string {
   lines.push(`  last bootstrap: ${b == null ? 'none yet' : `${b.ok ? 'ok' : 'failed'} at ${clock(b.at)} (${b.connected}/${b.dialed} dials, table ${b.tableSize})`}; next check ${data.dht.nextCheckAt == null ? '-' : clock(data.dht.nextCheckAt)}`)
   for (const a of data.announcements as Data[]) lines.push(`  announce ${shortId(a.spaceId)}: ${a.status}${a.lastError != null ? ` (${a.lastError})` : ''}`)
   for (const r of data.relays as Data[]) {
-    lines.push(`relay ${r.addr}: ${r.connected ? 'connected' : `not connected${r.lastError != null ? ` (${r.lastError})` : ''}`}, reservation ${r.reservation ? 'yes' : 'no'}`)
+    lines.push(`relay ${r.addr}${r.source === 'member' ? ' (learned from a member)' : ''}: ${r.connected ? 'connected' : `not connected${r.lastError != null ? ` (${r.lastError})` : ''}`}, reservation ${r.reservation ? 'yes' : 'no'}`)
     for (const c of r.circuitAddrs as string[]) lines.push(`  reachable at ${c}`)
     for (const [space, at] of Object.entries(r.lastSync as Record<string, number>)) lines.push(`  last sync of ${shortId(space)}: ${clock(at)}`)
   }

@@ -26,12 +26,12 @@ export function userIdOfPeer (peer: string): string | null {
 }
 
 /**
- * The access rule of a replica's spaces. `trusted(peer)`: peers that may hold every space's
- * ciphertext (a client's relays; a relay trusts nobody). Returns null when `peer` may have the
+ * The access rule of a replica's spaces. `trusted(peer, spaceId)`: peers that may hold the space's
+ * ciphertext (a client's relays, net/relay-learning.ts; a relay's configured peer relays). Returns null when `peer` may have the
  * space, else why not: `invite_only` (no credential), `banned`, `bad_invite`, `invite_revoked`,
  * `invite_expired`, `invite_exhausted` (the joiner is told, so `join` can say so).
  */
-export function spaceAccess (replica: Replica, trusted: (peer: string) => boolean, now: () => number = Date.now): SpaceAccess {
+export function spaceAccess (replica: Replica, trusted: (peer: string, spaceId: string) => boolean, now: () => number = Date.now): SpaceAccess {
   const users = new BoundedMap<string, string | null>(10_000)
   const userOf = (peer: string): string | null => {
     if (!users.has(peer)) users.set(peer, userIdOfPeer(peer))
@@ -41,7 +41,7 @@ export function spaceAccess (replica: Replica, trusted: (peer: string) => boolea
     const state = replica.store.spaces.get(spaceId)
     if (state == null) return null // being joined: we hold nothing to give away
     const m = state.members
-    if (m.isPublic || m.legacy || trusted(peer)) return null
+    if (m.isPublic || m.legacy || trusted(peer, spaceId)) return null
     const user = userOf(peer)
     if (user == null) return 'invite_only'
     if (m.roleOf(user) != null) return null

@@ -3,21 +3,43 @@
  * blocking the prompt), reconnecting with backoff when it goes away, and reports reservations (our
  * circuit addresses through it). `onConnected` runs on every (re)connection: the App syncs every
  * space with the relay there, which makes the relay hold them.
+ *
+ * Besides the configured relays (`--relay`), relays learned from members are added and removed at
+ * run time (`add`/`remove`, net/relay-learning.ts). Such a relay is used (onConnected, isRelay) only
+ * once connected and proven a spaceway relay (relay-check.ts speaksRelay); one that is not, or that
+ * fails MAX_LEARNED_FAILURES dials in a row, is removed and reported (`dropped`).
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { nextDelay } from '../dht/backoff.js'
 import type { SpacewayNode } from './node.js'
+import { speaksRelay } from './relay-check.js'
 
 const log = logger('spaceway:relay-client')
 
 /** Where the client looks for a relay when none is configured (tried quietly). */
 export const DEFAULT_RELAY = '/ip4/127.0.0.1/tcp/9000'
 
+/** How we know a relay: `--relay`, or a fellow member using it (clients do not look relays up in the DHT). */
+export type RelaySource = 'configured' | 'member'
+
+/** Dials failed in a row after which a learned relay is removed (it may be learned again later). */
+export const MAX_LEARNED_FAILURES = 3
+
+/** How long a learned relay has to prove it is one once connected (identify), ms. */
+export const LEARNED_CHECK_MS = 5000
+
+/** Learned relays held at once, at most (the caller's own bound is lower: learned-relays.ts). */
+export const MAX_LEARNED = 16
+
 /** What `network` shows per relay. Times in ms since the epoch. */
 export interface RelayState {
   addr: string
+  /** How we know it (docs/cli-json.md). */
+  source: RelaySource
+  /** Connected and, for a learned relay, proven a relay (configured ones are taken on trust). */
+  verified: boolean
   peerId: string | null
   connected: boolean
   /** Our circuit addresses through this relay (non-empty = reservation held). */
@@ -34,8 +56,10 @@ export interface RelayState {
 
 const BACKOFF = { intervalMs: 1000, capMs: 60_000, jitter: 0.2 }
 
-export class RelayClient extends EventEmitter<{ change: [] }> {
+/** `change`: anything `list()` shows; `dropped`: a learned relay was removed (`notRelay`: it is not one). */
+export class RelayClient extends EventEmitter<{ change: [], dropped: [peerId: string, notRelay: boolean] }> {
   private readonly states: RelayState[]
+  private started = false
   private readonly timers = new Map<RelayState, NodeJS.Timeout>()
   private stopped = false
   private readonly onDisconnect = (evt: CustomEvent<{ toString: () => string }>): void => {
@@ -54,11 +78,47 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
 
   constructor (private readonly node: SpacewayNode, relays: string[], private readonly onConnected: (peerId: string, addr: string) => void) {
     super()
-    this.states = relays.map(addr => ({ addr, peerId: null, connected: false, circuitAddrs: [], reservation: false, failures: 0, nextAttemptAt: null, lastError: null, lastSync: {}, refused: {} }))
+    this.states = relays.map(addr => RelayClient.state(addr, 'configured', null))
+  }
+
+  private static state (addr: string, source: RelaySource, peerId: string | null): RelayState {
+    return { addr, source, verified: false, peerId, connected: false, circuitAddrs: [], reservation: false, failures: 0, nextAttemptAt: null, lastError: null, lastSync: {}, refused: {} }
+  }
+
+  /**
+   * Adds a learned relay at `addr` (with /p2p/`peerId`; checked by the caller). False when it is
+   * known already (same PeerId or address) or MAX_LEARNED learned ones are held.
+   */
+  add (addr: string, peerId: string, source: Exclude<RelaySource, 'configured'> = 'member'): boolean {
+    if (this.stopped || this.states.some(s => s.peerId === peerId || s.addr === addr)) return false
+    if (this.states.filter(s => s.source !== 'configured').length >= MAX_LEARNED) return false
+    const s = RelayClient.state(addr, source, peerId)
+    this.states.push(s)
+    log('using relay %s (learned: %s)', addr, source)
+    if (this.started) this.schedule(s, 0)
+    this.emit('change')
+    return true
+  }
+
+  /** Removes the learned relay `peerId` (configured ones stay). The connection is left alone. */
+  remove (peerId: string): void {
+    const i = this.states.findIndex(s => s.peerId === peerId && s.source !== 'configured')
+    if (i < 0) return
+    const [s] = this.states.splice(i, 1)
+    const t = this.timers.get(s)
+    if (t != null) clearTimeout(t)
+    this.timers.delete(s)
+    this.emit('change')
+  }
+
+  /** How we know relay `peerId`, or null if it is not one of ours (or not proven yet). */
+  sourceOf (peerId: string): RelaySource | null {
+    return this.states.find(s => s.peerId === peerId && (s.source === 'configured' || s.verified))?.source ?? null
   }
 
   /** Starts connecting to every relay. */
   start (): void {
+    this.started = true
     this.node.addEventListener('peer:disconnect', this.onDisconnect as never)
     this.node.addEventListener('self:peer:update', this.onAddrs)
     for (const s of this.states) this.schedule(s, 0)
@@ -71,9 +131,9 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
     for (const t of this.timers.values()) clearTimeout(t)
   }
 
-  /** True if `peerId` is one of our relays. */
+  /** True if `peerId` is one of our relays (a learned one once proven a relay). */
   isRelay (peerId: string): boolean {
-    return this.states.some(s => s.peerId === peerId)
+    return this.sourceOf(peerId) != null
   }
 
   /** PeerIds of the relays connected now. */
@@ -86,7 +146,7 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
    * `signal` aborts. Never rejects. (`join` right after start-up waits on this, so it asks the relay.)
    */
   async settled (signal: AbortSignal): Promise<void> {
-    const done = (): boolean => signal.aborted || this.states.every(s => s.connected || s.failures > 0)
+    const done = (): boolean => signal.aborted || this.states.every(s => s.connected || s.failures > 0 || s.source !== 'configured')
     if (done()) return
     await new Promise<void>(resolve => {
       const check = (): void => {
@@ -163,8 +223,20 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
     s.nextAttemptAt = null
     try {
       const conn = await this.node.dial(multiaddr(s.addr), { signal: AbortSignal.timeout(10_000) })
+      if (this.stopped || !this.states.includes(s)) return
+      if (s.source !== 'configured' && !s.verified) {
+        // a learned relay is used only once it proves it is one (anyone can name any peer)
+        if (!await speaksRelay(this.node, conn.remotePeer, AbortSignal.timeout(LEARNED_CHECK_MS))) {
+          this.drop(s, true, 'not a spaceway relay (identify lists no relay hop and sync protocols)')
+          return
+        }
+        if (this.stopped || !this.states.includes(s)) return
+      }
+      s.verified = true
       s.peerId = conn.remotePeer.toString()
       s.connected = true
+      // a configured relay that a member also named: one state for it, the configured one
+      if (s.source === 'configured') this.remove(s.peerId)
       s.failures = 0
       s.lastError = null
       log('connected to relay %s', s.addr)
@@ -172,11 +244,23 @@ export class RelayClient extends EventEmitter<{ change: [] }> {
       this.onConnected(s.peerId, s.addr)
       await this.reserve(s, conn.remoteAddr.toString())
     } catch (err) {
+      if (this.stopped || !this.states.includes(s)) return
       s.failures++
       s.lastError = (err as Error).message
       log('relay %s not reachable (attempt %d): %s', s.addr, s.failures, s.lastError)
+      if (s.source !== 'configured' && s.failures >= MAX_LEARNED_FAILURES && !s.connected) {
+        this.drop(s, false, `unreachable: ${s.lastError}`)
+        return
+      }
       this.emit('change')
       this.schedule(s, nextDelay(Math.min(s.failures, 10), BACKOFF))
     }
+  }
+
+  private drop (s: RelayState, notRelay: boolean, why: string): void {
+    log('dropped learned relay %s: %s', s.addr, why)
+    const peerId = s.peerId
+    this.remove(peerId as string)
+    if (peerId != null) this.emit('dropped', peerId, notRelay)
   }
 }

@@ -7,6 +7,7 @@
  *   meta  what this client remembers that no op says: keys in `META` below -> JSON
  *   keys  (client only) epoch secrets sealed under the account's keystore key (store/keyring.ts)
  *   peers (client only) the peer pool (dht/peer-pool.ts)
+ *   relays (client only) relays learned from members, by PeerId (net/learned-relays.ts)
  * Rows:
  *   ops  sublevel   <opId>                      -> signed op bytes
  *   idx  sublevel   space!<s>                   -> SpaceInfo
@@ -32,7 +33,7 @@
  */
 
 /** Names of the sublevels of the database. */
-export const SUBLEVELS = { ops: 'ops', idx: 'idx', meta: 'meta', keys: 'keys', peers: 'peers' } as const
+export const SUBLEVELS = { ops: 'ops', idx: 'idx', meta: 'meta', keys: 'keys', peers: 'peers', relays: 'relays' } as const
 
 /** Keys of the idx sublevel. */
 export const IDX = {

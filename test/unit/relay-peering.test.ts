@@ -261,3 +261,65 @@ describe('relay peering', () => {
     expect(p.list()[0].failedSessions).toBe(0) // an abort by stop is no failure
   })
 })
+
+describe('relays found through the DHT (addDiscovered)', () => {
+  const ma = async (peer: string): Promise<Multiaddr[]> => parsePeerRelays([addr(peer)], 'x')[0].addrs
+
+  it('holds at most maxDiscovered; one is used only once it proves it is a relay, else dropped', async () => {
+    vi.useFakeTimers()
+    const ids = await peerIds(12)
+    const [self, configured, ...found] = ids
+    const node = new FakeNode(peerIdFromString(self))
+    for (const p of ids) node.reachable.add(p)
+    const sync = new FakeSync()
+    const dropped: string[] = []
+    const relays = new Set(found.slice(0, 5)) // the others are not relays
+    const p = new RelayPeering(node, sync, store(['S']), parsePeerRelays([addr(configured)], self), {}, half, {
+      maxDiscovered: 8,
+      verify: async (peer) => relays.has(peer.toString()),
+      onDropped: (peer) => { dropped.push(peer) }
+    })
+    p.start()
+    const added = []
+    for (const f of found) added.push(p.addDiscovered(f, await ma(f)))
+    expect(added.filter(Boolean)).toHaveLength(8)
+    expect(p.addDiscovered(configured, await ma(configured))).toBe(false)
+    expect(p.discoveredCount()).toBe(8)
+    await vi.advanceTimersByTimeAsync(PEERING_DEFAULTS.connectDeferMs + 100)
+    // the 3 non-relays among the 8 taken were dropped; only checked relays were reconciled with
+    expect(dropped.sort()).toEqual(found.slice(5, 8).sort())
+    expect(p.discoveredCount()).toBe(5)
+    const synced = new Set(sync.calls.map(c => c.split('/')[0]))
+    for (const f of found.slice(5)) expect(synced.has(f.slice(-4))).toBe(false)
+    for (const f of found.slice(0, 5)) expect(synced.has(f.slice(-4))).toBe(true)
+    expect(p.list().filter(s => s.source === 'dht').every(s => s.verified && s.connected)).toBe(true)
+    expect(p.isPeerRelay(found[0])).toBe(false)
+    expect(p.isPeerRelay(configured)).toBe(true)
+    // room again: another can be taken
+    expect(p.addDiscovered(found[9], await ma(found[9]))).toBe(true)
+    p.stop()
+  })
+
+  it('a discovered relay that cannot be reached, or whose sessions keep failing, is dropped; private spaces are never reconciled with it', async () => {
+    vi.useFakeTimers()
+    const [self, far, flaky] = await peerIds(3)
+    const node = new FakeNode(peerIdFromString(self))
+    node.reachable.add(flaky)
+    const sync = new FakeSync()
+    sync.onSession = (peer) => { if (peer === flaky) throw new Error('stream reset') }
+    const dropped: string[] = []
+    const p = new RelayPeering(node, sync, store(['pub1', 'pub2', 'pub3', 'priv']), [], {}, half, {
+      verify: async () => true,
+      onDropped: (peer) => { dropped.push(peer) },
+      mayShare: (_peer, space) => space !== 'priv'
+    })
+    p.start()
+    p.addDiscovered(far, await ma(far))
+    p.addDiscovered(flaky, await ma(flaky))
+    await vi.advanceTimersByTimeAsync(10 * 60_000)
+    expect(dropped.sort()).toEqual([far, flaky].sort())
+    expect(sync.calls.some(c => c.endsWith('/priv'))).toBe(false)
+    expect(p.size).toBe(0)
+    p.stop()
+  })
+})
