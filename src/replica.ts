@@ -342,7 +342,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     for (const { i, op } of fresh.slice(admitted)) results[i] = this.ignore(op, 'rate_limited')
     const checked = fresh.slice(0, admitted)
     this.signatureChecks += checked.length
-    const verdicts = await this.verifier.verify(checked.map(c => c.op.bytes))
+    const verdicts = await this.verifier.verify(checked.map(c => c.op))
     // Applied in chunks, each its own task, so urgent work (our own ops, live gossip) runs between.
     const lane = batch.length <= URGENT_BATCH ? 'urgent' : 'bulk'
     const commits: Array<Promise<void>> = []

@@ -422,19 +422,69 @@ export function checkReaction (emoji: unknown, on: unknown): void {
   if (typeof on !== 'boolean') fail('bad_payload', 'on must be a boolean')
 }
 
+/** The canonical encoding of every op starts with these bytes: map(8), "v": 1, "hlc", array(2). */
+const OP_HEAD = Uint8Array.of(0xa8, 0x61, 0x76, 0x01, 0x63, 0x68, 0x6c, 0x63, 0x82)
+/** The `sig` entry: text(3) "sig", bytes(64) header; the 64 signature bytes follow. */
+const SIG_ENTRY = Uint8Array.of(0x63, 0x73, 0x69, 0x67, 0x58, 0x40)
+const SIG_ENTRY_BYTES = SIG_ENTRY.length + 64
+
+/** Length of the CBOR unsigned integer (major type 0, RFC 8949 section 3.1) at `b[i]`, or -1. */
+function uintLength (b: Uint8Array, i: number): number {
+  if (i >= b.length || b[i] >> 5 !== 0) return -1
+  const info = b[i] & 0x1f
+  return info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : info === 27 ? 9 : -1
+}
+
+/**
+ * The bytes an op's signature covers (SIGNING_CONTEXT || CBOR of the map without `sig`), cut out of
+ * its canonical encoding rather than encoded again: canonical CBOR sorts map keys length-first
+ * (RFC 8949 section 4.2.3, cborg's default), so the entries are v, hlc, sig, deps, type, space,
+ * author, payload, and the map without `sig` is the same bytes with a 7-entry header and the `sig`
+ * entry removed. Null when `bytes` do not have that layout (the caller then encodes the map).
+ * Only for bytes that passed `decodeOp`'s canonical check.
+ */
+export function signedBytesOf (bytes: Uint8Array): Uint8Array | null {
+  for (let k = 0; k < OP_HEAD.length; k++) if (bytes[k] !== OP_HEAD[k]) return null
+  const wall = uintLength(bytes, OP_HEAD.length)
+  if (wall < 0) return null
+  const counter = uintLength(bytes, OP_HEAD.length + wall)
+  if (counter < 0) return null
+  const at = OP_HEAD.length + wall + counter
+  if (bytes.length < at + SIG_ENTRY_BYTES) return null
+  for (let k = 0; k < SIG_ENTRY.length; k++) if (bytes[at + k] !== SIG_ENTRY[k]) return null
+  const ctx = SIGNING_CONTEXT.length
+  const out = new Uint8Array(ctx + bytes.length - SIG_ENTRY_BYTES)
+  out.set(SIGNING_CONTEXT)
+  out[ctx] = 0xa7
+  out.set(bytes.subarray(1, at), ctx + 1)
+  out.set(bytes.subarray(at + SIG_ENTRY_BYTES), ctx + at)
+  return out
+}
+
 /**
  * Checks the Ed25519 signature of an op decoded with `verify: false`.
  * @throws InvalidOpError (`bad_signature`)
  */
 export function verifyOp (op: Op): void {
-  const unsigned = unsignedMap({
+  if (!verifySignature(op.authorKey, signedBytesOf(op.bytes) ?? signingBytes(unsignedMap({
     type: op.type,
     space: op.type === 'space.create' ? null : idFromString(op.spaceId),
     hlc: op.hlc,
     deps: op.deps.map(idFromString),
     payload: op.payload
-  }, op.authorKey)
-  if (!verifySignature(op.authorKey, signingBytes(unsigned), op.sig)) fail('bad_signature', 'signature does not verify')
+  }, op.authorKey)), op.sig)) fail('bad_signature', 'signature does not verify')
+}
+
+/** True where the signature of each decoded op (`decodeOp` with `verify: false`) verifies. Never throws. */
+export function verifyOps (ops: Op[]): boolean[] {
+  return ops.map(op => {
+    try {
+      verifyOp(op)
+      return true
+    } catch {
+      return false
+    }
+  })
 }
 
 /**
@@ -499,7 +549,7 @@ export function decodeOp (bytes: Uint8Array, options: { verify?: boolean } = {})
   const { sig, ...unsigned } = m
   const reencoded = encode(m)
   if (compareBytes(reencoded, bytes) !== 0) fail('not_canonical', 'op is not in canonical CBOR form')
-  if (options.verify !== false && !verifySignature(m.author as Uint8Array, signingBytes(unsigned), sig as Uint8Array)) {
+  if (options.verify !== false && !verifySignature(m.author as Uint8Array, signedBytesOf(bytes) ?? signingBytes(unsigned), sig as Uint8Array)) {
     fail('bad_signature', 'signature does not verify')
   }
   const id = idToString(sha256(bytes))

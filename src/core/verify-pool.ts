@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { verifyAll } from './op.js'
+import { type Op, verifyOps } from './op.js'
 
 /** Batches smaller than this are verified inline. */
 export const MIN_WORKER_BATCH = 64
@@ -26,9 +26,12 @@ export class VerifyPool {
   private readonly workerFile = fileURLToPath(new URL('./verify-worker.js', import.meta.url))
   private readonly available = existsSync(this.workerFile)
 
-  /** True where each op's signature verifies, in the order given. Never throws for bad input. */
-  async verify (ops: Uint8Array[]): Promise<boolean[]> {
-    if (ops.length < MIN_WORKER_BATCH || !this.available) return verifyAll(ops)
+  /**
+   * True where each op's signature verifies, in the order given. `ops` were decoded by `decodeOp`
+   * (`verify: false`); the worker gets their bytes and decodes them itself. Never throws for bad input.
+   */
+  async verify (ops: Op[]): Promise<boolean[]> {
+    if (ops.length < MIN_WORKER_BATCH || !this.available) return verifyOps(ops)
     const worker = this.start()
     const id = this.nextId++
     // The worker takes most of the batch; this thread checks the rest meanwhile (2 cores here, and
@@ -36,17 +39,17 @@ export class VerifyPool {
     const split = Math.floor(ops.length * WORKER_SHARE)
     const fromWorker = new Promise<boolean[]>(resolve => {
       this.pending.set(id, resolve)
-      worker.postMessage({ id, ops: ops.slice(0, split) })
+      worker.postMessage({ id, ops: ops.slice(0, split).map(op => op.bytes) })
     })
     // This thread's share in slices, yielding between them, so a chat message (or a command) that
     // arrives meanwhile is handled within a slice (~6 ms), not after the whole share.
     const here: boolean[] = []
     for (let i = split; i < ops.length; i += MAIN_SLICE) {
-      here.push(...verifyAll(ops.slice(i, Math.min(ops.length, i + MAIN_SLICE))))
+      here.push(...verifyOps(ops.slice(i, Math.min(ops.length, i + MAIN_SLICE))))
       await new Promise<void>(resolve => setImmediate(resolve))
     }
     const there = await fromWorker
-    return there.length === split ? [...there, ...here] : verifyAll(ops)
+    return there.length === split ? [...there, ...here] : verifyOps(ops)
   }
 
   private start (): Worker {
