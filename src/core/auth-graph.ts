@@ -31,14 +31,18 @@ export type MembershipView = MembershipReader & {
 const CACHE_MAX = 64
 
 export class AuthGraph {
-  /** Op id -> key of its membership heads. */
-  private readonly headsOf = new Map<string, string>()
   private readonly nodes = new Map<string, Node>()
   private readonly cache = new Map<string, OverlayState>()
   private readonly fold = new IncrementalFold()
   private readonly currentHeads = new Set<string>()
   /** `currentHeads` as a key, computed when asked (null: stale). */
   private currentKeyCache: string | null = ''
+
+  /**
+   * @param headsOf the heads key recorded for an applied op (undefined if not applied): the space's
+   *   op table (store/op-index.ts) keeps it for every op, so this graph holds membership ops only
+   */
+  constructor (private readonly headsOf: (id: string) => string | undefined) {}
 
   /** The membership state of everything applied so far. Do not mutate. */
   get current (): MembershipState {
@@ -81,7 +85,7 @@ export class AuthGraph {
 
   /** The heads key recorded for op `id` (undefined if unknown). */
   headsKeyOf (id: string): string | undefined {
-    return this.headsOf.get(id)
+    return this.headsOf(id)
   }
 
   /**
@@ -92,7 +96,7 @@ export class AuthGraph {
     let first: string | undefined
     let same = true
     for (const d of deps) {
-      const k = this.nodes.has(d) ? d : this.headsOf.get(d)
+      const k = this.nodes.has(d) ? d : this.headsOf(d)
       if (k == null) continue
       if (first == null) first = k
       else if (k !== first) same = false
@@ -101,7 +105,7 @@ export class AuthGraph {
     const cands = new Set<string>()
     for (const d of deps) {
       if (this.nodes.has(d)) cands.add(d)
-      else for (const h of (this.headsOf.get(d) ?? '').split(',')) if (h !== '') cands.add(h)
+      else for (const h of (this.headsOf(d) ?? '').split(',')) if (h !== '') cands.add(h)
     }
     // Maximal membership ops of the whole space are maximal among any of them: no walk needed.
     let allCurrent = true
@@ -179,11 +183,10 @@ export class AuthGraph {
   }
 
   /**
-   * Records an applied op with order key `key` and heads key `headsKey` (from `headsKeyFor(op.deps)`,
-   * or persisted). Membership ops update the current state.
+   * Records an applied op with order key `key` and heads key `headsKey` (from `headsKeyFor(op.deps)`;
+   * the caller records it for `headsOf` too). Membership ops update the current state.
    */
   add (op: Op, key: string, headsKey: string): void {
-    this.headsOf.set(op.id, headsKey)
     if (!MEMBERSHIP_TYPES.has(op.type)) return
     const parents = headsKey === '' ? [] : headsKey.split(',')
     this.nodes.set(op.id, { op, key, parents })
@@ -195,17 +198,9 @@ export class AuthGraph {
     for (const [k, s] of this.cache) if (key < s.p0) this.cache.delete(k)
   }
 
-  /**
-   * Records a stored op at load time without touching the membership state; `restoreDone` then
-   * replays the membership ops once.
-   */
-  restore (id: string, headsKey: string): void {
-    this.headsOf.set(id, headsKey)
-  }
-
-  /** Loads a stored membership op (its heads key restored already). */
+  /** Loads a stored membership op (its heads key is in `headsOf` already); `restoreDone` then replays them once. */
   restoreMembershipOp (op: Op, key: string): void {
-    const headsKey = this.headsOf.get(op.id) ?? ''
+    const headsKey = this.headsOf(op.id) ?? ''
     const parents = headsKey === '' ? [] : headsKey.split(',')
     this.nodes.set(op.id, { op, key, parents })
   }

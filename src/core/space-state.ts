@@ -1,7 +1,8 @@
 /**
  * The materialized state of one space: its name, channels, display names (profiles), membership
  * (auth-graph.ts), message edits and deletions, the epochs of a private space (rotates and shares),
- * heads and the sorted list of its ops' order keys (what sync reconciles). A pure function of the
+ * heads, and a compact table of every op (store/op-index.ts: order key, size, membership heads,
+ * a message's author and channel; what dep checks, authorization and sync read). A pure function of the
  * set of ops applied in any causal order: `apply` is deterministic and idempotent per op, and
  * `authorize` decides validity from an op's deps alone.
  *
@@ -17,12 +18,12 @@ import { AuthGraph } from './auth-graph.js'
 import { MEMBERSHIP_TYPES, type MessageLookup, type Rejection } from './auth.js'
 import type { MembershipState } from './membership.js'
 import { WeightedMap } from './bounded.js'
-import { insertSorted, lowerIndex } from './sorted.js'
 import { bodyKeyOf, openPayload, type Bodies, type SealableType } from './envelope.js'
 import { compareHlc, hlcKey as hlcKeyOf, type Hlc } from './hlc.js'
 import { idToString, toHex } from './ids.js'
 import { isSealed, type Op, type SealedBody } from './op.js'
 import { orderKey } from './order.js'
+import { OpIndex, type IdLookup } from '../store/op-index.js'
 
 /**
  * A channel as stored. `createdAt`: ms since the epoch (HLC wall time); `key`: order key of its
@@ -40,8 +41,6 @@ export interface ReactionView { on: boolean, key: string }
 export interface SealedReaction { user: string, op: string, key: string }
 /** A deletion: who deleted the message, and the order key of the delete op. */
 export interface DeleteView { by: string, key: string }
-/** Value of a `t!` index row: op size in bytes and the op's membership heads key (auth-graph.ts). */
-export type ItemRow = [size: number, headsKey: string]
 /**
  * A space's summary. `createdAt`: ms since the epoch; `sealed`: a private space whose name is
  * sealed in its `space.create` (`name` is then ''); `history`: what later members may read; `dm`: a
@@ -100,20 +99,18 @@ export class SpaceState implements MessageLookup {
   readonly channels = new Map<string, ChannelView>()
   readonly profiles = new Map<string, ProfileView>()
   readonly heads = new Set<string>()
-  /** Order keys (HLC key + op id) of every op of the space, ascending. */
-  readonly items: string[] = []
+  /** Every op applied: order key, size, membership heads key, a message's author and channel. */
+  readonly ops = new OpIndex()
   /** Op id -> order key, for every op applied (dep checks and causality checks read it). */
-  readonly byId = new Map<string, string>()
-  /** Total encoded size of the ops applied, bytes (relay limits read it). */
-  bytes = 0
+  readonly byId: IdLookup<string> = this.ops.view(id => this.ops.keyOf(id), () => this.ops.ids(), () => this.ops.count)
   /** Largest HLC of any op applied. */
   maxHlc: Hlc = { wall: 0, counter: 0 }
-  /** Membership heads of every op, and the membership state at any of them. */
-  readonly auth = new AuthGraph()
+  /** The membership state at any op's heads (the heads key of each op is kept in `ops`). */
+  readonly auth = new AuthGraph(id => this.ops.headsKeyOf(id))
   /** Author of every `message.post`, by message id. */
-  readonly messageAuthors = new Map<string, string>()
+  readonly messageAuthors: IdLookup<string> = this.ops.view(id => this.ops.authorOf(id), () => this.ops.messageIds(), () => this.ops.messageCount())
   /** Channel of every `message.post`, by message id. */
-  readonly messageChannels = new Map<string, string>()
+  readonly messageChannels: IdLookup<string> = this.ops.view(id => this.ops.channelOf(id), () => this.ops.messageIds(), () => this.ops.messageCount())
   /** Latest edit of each edited message, by message id. */
   readonly edits = new Map<string, EditView>()
   /** Deleted messages, by message id. */
@@ -143,7 +140,20 @@ export class SpaceState implements MessageLookup {
 
   /** Number of ops applied. */
   get size (): number {
-    return this.items.length
+    return this.ops.count
+  }
+
+  /** Total encoded size of the ops applied, bytes (relay limits read it). */
+  get bytes (): number {
+    return this.ops.bytes
+  }
+
+  /**
+   * Order keys (HLC key + op id) of every op of the space, ascending (what sync reconciles). Built
+   * on first use, then kept up to date. Do not mutate.
+   */
+  get items (): readonly string[] {
+    return this.ops.sorted()
   }
 
   /** The membership state of everything applied (members, roles, bans, invites). */
@@ -166,20 +176,19 @@ export class SpaceState implements MessageLookup {
    * there is none (the space's clock starts there, so a stored op from the far future cannot push it).
    */
   maxHlcUpTo (wall: number): Hlc | undefined {
-    const lo = lowerIndex(this.items, hlcKeyOf({ wall, counter: 0xffff_ffff }) + '\uffff')
-    if (lo === 0) return undefined
-    const k = this.items[lo - 1]
+    const k = this.ops.lastKeyBelow(hlcKeyOf({ wall, counter: 0xffff_ffff }) + '\uffff')
+    if (k == null) return undefined
     return { wall: parseInt(k.slice(0, 12), 16), counter: parseInt(k.slice(12, 20), 16) }
   }
 
   /** The space's heads, newest first in (HLC, id) order. */
   newestHeads (): string[] {
-    return [...this.heads].map(id => [this.byId.get(id) ?? '', id]).sort((a, b) => a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0).map(x => x[1])
+    return [...this.heads].map(id => [this.ops.keyOf(id) ?? '', id]).sort((a, b) => a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0).map(x => x[1])
   }
 
   /** Author of the message `id`, or undefined if it is not a message of this space. */
   messageAuthor (id: string): string | undefined {
-    return this.messageAuthors.get(id)
+    return this.ops.authorOf(id)
   }
 
   /**
@@ -194,7 +203,7 @@ export class SpaceState implements MessageLookup {
     const sealed = (op.payload as { sealed: SealedBody }).sealed
     const secret = this.keys?.get(toHex(sealed.key))
     if (secret == null) return undefined
-    const which = bodyKeyOf(op, id => this.messageChannels.get(id))
+    const which = bodyKeyOf(op, id => this.ops.channelOf(id))
     let body: Bodies[T] | null = null
     if (which != null) {
       try { body = openPayload(op, secret, which) } catch { body = null }
@@ -252,13 +261,13 @@ export class SpaceState implements MessageLookup {
   apply (op: Op): IndexRow[] {
     const s = this.info.spaceId
     const key = orderKey(op.hlc, op.id)
-    if (this.byId.has(op.id) || !insertSorted(this.items, key)) return []
-    this.byId.set(op.id, key)
-    this.bytes += op.bytes.length
+    if (this.ops.has(op.id)) return []
     const headsKey = op.type === 'space.create' ? '' : this.auth.headsKeyFor(op.deps)
+    const p = op.payload as Record<string, unknown>
+    const post = op.type === 'message.post' ? idToString(p.channel as Uint8Array) : undefined
+    const { interned } = this.ops.add(key, op.bytes.length, headsKey, post == null ? undefined : op.author, post)
     this.auth.add(op, key, headsKey)
-    const item: ItemRow = [op.bytes.length, headsKey]
-    const rows: IndexRow[] = [[keys.item(s, key), item]]
+    const rows: IndexRow[] = interned.map(([n, str]) => [keys.interned(s, n), str])
     if (MEMBERSHIP_TYPES.has(op.type)) { rows.push([keys.membership(s, key), op.id]); this.keyVersion++ }
     if (compareHlc(op.hlc, this.maxHlc) > 0) this.maxHlc = op.hlc
     for (const d of op.deps) {
@@ -271,7 +280,6 @@ export class SpaceState implements MessageLookup {
       this.sealedNameOps.set(op.id, op)
       rows.push([keys.sealedName(s, op.id), 1])
     }
-    const p = op.payload as Record<string, unknown>
     switch (op.type) {
       case 'space.create': {
         this.info = sealed
@@ -297,13 +305,9 @@ export class SpaceState implements MessageLookup {
         if (c != null && c.deleted !== true) rows.push(...this.addChannel({ ...c, deleted: true }))
         break
       }
-      case 'message.post': {
-        const channel = idToString(p.channel as Uint8Array)
-        this.messageAuthors.set(op.id, op.author)
-        this.messageChannels.set(op.id, channel)
-        rows.push([keys.message(s, channel, key), op.author])
+      case 'message.post':
+        rows.push([keys.message(s, post as string, key), op.author])
         break
-      }
       case 'message.edit': {
         const target = idToString(p.message as Uint8Array)
         rows.push(...setByKey(this.edits, target, sealed ? { text: '', key, op: op.id } : { text: p.text as string, key }, keys.edit(s, target), 'latest'))

@@ -4,6 +4,7 @@
  *   ops   <opId>                               -> signed op bytes
  *   idx   the views of every space, derived from the ops (rebuilt when SCHEMA changes):
  *         keys in `IDX` below (core/space-state.ts writes them, store/op-store.ts reads them)
+ *   opix  the op table of every space (store/op-index.ts), in chunks: keys in `OPIX` below
  *   meta  what this client remembers that no op says: keys in `META` below -> JSON
  *   keys  (client only) epoch secrets sealed under the account's keystore key (store/keyring.ts)
  *   peers (client only) the peer pool (dht/peer-pool.ts)
@@ -12,7 +13,7 @@
  *   ops  sublevel   <opId>                      -> signed op bytes
  *   idx  sublevel   space!<s>                   -> SpaceInfo
  *                   head!<s>!<opId>             -> 1           (the space's heads)
- *                   t!<s>!<orderKey>            -> [size in bytes, membership heads key] (ops by HLC; sync reconciles these)
+ *                   is!<s>!<n, 8 hex>           -> string interned by the op table (heads key, author, channel)
  *                   ch!<s>!<channelId>          -> ChannelView
  *                   msg!<s>!<channelId>!<orderKey> -> author user id (messages of a channel, in order)
  *                   prof!<s>!<userId>           -> ProfileView
@@ -24,6 +25,8 @@
  *                   rot!<s>!<orderKey>          -> op id   (key.rotate ops: the epochs)
  *                   share!<s>!<rotateId>!<userId> -> op id (key.share: epoch shared with a member)
  *                   sname!<s>!<opId>            -> 1       (ops whose sealed bodies hold names)
+ *   opix sublevel   <s>!<chunk n, 8 hex>        -> 128 records of 88 bytes: order key, size, heads,
+ *                                                 author, channel (store/op-index.ts; sync reconciles the keys)
  *   meta sublevel   schema, context, joining!<s>, invite!<inviteId>, adopted!<s> -> JSON
  *   keys sublevel   (client only) epoch secrets sealed under the account's keystore key (keyring.ts)
  *
@@ -33,13 +36,22 @@
  */
 
 /** Names of the sublevels of the database. */
-export const SUBLEVELS = { ops: 'ops', idx: 'idx', meta: 'meta', keys: 'keys', peers: 'peers', relays: 'relays' } as const
+export const SUBLEVELS = { ops: 'ops', idx: 'idx', opix: 'opix', meta: 'meta', keys: 'keys', peers: 'peers', relays: 'relays' } as const
+
+/** Keys of the opix sublevel: chunk `n` of the op table of space `s` (store/op-index.ts). */
+export const OPIX = {
+  chunk: (s: string, n: number) => `${s}!${n.toString(16).padStart(8, '0')}`,
+  space: (s: string) => `${s}!`
+}
 
 /** Keys of the idx sublevel. */
 export const IDX = {
   space: (s: string) => `space!${s}`,
   head: (s: string, id: string) => `head!${s}!${id}`,
-  item: (s: string, k: string) => `t!${s}!${k}`,
+  /** A string the op table of the space interns (store/op-index.ts), by its index. */
+  interned: (s: string, n: number) => `is!${s}!${n.toString(16).padStart(8, '0')}`,
+  /** Prefix of the interned strings of a space. */
+  internedRows: (s: string) => `is!${s}!`,
   channel: (s: string, c: string) => `ch!${s}!${c}`,
   message: (s: string, c: string, k: string) => `msg!${s}!${c}!${k}`,
   profile: (s: string, u: string) => `prof!${s}!${u}`,

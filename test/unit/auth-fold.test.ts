@@ -126,7 +126,9 @@ describe('incremental membership fold', () => {
           return [...seen].map(id => byId.get(id) as Op)
         }
         // insert in causal order (by HLC), checking queries twice: half-way and at the end
-        const g = new AuthGraph()
+        // the heads key of every op is kept by the caller (the space's op table); a Map here
+        const headsOf = new Map<string, string>()
+        const g = new AuthGraph(id => headsOf.get(id))
         const sorted = [...ops].sort((a, b) => orderKey(a.hlc, a.id) < orderKey(b.hlc, b.id) ? -1 : 1)
         const check = (inserted: Set<string>): void => {
           for (const q of queries) {
@@ -148,7 +150,9 @@ describe('incremental membership fold', () => {
         while (pending.length > 0) {
           const idx = pending.findLastIndex(o => o.deps.every(d => inserted.has(d)))
           const op = pending.splice(idx, 1)[0]
-          g.add(op, orderKey(op.hlc, op.id), op.type === 'space.create' ? '' : g.headsKeyFor(op.deps))
+          const headsKey = op.type === 'space.create' ? '' : g.headsKeyFor(op.deps)
+          headsOf.set(op.id, headsKey)
+          g.add(op, orderKey(op.hlc, op.id), headsKey)
           inserted.add(op.id)
           if (++n === Math.floor(sorted.length / 2)) check(inserted)
         }
