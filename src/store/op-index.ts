@@ -5,7 +5,7 @@
  * its HLC? its heads? who wrote the message an edit names?), and what sync reconciles (the sorted
  * order keys).
  *
- * Layout: fixed-size records of REC_BYTES in chunks of CHUNK_RECORDS, in apply order; strings that
+ * Layout: fixed-size records of REC_BYTES in chunks of CHUNK_RECORDS (64), in apply order; strings that
  * repeat (heads keys, authors, channels) are interned and records hold their index. An open-addressing
  * hash table (linear probing, load <= 1/2) maps an op id to its record. About 100 bytes per op in
  * memory (88 for the record, 8 for the table) against ~1 KiB for the Maps it replaces.
@@ -13,7 +13,7 @@
  * Persistence: each chunk is one row of the `opix` sublevel (store/layout.ts), rewritten when a
  * commit adds records to it, in the same atomic batch as the ops (`chunkRows`); a new interned string
  * is an idx row written with the op that first used it (`add` returns it). Opening a store reads the
- * chunks back (`load`): ~800 rows for 100,000 ops, instead of a row (and a few Map entries) per op.
+ * chunks back (`load`): ~1,600 rows for 100,000 ops, instead of a row (and a few Map entries) per op.
  */
 import { randomBytes } from 'node:crypto'
 import { lowerIndex } from '../core/sorted.js'
@@ -25,8 +25,13 @@ const ID_AT = 20
 const ID_CHARS = 52
 /** Bytes of one record: order key, size (u32), heads key, author, channel (u32 intern indexes). */
 export const REC_BYTES = 88
-/** Records per chunk (one stored row of 11,264 bytes). */
-export const CHUNK_RECORDS = 128
+/**
+ * Records per chunk (one stored row of up to 5,632 bytes). A commit rewrites the chunk(s) its ops
+ * fall in: a lone message costs ~2.8 KiB written on average, a batch of 64 about one row; opening
+ * reads ~1,600 rows for 100,000 ops.
+ */
+const CHUNK_SHIFT = 6
+export const CHUNK_RECORDS = 1 << CHUNK_SHIFT
 const SIZE_AT = 72
 const HEADS_AT = 76
 const AUTHOR_AT = 80
@@ -70,11 +75,21 @@ export class OpIndex {
   /** Largest order key of any record. */
   private maxKey = ''
 
-  /** Records in stored chunks (each a Uint8Array of whole records, in chunk order) and interned strings (index order, from 1). */
+  /**
+   * Loads stored records: `chunks` (each a Uint8Array of whole records, in chunk order) and the
+   * interned strings (index order, from 1). Call on an empty table only.
+   * @throws Error if the chunks are not whole (a store written with another layout)
+   */
   load (chunks: Uint8Array[], strings: string[]): void {
+    const full = CHUNK_RECORDS * REC_BYTES
+    chunks.forEach((c, i) => {
+      if (i < chunks.length - 1 ? c.length !== full : c.length % REC_BYTES !== 0 || c.length === 0) throw new Error(`op table chunk ${i} of ${chunks.length} holds ${c.length} bytes`)
+    })
     for (const s of strings) this.intern(s)
+    // full chunks are only read from now on: kept as they came (no copy); the last one gets room to grow
     this.chunks = chunks.map(c => {
-      const b = Buffer.alloc(CHUNK_RECORDS * REC_BYTES)
+      if (c.length === full) return Buffer.from(c.buffer, c.byteOffset, c.byteLength)
+      const b = Buffer.alloc(full)
       b.set(c)
       return b
     })
@@ -84,9 +99,9 @@ export class OpIndex {
     this.slots = new Int32Array(cap)
     let max = -1
     for (let i = 0; i < this.count; i++) {
-      const b = this.chunks[i >>> 7]
+      const b = this.chunks[i >>> CHUNK_SHIFT]
       const at = (i & (CHUNK_RECORDS - 1)) * REC_BYTES
-      this.bytes += b.readUInt32LE(at + SIZE_AT)
+      this.bytes += b[at + SIZE_AT] + b[at + SIZE_AT + 1] * 0x100 + b[at + SIZE_AT + 2] * 0x10000 + b[at + SIZE_AT + 3] * 0x1000000
       this.place(i, hashBytes(b, at + ID_AT))
       if (max < 0 || this.compareRecords(i, max) > 0) max = i
     }
@@ -94,8 +109,8 @@ export class OpIndex {
   }
 
   private compareRecords (i: number, j: number): number {
-    const a = this.chunks[i >>> 7]
-    const b = this.chunks[j >>> 7]
+    const a = this.chunks[i >>> CHUNK_SHIFT]
+    const b = this.chunks[j >>> CHUNK_SHIFT]
     const x = (i & (CHUNK_RECORDS - 1)) * REC_BYTES
     const y = (j & (CHUNK_RECORDS - 1)) * REC_BYTES
     for (let k = 0; k < KEY_BYTES; k++) if (a[x + k] !== b[y + k]) return a[x + k] - b[y + k]
@@ -112,7 +127,7 @@ export class OpIndex {
   private grow (): void {
     const old = this.slots
     this.slots = new Int32Array(old.length * 2)
-    for (const r of old) if (r !== 0) this.place(r - 1, hashBytes(this.chunks[(r - 1) >>> 7], ((r - 1) & (CHUNK_RECORDS - 1)) * REC_BYTES + ID_AT))
+    for (const r of old) if (r !== 0) this.place(r - 1, hashBytes(this.chunks[(r - 1) >>> CHUNK_SHIFT], ((r - 1) & (CHUNK_RECORDS - 1)) * REC_BYTES + ID_AT))
   }
 
   /** Record index of op `id`, or -1. */
@@ -123,7 +138,7 @@ export class OpIndex {
     for (;;) {
       const r = this.slots[s]
       if (r === 0) return -1
-      const b = this.chunks[(r - 1) >>> 7]
+      const b = this.chunks[(r - 1) >>> CHUNK_SHIFT]
       const at = ((r - 1) & (CHUNK_RECORDS - 1)) * REC_BYTES + ID_AT
       let k = 0
       while (k < ID_CHARS && b[at + k] === id.charCodeAt(k)) k++
@@ -160,7 +175,7 @@ export class OpIndex {
     const c = ref(channel)
     const i = this.count
     if ((i & (CHUNK_RECORDS - 1)) === 0) this.chunks.push(Buffer.alloc(CHUNK_RECORDS * REC_BYTES))
-    const b = this.chunks[i >>> 7]
+    const b = this.chunks[i >>> CHUNK_SHIFT]
     const at = (i & (CHUNK_RECORDS - 1)) * REC_BYTES
     b.write(key, at, KEY_BYTES, 'latin1')
     b.writeUInt32LE(size, at + SIZE_AT)
@@ -177,18 +192,18 @@ export class OpIndex {
   }
 
   private u32 (i: number, field: number): number {
-    return this.chunks[i >>> 7].readUInt32LE((i & (CHUNK_RECORDS - 1)) * REC_BYTES + field)
+    return this.chunks[i >>> CHUNK_SHIFT].readUInt32LE((i & (CHUNK_RECORDS - 1)) * REC_BYTES + field)
   }
 
   /** Order key of record `i`. */
   keyAt (i: number): string {
     const at = (i & (CHUNK_RECORDS - 1)) * REC_BYTES
-    return this.chunks[i >>> 7].toString('latin1', at, at + KEY_BYTES)
+    return this.chunks[i >>> CHUNK_SHIFT].toString('latin1', at, at + KEY_BYTES)
   }
 
   private idAt (i: number): string {
     const at = (i & (CHUNK_RECORDS - 1)) * REC_BYTES
-    return this.chunks[i >>> 7].toString('latin1', at + ID_AT, at + KEY_BYTES)
+    return this.chunks[i >>> CHUNK_SHIFT].toString('latin1', at + ID_AT, at + KEY_BYTES)
   }
 
   /** True if op `id` is applied. */
@@ -276,7 +291,7 @@ export class OpIndex {
    */
   chunkRows (from: number, to: number): Array<[chunk: number, bytes: Uint8Array]> {
     const out: Array<[number, Uint8Array]> = []
-    for (let c = from >>> 7; c <= to >>> 7; c++) {
+    for (let c = from >>> CHUNK_SHIFT; c <= to >>> CHUNK_SHIFT; c++) {
       const last = Math.min(to, c * CHUNK_RECORDS + CHUNK_RECORDS - 1)
       out.push([c, Uint8Array.prototype.slice.call(this.chunks[c], 0, (last - c * CHUNK_RECORDS + 1) * REC_BYTES)])
     }

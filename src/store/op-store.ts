@@ -78,8 +78,16 @@ export class OpStore {
       throw new SpacewayError('STORE_FAILED', `cannot open the database in ${dir}: ${(err as Error).message}`, { cause: err })
     }
     const store = new OpStore(db)
-    if (await store.meta.get(META.schema) === SCHEMA) await store.load()
-    else await store.rebuild()
+    if (await store.meta.get(META.schema) === SCHEMA) {
+      try {
+        await store.load()
+      } catch (err) {
+        log.error('the index does not load (%s): rebuilding it from the ops', (err as Error).message)
+        await store.rebuild()
+      }
+    } else {
+      await store.rebuild()
+    }
     return store
   }
 
@@ -139,11 +147,17 @@ export class OpStore {
         else state.setReaction(messageId, userId, e, v as ReactionView)
       }
       for await (const [k] of this.range(IDX.head(s, ''))) state.heads.add(k)
-      // the op table: ~800 chunk rows for 100,000 ops (no row, and no Map entry, per op)
+      // the op table: ~1,600 chunk rows for 100,000 ops (no row, and no Map entry, per op)
       const strings: string[] = []
-      for await (const [, str] of this.range<string>(IDX.internedRows(s))) strings.push(str)
+      for await (const [k, str] of this.range<string>(IDX.internedRows(s))) {
+        if (parseInt(k, 16) !== strings.length + 1) throw new Error(`interned string ${k} out of sequence`)
+        strings.push(str)
+      }
       const chunks: Uint8Array[] = []
-      for await (const [, bytes] of this.opix.iterator({ gte: OPIX.space(s), lt: OPIX.space(s) + '\xff' })) chunks.push(bytes)
+      for await (const [k, bytes] of this.opix.iterator({ gte: OPIX.space(s), lt: OPIX.space(s) + '\xff' })) {
+        if (k !== OPIX.chunk(s, chunks.length)) throw new Error(`op table chunk ${k} out of sequence`)
+        chunks.push(bytes)
+      }
       state.ops.load(chunks, strings)
       const membership: string[] = []
       const membershipKeys: string[] = []

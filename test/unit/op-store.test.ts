@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Level } from 'level'
 import { Replica } from '../../src/replica.js'
 import { OpStore, SCHEMA } from '../../src/store/op-store.js'
-import { SUBLEVELS } from '../../src/store/layout.js'
+import { OPIX, SUBLEVELS } from '../../src/store/layout.js'
 import { idFromString, idToString } from '../../src/core/ids.js'
 import type { SpaceState } from '../../src/core/space-state.js'
 import { stateHash } from '../helpers/state.js'
@@ -79,6 +79,17 @@ describe('op store: the op table persisted in chunks', () => {
     const db = new Level<string, unknown>(dir, { keyEncoding: 'utf8', valueEncoding: 'json' })
     await db.sublevel(SUBLEVELS.meta, { valueEncoding: 'json' }).put('schema', SCHEMA - 1)
     await db.close()
+    store = await OpStore.open(dir)
+    r = new Replica(store, owner)
+    expect(await stateHash(r, s)).toBe(hash2)
+    expect(perOp(store.spaces.get(s) as SpaceState)).toEqual(answers2)
+    await r.close()
+    await store.close()
+
+    // an op table that does not load (a chunk cut short): rebuilt from the ops too
+    const db2 = new Level<string, unknown>(dir, { keyEncoding: 'utf8', valueEncoding: 'json' })
+    await db2.sublevel<string, Uint8Array>(SUBLEVELS.opix, { valueEncoding: 'view' }).put(OPIX.chunk(s, 0), new Uint8Array(10))
+    await db2.close()
     store = await OpStore.open(dir)
     r = new Replica(store, owner)
     expect(await stateHash(r, s)).toBe(hash2)
