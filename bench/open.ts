@@ -6,12 +6,13 @@
  *   (store, replica, key ring, node started; median of 3);
  * - a `spaceway --json` process on that store: start-up to `ready` (median of 3) and RSS idle after
  *   open (1 s after ready), beside an empty client's;
+ * - the store's share of a catch-up: a 10,000-op space ingested by a fresh replica (no network);
  * - a late joiner's catch-up of a 10,000-op and of the 100,000-op space: in-process (two Apps) and
  *   across two processes (time from `join` until the joiner holds every op).
  * The spaces are public, with 4 members posting in 4 channels; every 200th op is a reaction and
  * every 500th an edit of an earlier message. Ops are signed with the real createOp/Signer path and
  * stored through replica.ingest in batches of 1,000. `BENCH_OPEN_OPS` sets the big space's size;
- * `BENCH_PART=open` or `catch-up` runs only those figures.
+ * `BENCH_PART=open`, `ingest` or `catch-up` runs only those figures.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -23,6 +24,7 @@ import { idFromString } from '../src/core/ids.js'
 import { createOp, type Op } from '../src/core/op.js'
 import { Signer } from '../src/core/signing.js'
 import { OpStore } from '../src/store/op-store.js'
+import { Replica } from '../src/replica.js'
 import { LineClient } from './line-client.js'
 
 type Report = (name: string, value: string) => void
@@ -126,8 +128,10 @@ async function openFigures (dir: string, big: { key: string, spaceId: string, op
   }
   report(`App.start, ${big.ops} ops (median of 3)`, `${ms(median(appTimes))} (${appTimes.map(ms).join(', ')})`)
 
+  const te = performance.now()
   const empty = new LineClient(['--account', join(dir, 'empty.key')])
   await empty.ready
+  const emptyReady = performance.now() - te
   await new Promise(resolve => setTimeout(resolve, 1000))
   const emptyRss = await rssOf(empty.child.pid as number)
   await empty.stop()
@@ -145,7 +149,7 @@ async function openFigures (dir: string, big: { key: string, spaceId: string, op
     }
     await c.stop()
   }
-  report(`process start-up to ready, ${big.ops} ops (median of 3)`, `${ms(median(times))} (${times.map(ms).join(', ')})`)
+  report(`process start-up to ready, ${big.ops} ops (median of 3)`, `${ms(median(times))} (${times.map(ms).join(', ')}); empty: ${ms(emptyReady)}`)
   report(`process RSS idle: empty / ${big.ops} ops`, `${emptyRss.toFixed(0)} / ${rss.toFixed(0)} MiB`)
 }
 
@@ -176,6 +180,34 @@ async function catchUpInProcess (dir: string, space: { key: string, spaceId: str
   }
 }
 
+/**
+ * The store's share of a catch-up, without the network: every op of `space` (read from its store,
+ * in order) ingested by a fresh replica in batches of 1,000 (signatures checked, staged, committed).
+ */
+async function ingestFigure (dir: string, space: { key: string, spaceId: string, ops: number }, report: Report): Promise<void> {
+  const source = await OpStore.open(defaultDataDir(space.key))
+  const state = source.spaces.get(space.spaceId)
+  const ids = [...(state?.byId.keys() ?? [])]
+  const ops = [...(await source.getOps(ids)).values()].sort((a, b) => (state?.byId.get(a.id) ?? '') < (state?.byId.get(b.id) ?? '') ? -1 : 1)
+  await source.close()
+  const times: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const store = await OpStore.open(await mkdtemp(join(dir, 'ingest-')))
+    const replica = new Replica(store, Signer.fromSeed(new Uint8Array(randomBytes(32))))
+    await replica.want(space.spaceId)
+    const t0 = performance.now()
+    for (let k = 0; k < ops.length; k += 1000) await replica.ingest(ops.slice(k, k + 1000).map(o => o.bytes))
+    times.push(performance.now() - t0)
+    if (store.spaces.get(space.spaceId)?.size !== ops.length) throw new Error('ingest lost ops')
+    await replica.close()
+    await store.close()
+  }
+  report(`ingest ${ops.length} ops, fresh store (median of 3)`, `${ms(median(times))} (${times.map(ms).join(', ')}), ${(median(times) * 1000 / ops.length).toFixed(0)} µs/op`)
+}
+
+/** How long a catch-up across processes may take before its figure says FAILED, ms. */
+const LIMIT_MS = 120_000
+
 async function catchUpProcesses (dir: string, space: { key: string, spaceId: string, ops: number }, report: Report): Promise<void> {
   const a = new LineClient(['--account', space.key])
   const b = new LineClient(['--account', join(dir, `late-proc-${space.ops}-${Date.now()}.key`)])
@@ -187,8 +219,16 @@ async function catchUpProcesses (dir: string, space: { key: string, spaceId: str
     // `join` waits 2 s for a peer to hand the space over; on this loaded machine it may miss that once
     let joined = await b.run(`join ${space.spaceId}`)
     for (let i = 0; i < 2 && joined.ok !== true; i++) joined = await b.run(`join ${space.spaceId}`)
-    await b.until(net => (net.spaces.find((s: any) => s.spaceId === space.spaceId)?.ops ?? 0) >= space.ops, 300_000)
-    report(`catch-up 2 processes, ${space.ops} ops`, `${ms(performance.now() - t0)}${joined.ok === true ? '' : ' (join FAILED)'}`)
+    let held = 0
+    try {
+      await b.until(net => {
+        held = net.spaces.find((s: any) => s.spaceId === space.spaceId)?.ops ?? 0
+        return held >= space.ops
+      }, LIMIT_MS)
+      report(`catch-up 2 processes, ${space.ops} ops`, `${ms(performance.now() - t0)}${joined.ok === true ? '' : ' (join FAILED)'}`)
+    } catch {
+      report(`catch-up 2 processes, ${space.ops} ops`, `FAILED: ${held} ops held after ${LIMIT_MS / 1000} s`)
+    }
   } finally {
     await b.stop()
     await a.stop()
@@ -220,6 +260,10 @@ export async function openBench (root: string, report: Report): Promise<void> {
   try {
     const big = await seeded('big', n)
     if (part == null || part === 'open') await openFigures(dir, big, report)
+    if (part == null || part === 'catch-up' || part === 'ingest') {
+      const mid = await seeded('mid', n / 10)
+      await ingestFigure(dir, mid, report)
+    }
     if (part == null || part === 'catch-up') {
       const mid = await seeded('mid', n / 10)
       await catchUpInProcess(dir, mid, report)
