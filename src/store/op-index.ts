@@ -3,12 +3,14 @@
  * key (core/auth-graph.ts) and, for a `message.post`, its author and channel. It answers, without
  * touching the disk, what validation asks synchronously about any op of the space (is it applied?
  * its HLC? its heads? who wrote the message an edit names?), and what sync reconciles (the sorted
- * order keys).
+ * order keys). So `authorize` stays synchronous and needs no prefetch from LevelDB: everything it
+ * reads about other ops (a dep's HLC and heads, the author of a message an edit, delete or reaction
+ * names, a reply's target) is here, for every op of the space, from the moment it is staged.
  *
  * Layout: fixed-size records of REC_BYTES in chunks of CHUNK_RECORDS (64), in apply order; strings that
  * repeat (heads keys, authors, channels) are interned and records hold their index. An open-addressing
  * hash table (linear probing, load <= 1/2) maps an op id to its record. About 100 bytes per op in
- * memory (88 for the record, 8 for the table) against ~1 KiB for the Maps it replaces.
+ * memory (88 for the record, 8-16 for the table) against ~1 KiB for the Maps it replaces.
  *
  * Persistence: each chunk is one row of the `opix` sublevel (store/layout.ts), rewritten when a
  * commit adds records to it, in the same atomic batch as the ops (`chunkRows`); a new interned string
