@@ -50,6 +50,8 @@ export class OpStore {
   private readonly meta: Sub<unknown>
   /** In-memory state of every space held, by space id. */
   readonly spaces = new Map<string, SpaceState>()
+  /** A commit failed: the op tables in memory hold ops the disk does not (see `commit`). */
+  private writeFailed = false
   /** Epoch secrets held (the client's key ring), given to every space state. */
   private keyLookup: KeyLookup | null = null
 
@@ -259,7 +261,15 @@ export class OpStore {
     for (const [k, v] of rows) {
       batch.push(v === null ? { type: 'del', key: k, sublevel: this.idx } : { type: 'put', key: k, value: v, sublevel: this.idx })
     }
-    await this.db.batch(batch as never)
+    // After a failed write, the chunks written next hold records of ops that were never stored: the
+    // index is marked stale with them, so the next open rebuilds it from the ops actually stored.
+    if (this.writeFailed) batch.push({ type: 'put', key: META.schema, value: 0, sublevel: this.meta })
+    try {
+      await this.db.batch(batch as never)
+    } catch (err) {
+      this.writeFailed = true
+      throw err
+    }
   }
 
   /**
