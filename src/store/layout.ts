@@ -25,7 +25,7 @@
  *                   rot!<s>!<orderKey>          -> op id   (key.rotate ops: the epochs)
  *                   share!<s>!<rotateId>!<userId> -> op id (key.share: epoch shared with a member)
  *                   sname!<s>!<opId>            -> 1       (ops whose sealed bodies hold names)
- *   opix sublevel   <s>!<chunk n, 8 hex>        -> 128 records of 88 bytes: order key, size, heads,
+ *   opix sublevel   <s>!<chunk n, 8 hex>        -> 64 records of 88 bytes: order key, size, heads,
  *                                                 author, channel (store/op-index.ts; sync reconciles the keys)
  *   meta sublevel   schema, context, joining!<s>, invite!<inviteId>, adopted!<s> -> JSON
  *   keys sublevel   (client only) epoch secrets sealed under the account's keystore key (keyring.ts)
