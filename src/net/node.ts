@@ -21,6 +21,14 @@ import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
 import { ReservationGuard } from './relay-reservations.js'
 
 /** Kademlia protocol id: ours, so the network is not the public IPFS DHT. */
+/**
+ * Most bytes a yamux stream lets its peer send ahead of what we have read (the receive window's
+ * cap; yamux's default is 16 MiB). Below yamux's read buffer limit of a paused stream (4 MiB), so a
+ * stream we pause for backpressure (sync) takes at most this much more before its sender waits;
+ * 2 MiB per round trip still moves 20 MB/s at a 100 ms RTT.
+ */
+export const STREAM_WINDOW_BYTES = 2 * 1024 * 1024
+
 export const DHT_PROTOCOL = '/spaceway/kad/1.0.0'
 
 export type NodeServices = {
@@ -92,7 +100,8 @@ export async function createNode (options: NodeOptions): Promise<SpacewayNode> {
     transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
     metrics: options.metrics,
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    // a paused stream (sync: net/sync-service.ts) lets at most one window arrive unread
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: STREAM_WINDOW_BYTES } })],
     peerDiscovery,
     connectionGater: {
       ...(options.dialAllow != null ? { denyDialMultiaddr: (ma: Multiaddr) => !(options.dialAllow as (m: Multiaddr) => boolean)(ma) } : {}),

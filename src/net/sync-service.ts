@@ -18,7 +18,7 @@ import type { Replica } from '../replica.js'
 import { decodeSyncMessage, encodeSyncMessage, MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL, type JoinAuth } from '../sync/messages.js'
 import { syncIdOf } from '../core/rendezvous.js'
 import { syncAsInitiator, syncAsResponder, type SyncChannel, type SyncHost, type SyncStats } from '../sync/session.js'
-import type { SpacewayNode } from './node.js'
+import { STREAM_WINDOW_BYTES, type SpacewayNode } from './node.js'
 
 const log = logger('spaceway:sync')
 
@@ -175,10 +175,21 @@ export function replicaSyncHost (replica: Replica, peer: string, options: { adop
 /** Most ops of one session kept to be tried again at its end (see replicaSyncHost). */
 export const MAX_RETRIED_OPS = 20_000
 
-function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number, onSent: (bytes: number) => void, onReceived: (bytes: number) => void): SyncChannel {
-  // The byte buffer behind it holds at most one message (and its length prefix): a peer that sends
-  // more than it may before we read has its stream aborted.
-  const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + 16 })
+/**
+ * A session's messages over `stream`, with backpressure: the stream is paused whenever no read is
+ * waiting (e.g. while the ops already read are being validated), and a paused yamux stream grants
+ * the sender no more window, so an honest sender's writes wait instead of piling up here. What can
+ * arrive unread is then at most one stream window (STREAM_WINDOW_BYTES, the cap set on the
+ * muxer in net/node.ts) plus the message being read; a peer that sends more has its stream aborted
+ * (the session fails; nothing else does).
+ */
+export function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number, onSent: (bytes: number) => void, onReceived: (bytes: number) => void): SyncChannel {
+  const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + STREAM_WINDOW_BYTES + 16 })
+  const flow = (pause: boolean): void => {
+    // a stream that is closing or closed cannot change its read state: the read that follows fails
+    try { if (pause) stream.pause(); else stream.resume() } catch {}
+  }
+  flow(true)
   return {
     send: async (m) => {
       const bytes = encodeSyncMessage(m)
@@ -187,6 +198,7 @@ function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: nu
     },
     receive: async () => {
       const read = AbortSignal.any([signal, AbortSignal.timeout(SYNC_READ_TIMEOUT_MS)])
+      flow(false)
       try {
         const bytes = (await lp.read({ signal: read })).subarray()
         onReceived(bytes.length)
@@ -194,6 +206,8 @@ function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: nu
       } catch (err) {
         if (read.aborted) throw new TimeoutError('sync peer did not answer in time')
         throw err
+      } finally {
+        flow(true)
       }
     }
   }
