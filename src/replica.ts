@@ -97,6 +97,13 @@ export const URGENT_BATCH = 4
 /** Ops applied per task of the writer when a large batch (sync) is ingested. */
 export const INGEST_CHUNK = 64
 
+/**
+ * Longest a sync batch waits for its peer's op budget to refill (net/peer-guard.ts
+ * `takeOpsPaced`), ms: below the sync read deadline (SYNC_READ_TIMEOUT_MS, 15 s), so the peer's
+ * session goes on.
+ */
+export const BULK_BUDGET_WAIT_MS = 10_000
+
 /** How long a space asked for (`want`) stays wanted across restarts without arriving, ms. */
 export const JOINING_TTL_MS = 10 * 60_000
 
@@ -125,6 +132,13 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   private spacesVersion = 0
   /** Space id -> when an op of it with missing deps was last not admitted to the holdback (ms). */
   private readonly unadmitted = new BoundedMap<string, number>(1000)
+  /**
+   * Bulk batches (sync) in flight, per source, oldest first: their op ids, and a promise that
+   * resolves once the batch has queued all its chunks on the writer. A source's batches are applied
+   * in the order they were handed over (a session sends ops in causal order), though the next one's
+   * signatures are checked while the previous one is applied.
+   */
+  private readonly inFlight = new Map<string, Array<{ ids: Set<string>, queued: Promise<void> }>>()
   private readonly now: () => number
   private readonly maxDriftMs: number
   private readonly guard?: PeerGuard
@@ -307,6 +321,29 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     const results: IngestResult[] = new Array(batch.length)
     const inBatch = new Set<string>()
     const fresh: Array<{ i: number, op: Op }> = []
+    const lane = batch.length <= URGENT_BATCH ? 'urgent' : 'bulk'
+    // A bulk batch takes its turn behind the same source's earlier ones; their ops count as present
+    // (they are applied before this batch is).
+    const turns = lane === 'bulk' ? this.inFlight.get(source ?? '') ?? [] : []
+    const earlier = turns.slice()
+    let queued!: () => void
+    const turn = { ids: inBatch, queued: new Promise<void>(resolve => { queued = resolve }) }
+    if (lane === 'bulk') {
+      turns.push(turn)
+      this.inFlight.set(source ?? '', turns)
+    }
+    try {
+      return await this.ingestInTurn(batch, source, lane, results, inBatch, fresh, earlier, queued)
+    } finally {
+      queued()
+      const i = turns.indexOf(turn)
+      if (i >= 0) turns.splice(i, 1)
+      if (lane === 'bulk' && turns.length === 0 && this.inFlight.get(source ?? '') === turns) this.inFlight.delete(source ?? '')
+    }
+  }
+
+  private async ingestInTurn (batch: Uint8Array[], source: string | undefined, lane: 'urgent' | 'bulk', results: IngestResult[], inBatch: Set<string>, fresh: Array<{ i: number, op: Op }>, earlier: Array<{ ids: Set<string>, queued: Promise<void> }>, queued: () => void): Promise<IngestResult[]> {
+    const present = (id: string): boolean => inBatch.has(id) || earlier.some(t => t.ids.has(id))
     // Decoding needs no state and is cheap; duplicates (in the batch, applied, held, rejected
     // before) are dropped here, before any signature check.
     for (let i = 0; i < batch.length; i++) {
@@ -328,7 +365,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       inBatch.add(op.id)
       if (!this.wants(op.spaceId)) { results[i] = { status: 'ignored', op, reason: 'unwanted' }; continue }
       const state = this.store.spaces.get(op.spaceId)
-      const missing = state == null ? [] : op.deps.filter(d => !state.byId.has(d) && !inBatch.has(d))
+      const missing = state == null ? [] : op.deps.filter(d => !state.byId.has(d) && !present(d))
       if (state != null && missing.length > 0 && !this.admissible(op, state, missing)) {
         // Deps missing and the author no member as things stand: not admitted, not even checked.
         results[i] = this.notAdmitted(op, source)
@@ -338,13 +375,17 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
     // The peer's budget, then signatures (large batches on a worker thread, so the next batch is
     // checked while this one is applied).
-    const admitted = source == null || this.guard == null ? fresh.length : this.guard.takeOps(source, fresh.length)
+    // A sync batch (bulk: its stream waits while we do) waits for the peer's budget to refill; live
+    // gossip over budget is ignored at once.
+    const admitted = source == null || this.guard == null
+      ? fresh.length
+      : lane === 'bulk' ? await this.guard.takeOpsPaced(source, fresh.length, BULK_BUDGET_WAIT_MS) : this.guard.takeOps(source, fresh.length)
     for (const { i, op } of fresh.slice(admitted)) results[i] = this.ignore(op, 'rate_limited')
     const checked = fresh.slice(0, admitted)
     this.signatureChecks += checked.length
     const verdicts = await this.verifier.verify(checked.map(c => c.op))
+    for (const t of earlier) await t.queued
     // Applied in chunks, each its own task, so urgent work (our own ops, live gossip) runs between.
-    const lane = batch.length <= URGENT_BATCH ? 'urgent' : 'bulk'
     const commits: Array<Promise<void>> = []
     for (let from = 0; from < checked.length; from += INGEST_CHUNK) {
       const chunk = checked.slice(from, from + INGEST_CHUNK)
@@ -360,6 +401,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       }, lane)
       commits.push(committed)
     }
+    queued()
     await Promise.all(commits)
     return results
   }

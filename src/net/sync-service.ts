@@ -176,17 +176,19 @@ export function replicaSyncHost (replica: Replica, peer: string, options: { adop
 export const MAX_RETRIED_OPS = 20_000
 
 /**
- * A session's messages over `stream`, with backpressure: the stream is paused whenever no read is
- * waiting (e.g. while the ops already read are being validated), and a paused yamux stream grants
- * the sender no more window, so an honest sender's writes wait instead of piling up here. What can
- * arrive unread is then at most one stream window (STREAM_WINDOW_BYTES, the cap set on the
- * muxer in net/node.ts) plus the message being read; a peer that sends more has its stream aborted
- * (the session fails; nothing else does).
+ * A session's messages over `stream`, with backpressure: the stream stays paused unless a read is
+ * waiting for bytes that have not arrived, and a paused yamux stream grants its sender no more
+ * window, so an honest sender's writes wait (instead of piling up here) while we validate what we
+ * read. A read resumes the stream only when what is buffered holds no whole message: it first runs
+ * on the buffer alone, and if it is still waiting once the microtasks have run (setImmediate), it
+ * needs the network. So what is buffered unread stays below one message plus what the sender may
+ * send ahead (STREAM_WINDOW_BYTES, the muxer's cap in net/node.ts, granted twice at most: before and
+ * during a read); a peer that sends more has its stream aborted (the session fails, nothing else).
  */
 export function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number, onSent: (bytes: number) => void, onReceived: (bytes: number) => void): SyncChannel {
-  const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + STREAM_WINDOW_BYTES + 16 })
+  const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + 2 * STREAM_WINDOW_BYTES + 16 })
   const flow = (pause: boolean): void => {
-    // a stream that is closing or closed cannot change its read state: the read that follows fails
+    // a stream that is closing or closed cannot change its read state: the read fails by itself
     try { if (pause) stream.pause(); else stream.resume() } catch {}
   }
   flow(true)
@@ -198,15 +200,19 @@ export function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBy
     },
     receive: async () => {
       const read = AbortSignal.any([signal, AbortSignal.timeout(SYNC_READ_TIMEOUT_MS)])
-      flow(false)
+      let settled = false
+      const reading = lp.read({ signal: read }).finally(() => { settled = true })
+      reading.catch(() => {})
+      const wake = setImmediate(() => { if (!settled) flow(false) })
       try {
-        const bytes = (await lp.read({ signal: read })).subarray()
+        const bytes = (await reading).subarray()
         onReceived(bytes.length)
         return decodeSyncMessage(bytes)
       } catch (err) {
         if (read.aborted) throw new TimeoutError('sync peer did not answer in time')
         throw err
       } finally {
+        clearImmediate(wake)
         flow(true)
       }
     }

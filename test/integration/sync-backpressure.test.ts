@@ -37,7 +37,7 @@ function bigOps (k: number): SyncMessage {
 }
 
 describe('sync stream backpressure', () => {
-  it('a receiver that does not read makes the sender wait; then every message arrives intact', async () => {
+  it('a receiver that does not read makes the sender wait; read slowly, every message arrives intact', async () => {
     const a = await node()
     const b = await node()
     let accepted!: (s: Stream) => void
@@ -46,7 +46,7 @@ describe('sync stream backpressure', () => {
     const outgoing = await a.dialProtocol(b.getMultiaddrs()[0], PROTOCOL)
     const signal = AbortSignal.timeout(60_000)
     const sender = streamChannel(outgoing, signal, 4 * 1024 * 1024, () => {}, () => {})
-    const total = 12
+    const total = 20
     let written = 0
     const writing = (async () => { for (let k = 0; k < total; k++) { await sender.send(bigOps(k)); written++ } })()
     writing.catch(() => {})
@@ -66,6 +66,14 @@ describe('sync stream backpressure', () => {
     expect(written).toBeLessThan(total)
     expect(written * 1024 * 1024).toBeLessThanOrEqual(STREAM_WINDOW_BYTES + 4 * 1024 * 1024)
     for (let k = 0; k < total; k++) {
+      // a slow reader: before each read the sender has filled what it may send ahead again
+      // (an earlier fix granted the window again at every read and overflowed after a few)
+      blocked = 0
+      await poll(() => {
+        blocked = window.sendWindowCapacity === 0 ? blocked + 1 : 0
+        return blocked >= 20 || written === total || inbound.status !== 'open'
+      }, 20_000)
+      expect(inbound.status).toBe('open')
       const m = await receiver.receive()
       expect(m.t).toBe('ops')
       if (m.t !== 'ops') return

@@ -169,6 +169,33 @@ describe('hostile peers: work', () => {
     expect(r.signatureChecks - before).toBe(1)
   })
 
+  it('a sync batch over the peer\'s op budget waits for it to refill and is applied whole (gossip over budget is ignored); one peer\'s batches apply in order', async () => {
+    // Before: the ops over budget were ignored, the ops after them were held for missing deps until
+    // the holdback was full, and a 100,000-op catch-up stalled at ~24,000 ops.
+    const { alice, create, ops } = await space()
+    const s = create.id
+    const channel = idFromString(s)
+    let prev = create.id
+    for (let i = 0; i < 600; i++) {
+      const op = makeOp(alice, 'message.post', s, { wall: create.hlc.wall + 1 + i, counter: 0 }, [prev], { channel, text: `m${i}` })
+      ops.push(op)
+      prev = op.id
+    }
+    const guard = new PeerGuard({ opsPerSecond: 2000, opsBurst: 200, totalOpsPerSecond: 100_000, totalOpsBurst: 100_000 })
+    const r = await replica(alice, undefined, { guard, holdback: { maxPerSource: 50 } })
+    await r.want(s)
+    // three batches of a causal chain, handed over at once as a sync session does
+    const batches = [ops.slice(0, 201), ops.slice(201, 401), ops.slice(401)]
+    const results = (await Promise.all(batches.map(async b => await r.ingest(b.map(o => o.bytes), 'peer-sync')))).flat()
+    expect(results.filter(x => x.status !== 'applied')).toEqual([])
+    expect(r.store.spaces.get(s)?.size).toBe(601)
+    expect(r.ignoredByReason.get('rate_limited') ?? 0).toBe(0)
+    // live gossip (one op at a time) over the budget is ignored at once, not waited for
+    const more = Array.from({ length: 300 }, (_, i) => makeOp(alice, 'message.post', s, { wall: create.hlc.wall + 1000 + i, counter: 0 }, [prev], { channel, text: `g${i}` }))
+    const live = await Promise.all(more.map(async o => (await r.ingest([o.bytes], 'peer-gossip'))[0]))
+    expect(live.some(x => x.status === 'ignored' && x.reason === 'rate_limited')).toBe(true)
+  })
+
   it('junk with missing deps from a non-member is not held; members\' held ops are bounded per peer and expire', async () => {
     // Before: 20k ops from a non-member with a missing dep were held (and forwarded), 10,000 stayed
     // in every holdback for ever.
