@@ -47,6 +47,12 @@ export interface FetchDeps {
    * sync session); returns the function that stops listening.
    */
   onAnswer: (spaceId: string, listener: (peerId: string) => void) => () => void
+  /**
+   * Calls `listener` with the PeerId of every peer whose sync session (either direction: a member
+   * that saw our subscription may push the space before any attempt of ours reaches it) has just
+   * brought ops of `spaceId` here; returns the function that stops listening. Optional.
+   */
+  onHandedOver?: (spaceId: string, listener: (peerId: string) => void) => () => void
   /** True once the space is held here with everything the join needs. */
   arrived: () => boolean
 }
@@ -159,7 +165,8 @@ function describeFailures (failures: Record<string, number>): string {
  * those already tried). When a lookup has ended and every attempt so far has failed, a new lookup
  * (at most MAX_LOOKUPS) looks for providers not tried yet. Every attempt has PROVIDER_ANSWER_MS to
  * start handing the space over; the first that completes with the space here (`deps.arrived`) wins
- * and the rest, and the lookup, are aborted.
+ * and the rest, and the lookup, are aborted. The space arriving by any other session meanwhile
+ * (`deps.onHandedOver`: a member pushing it to us) ends the search the same way, at once.
  * @returns the PeerId the space came from
  * @throws the lookup's error (NOT_FOUND, NO_DHT_PEERS, TIMEOUT, DHT_FAILED) when there was nobody
  *   to ask at all; TimeoutError when `signal` aborted first; otherwise NotFoundError saying how
@@ -195,11 +202,21 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
   }
   const waiting = new Map<string, () => void>()
   const stopListening = deps.onAnswer(spaceId, (peer) => { waiting.get(peer)?.() })
+  // The space may come to us by a session we did not start (a member pushing it on seeing our
+  // subscription): then nothing is left to wait for, whatever our own attempts are doing.
+  const pushed = new AbortController()
+  let pushedBy: string | null = null
+  const stopWatching = deps.onHandedOver?.(spaceId, (peer) => {
+    if (pushedBy != null || !deps.arrived()) return
+    pushedBy = peer
+    pushed.abort(new SpacewayError('SUPERSEDED', `space ${spaceId} handed over by ${peer}`))
+  })
   let result: RaceResult<PeerInfo>
   try {
     result = await firstToHandOver(candidates, async (p, s, answered) => {
       const id = p.id.toString()
-      waiting.set(id, answered)
+      const start = performance.now()
+      waiting.set(id, () => { log('%p answers after %d ms', p.id, Math.round(performance.now() - start)); answered() })
       try {
         if (deps.node.getConnections(p.id).length === 0) {
           try {
@@ -207,19 +224,26 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
           } catch (err) {
             throw new SpacewayError('DIAL_FAILED', `cannot reach ${id}: ${(err as Error).message}`, { cause: err })
           }
+          log('dialed %p in %d ms', p.id, Math.round(performance.now() - start))
         }
         await deps.syncWith(p.id, spaceId, { signal: s })
+        log('synced with %p in %d ms', p.id, Math.round(performance.now() - start))
       } finally {
         waiting.delete(id)
       }
       if (!deps.arrived()) throw new NotFoundError(`${id} did not hand over space ${spaceId}`)
-    }, { answerMs: PROVIDER_ANSWER_MS, signal, maxAtOnce: MAX_ATTEMPTS_AT_ONCE })
+    }, { answerMs: PROVIDER_ANSWER_MS, signal: AbortSignal.any([signal, pushed.signal]), maxAtOnce: MAX_ATTEMPTS_AT_ONCE })
   } finally {
     stopListening()
+    stopWatching?.()
   }
   if (result.winner != null) {
     log('space %s came from %p (%d tried)', spaceId, result.winner.id, result.tried)
     return result.winner.id.toString()
+  }
+  if (pushedBy != null) {
+    log('space %s was handed over by %s (%d tried meanwhile)', spaceId, pushedBy, result.tried)
+    return pushedBy
   }
   if (signal.aborted) throw new TimeoutError(`space ${spaceId}: nobody handed it over in time (${result.tried} peer(s) tried)`)
   if (result.tried === 0 && lookupError != null) throw lookupError

@@ -131,4 +131,36 @@ describe('fetchSpace', () => {
     expect(dialed).toHaveLength(11) // the 10 providers not connected, and the holder
     await expect.poll(() => lookupAborted).toBe(true)
   })
+
+  it('a member pushing the space to us (a session we did not start) ends the search at once', async () => {
+    const silent = await Promise.all(Array.from({ length: 5 }, peer))
+    const pusher = await peer()
+    let arrived = false
+    let lookupAborted = false
+    let push: ((peerId: string) => void) | undefined
+    const deps: FetchDeps = {
+      dht: {
+        providers: async function * (_cid, _what, signal) {
+          for (const id of silent) yield { id, multiaddrs: [] } satisfies PeerInfo
+          await forever(signal).catch(() => { lookupAborted = true })
+        }
+      },
+      node: { getConnections: (() => [{}]) as never, dial: (async () => {}) as never },
+      // every attempt of ours accepts the stream and never answers
+      syncWith: async () => { await forever() },
+      onAnswer: () => () => {},
+      onHandedOver: (_id, listener) => { push = listener; return () => { push = undefined } },
+      arrived: () => arrived
+    }
+    const t0 = Date.now()
+    const fetching = fetchSpace(deps, 'a'.repeat(52), { signal: AbortSignal.timeout(10_000) })
+    await expect.poll(() => push != null).toBe(true)
+    // ops of another session that did not bring the space: nothing ends
+    push?.(pusher.toString())
+    arrived = true
+    push?.(pusher.toString())
+    expect(await fetching).toBe(pusher.toString())
+    expect(Date.now() - t0).toBeLessThan(1000)
+    await expect.poll(() => lookupAborted).toBe(true)
+  })
 })
