@@ -163,7 +163,8 @@ function describeFailures (failures: Record<string, number>): string {
  * Fetches `spaceId` from the first peer that hands it over: the connected `peers` at once, and
  * meanwhile the providers of the space in the DHT, each as soon as the lookup yields it (skipping
  * those already tried). When a lookup has ended and every attempt so far has failed, a new lookup
- * (at most MAX_LOOKUPS) looks for providers not tried yet. Every attempt has PROVIDER_ANSWER_MS to
+ * (at most MAX_LOOKUPS) looks for providers not tried yet, and for those whose attempt only ran out
+ * of time (tried once more each). Every attempt has PROVIDER_ANSWER_MS to
  * start handing the space over; the first that completes with the space here (`deps.arrived`) wins
  * and the rest, and the lookup, are aborted. The space arriving by any other session meanwhile
  * (`deps.onHandedOver`: a member pushing it to us) ends the search the same way, at once.
@@ -177,6 +178,8 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
   const peers = options.peers ?? []
   const cid = await spaceCid(spaceId)
   const tried = new Set<string>(peers.map(p => p.id.toString()))
+  /** Candidates whose last attempt hit its deadline (PROVIDER_ANSWER_MS), not a refusal. */
+  const slow = new Set<string>()
   let named = 0
   let lookupError: unknown
   async function * candidates (s: AbortSignal, idle: () => Promise<void>): AsyncGenerator<PeerInfo> {
@@ -185,8 +188,11 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
       try {
         for await (const p of deps.dht.providers(cid, `space ${spaceId}`, s)) {
           if (i === 0) named++
-          if (tried.has(p.id.toString())) continue
-          tried.add(p.id.toString())
+          const id = p.id.toString()
+          // a candidate that only ran out of time (a loaded holder, not a refusal) gets one more
+          // attempt per later lookup: a slow honest holder must not lose the join for good
+          if (tried.has(id) && !(i > 0 && slow.delete(id))) continue
+          tried.add(id)
           log('provider %p of %s (lookup %d)', p.id, spaceId, i + 1)
           yield p
         }
@@ -228,6 +234,9 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
         }
         await deps.syncWith(p.id, spaceId, { signal: s })
         log('synced with %p in %d ms', p.id, Math.round(performance.now() - start))
+      } catch (err) {
+        if (s.reason instanceof TimeoutError) slow.add(id)
+        throw err
       } finally {
         waiting.delete(id)
       }

@@ -163,4 +163,32 @@ describe('fetchSpace', () => {
     expect(Date.now() - t0).toBeLessThan(1000)
     await expect.poll(() => lookupAborted).toBe(true)
   })
+
+  it('a holder that ran out of time once is asked again by the next lookup; one that refused is not', async () => {
+    const [slowHolder, refuser] = await Promise.all([peer(), peer()])
+    let arrived = false
+    const attempts: string[] = []
+    let lookups = 0
+    const deps: FetchDeps = {
+      dht: {
+        providers: async function * () {
+          lookups++
+          yield { id: refuser, multiaddrs: [] } satisfies PeerInfo
+          yield { id: slowHolder, multiaddrs: [] } satisfies PeerInfo
+        }
+      },
+      node: { getConnections: (() => [{}]) as never, dial: (async () => {}) as never },
+      syncWith: async (id, _space, { signal }) => {
+        attempts.push(id.equals(slowHolder) ? 'holder' : 'refuser')
+        if (id.equals(refuser)) return // answers: does not hold it
+        if (attempts.filter(a => a === 'holder').length === 1) await forever(signal) // loaded: misses its deadline
+        arrived = true
+      },
+      onAnswer: () => () => {},
+      arrived: () => arrived
+    }
+    expect(await fetchSpace(deps, 'a'.repeat(52), { signal: AbortSignal.timeout(10_000) })).toBe(slowHolder.toString())
+    expect(attempts).toEqual(['refuser', 'holder', 'holder'])
+    expect(lookups).toBe(2)
+  })
 })
