@@ -25,6 +25,7 @@ import { hostileBench } from './hostile.js'
 import { cryptoBench } from './crypto.js'
 import { uiBench } from './ui.js'
 import { Recorder } from './results.js'
+import { scaleBench } from './scale.js'
 
 
 function pct (xs: number[], p: number): number {
@@ -203,7 +204,7 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench }
+  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench, scale: scaleBench }
   if (only != null && only in parts) {
     try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     await saved()
