@@ -27,6 +27,7 @@ import { uiBench } from './ui.js'
 import { loadBench } from './load.js'
 import { openBench } from './open.js'
 import { Recorder } from './results.js'
+import { scaleBench } from './scale.js'
 
 
 function pct (xs: number[], p: number): number {
@@ -205,7 +206,7 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench, load: loadAndDelivery, open: openBench }
+  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench, load: loadAndDelivery, open: openBench, scale: scaleBench }
   if (only != null && only in parts) {
     try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     await saved()

@@ -161,7 +161,8 @@ export class DhtService {
   /**
    * Streams the providers of `cid` other than this node, each once, as the query meets them (the
    * caller can act on the first while the query goes on), all of them: not only the first k (20)
-   * as kad-dht's own findProviders (see kad-providers.ts). Stopping early (`break`, or aborting
+   * as kad-dht's own findProviders; the connected peers closest to the key are asked before the
+   * walk starts (see kad-providers.ts). Stopping early (`break`, or aborting
    * `signal` once something was yielded) ends the query quietly and counts it as succeeded.
    * One query: bounded like the others (the adaptive timeout, never above --dht-timeout).
    * @throws NOT_FOUND (the query ended without any), NO_DHT_PEERS, TIMEOUT (also after yielding
@@ -173,7 +174,7 @@ export class DhtService {
     const stop = new AbortController()
     let finished = false
     try {
-      for await (const batch of allProviders(this.node.services.dht, this.node.peerStore, cid, { signal: AbortSignal.any([run.signal, stop.signal]) })) {
+      for await (const batch of allProviders(this.node.services.dht, this.node, cid, { signal: AbortSignal.any([run.signal, stop.signal]) })) {
         for (const p of batch) {
           const id = p.id.toString()
           if (seen.has(id)) continue

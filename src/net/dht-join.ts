@@ -47,6 +47,12 @@ export interface FetchDeps {
    * sync session); returns the function that stops listening.
    */
   onAnswer: (spaceId: string, listener: (peerId: string) => void) => () => void
+  /**
+   * Calls `listener` with the PeerId of every peer whose sync session (either direction: a member
+   * that saw our subscription may push the space before any attempt of ours reaches it) has just
+   * brought ops of `spaceId` here; returns the function that stops listening. Optional.
+   */
+  onHandedOver?: (spaceId: string, listener: (peerId: string) => void) => () => void
   /** True once the space is held here with everything the join needs. */
   arrived: () => boolean
 }
@@ -157,9 +163,11 @@ function describeFailures (failures: Record<string, number>): string {
  * Fetches `spaceId` from the first peer that hands it over: the connected `peers` at once, and
  * meanwhile the providers of the space in the DHT, each as soon as the lookup yields it (skipping
  * those already tried). When a lookup has ended and every attempt so far has failed, a new lookup
- * (at most MAX_LOOKUPS) looks for providers not tried yet. Every attempt has PROVIDER_ANSWER_MS to
+ * (at most MAX_LOOKUPS) looks for providers not tried yet, and for those whose attempt only ran out
+ * of time (tried once more each). Every attempt has PROVIDER_ANSWER_MS to
  * start handing the space over; the first that completes with the space here (`deps.arrived`) wins
- * and the rest, and the lookup, are aborted.
+ * and the rest, and the lookup, are aborted. The space arriving by any other session meanwhile
+ * (`deps.onHandedOver`: a member pushing it to us) ends the search the same way, at once.
  * @returns the PeerId the space came from
  * @throws the lookup's error (NOT_FOUND, NO_DHT_PEERS, TIMEOUT, DHT_FAILED) when there was nobody
  *   to ask at all; TimeoutError when `signal` aborted first; otherwise NotFoundError saying how
@@ -170,6 +178,8 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
   const peers = options.peers ?? []
   const cid = await spaceCid(spaceId)
   const tried = new Set<string>(peers.map(p => p.id.toString()))
+  /** Candidates whose last attempt hit its deadline (PROVIDER_ANSWER_MS), not a refusal. */
+  const slow = new Set<string>()
   let named = 0
   let lookupError: unknown
   async function * candidates (s: AbortSignal, idle: () => Promise<void>): AsyncGenerator<PeerInfo> {
@@ -178,8 +188,11 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
       try {
         for await (const p of deps.dht.providers(cid, `space ${spaceId}`, s)) {
           if (i === 0) named++
-          if (tried.has(p.id.toString())) continue
-          tried.add(p.id.toString())
+          const id = p.id.toString()
+          // a candidate that only ran out of time (a loaded holder, not a refusal) gets one more
+          // attempt per later lookup: a slow honest holder must not lose the join for good
+          if (tried.has(id) && !(i > 0 && slow.delete(id))) continue
+          tried.add(id)
           log('provider %p of %s (lookup %d)', p.id, spaceId, i + 1)
           yield p
         }
@@ -195,11 +208,21 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
   }
   const waiting = new Map<string, () => void>()
   const stopListening = deps.onAnswer(spaceId, (peer) => { waiting.get(peer)?.() })
+  // The space may come to us by a session we did not start (a member pushing it on seeing our
+  // subscription): then nothing is left to wait for, whatever our own attempts are doing.
+  const pushed = new AbortController()
+  let pushedBy: string | null = null
+  const stopWatching = deps.onHandedOver?.(spaceId, (peer) => {
+    if (pushedBy != null || !deps.arrived()) return
+    pushedBy = peer
+    pushed.abort(new SpacewayError('SUPERSEDED', `space ${spaceId} handed over by ${peer}`))
+  })
   let result: RaceResult<PeerInfo>
   try {
     result = await firstToHandOver(candidates, async (p, s, answered) => {
       const id = p.id.toString()
-      waiting.set(id, answered)
+      const start = performance.now()
+      waiting.set(id, () => { log('%p answers after %d ms', p.id, Math.round(performance.now() - start)); answered() })
       try {
         if (deps.node.getConnections(p.id).length === 0) {
           try {
@@ -207,19 +230,29 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
           } catch (err) {
             throw new SpacewayError('DIAL_FAILED', `cannot reach ${id}: ${(err as Error).message}`, { cause: err })
           }
+          log('dialed %p in %d ms', p.id, Math.round(performance.now() - start))
         }
         await deps.syncWith(p.id, spaceId, { signal: s })
+        log('synced with %p in %d ms', p.id, Math.round(performance.now() - start))
+      } catch (err) {
+        if (s.reason instanceof TimeoutError) slow.add(id)
+        throw err
       } finally {
         waiting.delete(id)
       }
       if (!deps.arrived()) throw new NotFoundError(`${id} did not hand over space ${spaceId}`)
-    }, { answerMs: PROVIDER_ANSWER_MS, signal, maxAtOnce: MAX_ATTEMPTS_AT_ONCE })
+    }, { answerMs: PROVIDER_ANSWER_MS, signal: AbortSignal.any([signal, pushed.signal]), maxAtOnce: MAX_ATTEMPTS_AT_ONCE })
   } finally {
     stopListening()
+    stopWatching?.()
   }
   if (result.winner != null) {
     log('space %s came from %p (%d tried)', spaceId, result.winner.id, result.tried)
     return result.winner.id.toString()
+  }
+  if (pushedBy != null) {
+    log('space %s was handed over by %s (%d tried meanwhile)', spaceId, pushedBy, result.tried)
+    return pushedBy
   }
   if (signal.aborted) throw new TimeoutError(`space ${spaceId}: nobody handed it over in time (${result.tried} peer(s) tried)`)
   if (result.tried === 0 && lookupError != null) throw lookupError

@@ -114,6 +114,11 @@ function fetchDeps (app: App, spaceId: string, token: InviteToken | null): Fetch
       app.sync.on('progress', onProgress)
       return () => { app.sync.off('progress', onProgress) }
     },
+    onHandedOver: (id, listener) => {
+      const onProgress = (p: SyncProgress): void => { if (p.spaceId === id && p.phase === 'done') listener(p.peerId) }
+      app.sync.on('progress', onProgress)
+      return () => { app.sync.off('progress', onProgress) }
+    },
     arrived: () => {
       const state = app.store.spaces.get(spaceId)
       return state != null && (token == null || state.byId.has(token.inviteId))
@@ -136,8 +141,9 @@ async function enterJoined (app: App, state: SpaceState, peers: string[]): Promi
   // A private space: the inviter (or another member) hands us its key on seeing our join; give it
   // a moment, so the space's name and history read at once. Later is fine too (a `key` event).
   await app.keys.waitForKey(state, JOIN_KEY_WAIT_MS)
-  await ensureProfile(app, spaceId)
-  return await enterSpace(app, state)
+  // our name and the switch to the space are independent writes: one wait, not two
+  const [, entered] = await Promise.all([ensureProfile(app, spaceId), enterSpace(app, state)])
+  return entered
 }
 
 
@@ -163,6 +169,8 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
     throw new BadArgumentError(`${quoted(text, 60)} is neither an invite (sw1z...) nor a space id (52 characters, a-z and 2-7)`)
   }
   const signal = AbortSignal.timeout(JOIN_TIMEOUT_MS)
+  const t0 = performance.now()
+  const step = (what: string): void => { log('join %s: %s at +%d ms', spaceId, what, Math.round(performance.now() - t0)) }
   const existing = app.store.spaces.get(spaceId)
   const accept = async (state: SpaceState): Promise<void> => {
     const refused = options.accept?.(state) ?? null
@@ -188,6 +196,7 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
   app.topics.subscribe(spaceId)
   // Right after start-up the relays may still be connecting: give them a moment (they hold spaces).
   await app.relays.settled(AbortSignal.any([signal, AbortSignal.timeout(RELAY_WAIT_MS)]))
+  step('relays settled')
   const dialed = await Promise.allSettled((token?.addrs ?? []).map(async a => await dialAddress(app.node, a, signal)))
   const peers = [...new Set([...app.connectedPeers(), ...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : [])])]
   // Every connected peer at once, and the space's providers in the DHT as the lookup finds them,
@@ -200,6 +209,7 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
   await fetchSpace(fetchDeps(app, spaceId, token), spaceId, { peers: peers.map(p => ({ id: peerIdFromString(p), multiaddrs: [] })), signal })
     .catch(err => { fetchError = err })
     .finally(() => { app.sync.off('refused', onRefused) })
+  step('fetched')
   const state = app.store.spaces.get(spaceId)
   if (state == null) {
     release(false)
@@ -218,7 +228,10 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
     await accept(state)
     await becomeMember(app, state, token)
   } catch (err) { release(false); throw err }
+  step('member')
   // (kept a while: the pushes of our join to members and relays prove the invite too)
   release(true)
-  return await enterJoined(app, state, app.connectedPeers())
+  const entered = await enterJoined(app, state, app.connectedPeers())
+  step('entered')
+  return entered
 }

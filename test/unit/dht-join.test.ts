@@ -131,4 +131,64 @@ describe('fetchSpace', () => {
     expect(dialed).toHaveLength(11) // the 10 providers not connected, and the holder
     await expect.poll(() => lookupAborted).toBe(true)
   })
+
+  it('a member pushing the space to us (a session we did not start) ends the search at once', async () => {
+    const silent = await Promise.all(Array.from({ length: 5 }, peer))
+    const pusher = await peer()
+    let arrived = false
+    let lookupAborted = false
+    let push: ((peerId: string) => void) | undefined
+    const deps: FetchDeps = {
+      dht: {
+        providers: async function * (_cid, _what, signal) {
+          for (const id of silent) yield { id, multiaddrs: [] } satisfies PeerInfo
+          await forever(signal).catch(() => { lookupAborted = true })
+        }
+      },
+      node: { getConnections: (() => [{}]) as never, dial: (async () => {}) as never },
+      // every attempt of ours accepts the stream and never answers
+      syncWith: async () => { await forever() },
+      onAnswer: () => () => {},
+      onHandedOver: (_id, listener) => { push = listener; return () => { push = undefined } },
+      arrived: () => arrived
+    }
+    const t0 = Date.now()
+    const fetching = fetchSpace(deps, 'a'.repeat(52), { signal: AbortSignal.timeout(10_000) })
+    await expect.poll(() => push != null).toBe(true)
+    // ops of another session that did not bring the space: nothing ends
+    push?.(pusher.toString())
+    arrived = true
+    push?.(pusher.toString())
+    expect(await fetching).toBe(pusher.toString())
+    expect(Date.now() - t0).toBeLessThan(1000)
+    await expect.poll(() => lookupAborted).toBe(true)
+  })
+
+  it('a holder that ran out of time once is asked again by the next lookup; one that refused is not', async () => {
+    const [slowHolder, refuser] = await Promise.all([peer(), peer()])
+    let arrived = false
+    const attempts: string[] = []
+    let lookups = 0
+    const deps: FetchDeps = {
+      dht: {
+        providers: async function * () {
+          lookups++
+          yield { id: refuser, multiaddrs: [] } satisfies PeerInfo
+          yield { id: slowHolder, multiaddrs: [] } satisfies PeerInfo
+        }
+      },
+      node: { getConnections: (() => [{}]) as never, dial: (async () => {}) as never },
+      syncWith: async (id, _space, { signal }) => {
+        attempts.push(id.equals(slowHolder) ? 'holder' : 'refuser')
+        if (id.equals(refuser)) return // answers: does not hold it
+        if (attempts.filter(a => a === 'holder').length === 1) await forever(signal) // loaded: misses its deadline
+        arrived = true
+      },
+      onAnswer: () => () => {},
+      arrived: () => arrived
+    }
+    expect(await fetchSpace(deps, 'a'.repeat(52), { signal: AbortSignal.timeout(10_000) })).toBe(slowHolder.toString())
+    expect(attempts).toEqual(['refuser', 'holder', 'holder'])
+    expect(lookups).toBe(2)
+  })
 })
