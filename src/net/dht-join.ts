@@ -97,7 +97,8 @@ function codeOf (err: unknown): string {
  * `maxAtOnce` attempts run at once (the source is not pulled meanwhile). Resolves
  * when there is a winner, or when the source has ended and every attempt has failed, or when
  * `signal` aborts; never rejects (errors are counted in the result). An attempt that ignores its
- * signal is not waited for.
+ * signal is not waited for. `signal` aborts only the attempts that have not answered: one that has
+ * goes on (the caller proceeds with what has arrived).
  * @param source candidates; may use `idle()`, which resolves once every attempt started so far
  *   has ended (to decide whether to look for more)
  */
@@ -117,7 +118,20 @@ export async function firstToHandOver<T> (
     const deadline = new AbortController()
     const timer = setTimeout(() => { deadline.abort(new TimeoutError(`no answer within ${options.answerMs} ms`)) }, options.answerMs)
     const signal = AbortSignal.any([scope, deadline.signal])
-    const run = abortable(attempt(candidate, signal, () => { clearTimeout(timer) }), signal).then(() => {
+    // The attempt itself is aborted when superseded or silent past its deadline, and by `signal`
+    // only until it answers: a transfer under way outlives the race's own deadline (the race stops
+    // waiting for it; the sync session's limits bound it), so a large space keeps arriving.
+    const ctl = new AbortController()
+    let answered = false
+    const forward = (from: AbortSignal, always: boolean): void => {
+      const onAbort = (): void => { if (always || !answered) ctl.abort(from.reason) }
+      if (from.aborted) onAbort(); else from.addEventListener('abort', onAbort, { once: true })
+    }
+    forward(won.signal, true)
+    forward(deadline.signal, true)
+    forward(options.signal, false)
+    const onAnswer = (): void => { answered = true; clearTimeout(timer) }
+    const run = abortable(attempt(candidate, ctl.signal, onAnswer), signal).then(() => {
       if (result.winner == null && !options.signal.aborted) {
         result.winner = candidate
         won.abort(new SpacewayError('SUPERSEDED', 'another candidate handed the space over'))

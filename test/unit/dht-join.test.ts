@@ -67,6 +67,26 @@ describe('firstToHandOver', () => {
     expect(Date.now() - t0).toBeLessThan(1000)
   })
 
+  it('the outer signal aborts the attempts that have not answered; one that answered goes on (a large space keeps arriving)', async () => {
+    // Before: the join's deadline (10 s) aborted the transfer under way, and the rest of a
+    // 100,000-op space waited for anti-entropy (the catch-up took 30 s instead of 11.6 s).
+    const outer = new AbortController()
+    const signals = new Map<string, AbortSignal>()
+    let answer!: () => void
+    const answeredNow = new Promise<void>(resolve => { answer = resolve })
+    const race = firstToHandOver(async function * () { yield 'flowing'; yield 'silent' }, async (c, signal, answered) => {
+      signals.set(c, signal)
+      if (c === 'flowing') { answered(); answer() }
+      await forever()
+    }, { answerMs: 60_000, signal: outer.signal })
+    await answeredNow
+    await new Promise<void>(resolve => { const check = (): void => { if (signals.size === 2) resolve(); else setImmediate(check) }; check() })
+    outer.abort()
+    expect((await race).winner).toBeNull()
+    expect(signals.get('silent')?.aborted).toBe(true)
+    expect(signals.get('flowing')?.aborted).toBe(false)
+  })
+
   it('runs at most maxAtOnce attempts at once', async () => {
     let now = 0
     let most = 0
