@@ -22,6 +22,17 @@ export const ROOT = ((): string => {
 const CLIENT_BIN = join(ROOT, 'bin', 'spaceway.js')
 const RELAY_BIN = join(ROOT, 'dist', 'relay', 'main.js')
 
+/**
+ * Every child started here and still running: killed (-9) when this process exits, however it
+ * exits (a crash, a test runner's worker ending on a timeout), so no relay outlives its soak.
+ */
+const children = new Set<ChildProcessByStdio<Writable, Readable, Readable>>()
+process.once('exit', () => { for (const c of children) c.kill('SIGKILL') })
+function adopt (child: ChildProcessByStdio<Writable, Readable, Readable>): void {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+}
+
 /** Resident set size of a live process, MiB (VmRSS of /proc/<pid>/status); null once it is gone. */
 export async function rssMiB (pid: number | undefined): Promise<number | null> {
   if (pid == null) return null
@@ -56,6 +67,7 @@ export class SoakClient {
   /** @param account key file (the data dir is `<account>.data` beside it, so a restart reuses it); `extra` flags after the fixed ones */
   constructor (account: string, extra: string[]) {
     this.child = spawn(process.execPath, [CLIENT_BIN, '--json', '--no-mdns', '--host', '127.0.0.1', '--trust-loopback', '--account', account, ...extra], { stdio: ['pipe', 'pipe', 'pipe'] })
+    adopt(this.child)
     this.stderr = tail(this.child.stderr)
     this.child.stdin.on('error', () => {}) // EPIPE after a kill
     this.exited = exitOf(this.child)
@@ -128,6 +140,7 @@ export class SoakRelay {
   constructor (readonly dataDir: string, port: number, peers: string[], peerSyncIntervalMs: number) {
     this.child = spawn(process.execPath, [RELAY_BIN, '--json', '--host', '127.0.0.1', '--port', String(port), '--metrics-port', '0', '--trust-loopback', '--data-dir', dataDir,
       '--peer-sync-interval', String(peerSyncIntervalMs), ...peers.flatMap(p => ['--peer-relay', p])], { stdio: ['pipe', 'pipe', 'pipe'] })
+    adopt(this.child)
     this.stderr = tail(this.child.stderr)
     this.exited = exitOf(this.child)
     this.ready = new Promise((resolve, reject) => {

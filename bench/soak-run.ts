@@ -99,7 +99,7 @@ async function waitUntil (check: () => Promise<boolean>, ms: number, every = 250
 }
 
 interface Peer { name: string, account: string, stable: boolean, proc: SoakClient | null, state: 'starting' | 'up' | 'quit' | 'killed', inc: number, loop: Promise<void> | null }
-interface Relay { name: string, dir: string, port: number, addr: string, stable: boolean, proc: SoakRelay | null, inc: number }
+interface Relay { name: string, dir: string, port: number, addr: string, stable: boolean, proc: SoakRelay | null, inc: number, up: boolean }
 
 /** Runs the soak; never throws for a loss (it is in the result), throws only if the set-up fails. */
 export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<SoakResult> {
@@ -134,12 +134,13 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
   const relays: Relay[] = await Promise.all(ports.map(async (port, i) => {
     const rdir = join(dir, `r${i}`)
     const peerId = await relayIdentity(rdir)
-    return { name: `r${i}`, dir: rdir, port, addr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`, stable: i === 0, proc: null, inc: 0 }
+    return { name: `r${i}`, dir: rdir, port, addr: `/ip4/127.0.0.1/tcp/${port}/p2p/${peerId}`, stable: i === 0, proc: null, inc: 0, up: false }
   }))
   const startRelay = async (r: Relay): Promise<void> => {
     r.proc = new SoakRelay(r.dir, r.port, relays.filter(x => x !== r).map(x => x.addr), o.peerSyncIntervalMs)
     r.inc++
     await r.proc.ready
+    r.up = true
   }
   const relayFlags = relays.flatMap(r => ['--relay', r.addr])
   const peers: Peer[] = []
@@ -172,8 +173,9 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
       throw err
     }
     const cmd = fresh ? `join ${spaceId}` : `space ${spaceId}`
-    const ok = await waitUntil(async () => (await proc.run(cmd)).ok === true, 30_000, 500)
-    if (!ok) { o.log(`${stamp()} ${p.name}: ${cmd} failed for 30 s; quitting it`); note('join failed'); await proc.quit(); p.state = 'quit'; return }
+    let last: any = null
+    const ok = await waitUntil(async () => { last = await proc.run(cmd); return last.ok === true }, 30_000, 500)
+    if (!ok) { o.log(`${stamp()} ${p.name}: ${cmd} failed for 30 s (last: ${JSON.stringify(last?.error)}); quitting it`); note('join failed'); await proc.quit(); p.state = 'quit'; return }
     p.state = 'up'
     p.loop = sender(p, proc)
   }
@@ -196,6 +198,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
   try {
     await Promise.all(relays.map(startRelay))
     await waitUntil(async () => (await Promise.all(relays.map(async r => await r.proc?.health()))).every(h => h?.peerRelaysConnected === o.relays - 1), 20_000)
+    o.log(`${stamp()} set-up: ${o.relays} relays ready`)
     const owner: Peer = { name: 'p0', account: join(dir, 'p0.key'), stable: true, proc: null, state: 'starting', inc: 0, loop: null }
     peers.push(owner)
     owner.proc = new SoakClient(owner.account, relayFlags)
@@ -212,6 +215,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
       peers.push(p)
       return p
     }
+    o.log(`${stamp()} set-up: space created`)
     await Promise.all(Array.from({ length: o.initialPeers }, (_, i) => startPeer(newPeer(i < 2), true)))
     t0 = Date.now()
     o.log(`${stamp()} start: ${o.relays} relays, ${peers.length} clients, space ${spaceId}, seed ${o.seed}, churn ${o.minutes} min`)
@@ -229,30 +233,33 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
       const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]
       // a relay kill at least once, from 30% of the churn phase on, whatever the draw
       const relayDue = events['relay kill -9'] == null && Date.now() - t0 > churnMs * 0.3
-      if ((x < 0.12 || relayDue) && relays.every(r => r.proc?.alive === true)) {
+      // and a client kill -9 from half-way on
+      const killDue = !relayDue && events['kill -9'] == null && Date.now() - t0 > churnMs * 0.5 && churnable.length > 0
+      if ((x < 0.12 || relayDue) && relays.every(r => r.up && r.proc?.alive === true)) {
         const r = pick(relays.filter(r => !r.stable))
         const downMs = between(5000, 15_000)
         o.log(`${stamp()} relay ${r.name} killed -9 (restart in ${(downMs / 1000).toFixed(1)} s)`)
         note('relay kill -9')
+        r.up = false
         await r.proc!.stop('SIGKILL')
         track((async () => { await delay(downMs, stop.signal); if (!stopping) { await startRelay(r); o.log(`${stamp()} relay ${r.name} restarted`); note('relay restart') } })())
-      } else if (x < 0.37 && live < o.maxPeers) {
+      } else if (x < 0.37 && live < o.maxPeers && !killDue) {
         const p = newPeer(false)
         o.log(`${stamp()} ${p.name} joins`)
         note('join')
         track(startPeer(p, true))
-      } else if (x < 0.52 && away.length > 0 && live < o.maxPeers) {
+      } else if (x < 0.52 && away.length > 0 && live < o.maxPeers && !killDue) {
         const p = pick(away)
         o.log(`${stamp()} ${p.name} comes back`)
         note('return')
         track(startPeer(p, false))
-      } else if (x < 0.76 && churnable.length > 0 && live > o.minPeers) {
+      } else if (x < 0.76 && churnable.length > 0 && live > o.minPeers && !killDue) {
         const p = pick(churnable)
         o.log(`${stamp()} ${p.name} leaves (clean quit)`)
         note('leave')
         p.state = 'quit'
         track((async () => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}`) })())
-      } else if (churnable.length > 0 && live > o.minPeers) {
+      } else if (churnable.length > 0 && (live > o.minPeers || killDue)) {
         const p = pick(churnable)
         const downMs = between(3000, 10_000)
         o.log(`${stamp()} ${p.name} killed -9 (restart in ${(downMs / 1000).toFixed(1)} s)`)
@@ -324,7 +331,8 @@ export function formatSoak (r: SoakResult, o: { rssCheck: boolean }): string {
   const out: string[] = []
   const mib = (x: number): string => `${x.toFixed(0)} MiB`
   out.push(`messages: ${r.sendsTried} sends tried, ${r.acked} acked, failed: ${JSON.stringify(r.sendsFailed)}`)
-  out.push(`delivered: every acked message checked at ${r.holders.length} holders (${r.holders.join(', ')})`)
+  const expected = r.acked * r.holders.length
+  out.push(`delivered: ${expected - r.lostTotal} of ${expected} (${r.acked} acked x ${r.holders.length} holders: ${r.holders.join(', ')})`)
   out.push(`lost: ${r.lostTotal}${r.lostTotal > 0 ? ' ' + JSON.stringify(r.lost) : ''}`)
   out.push(`events: ${JSON.stringify(r.events)}; settle ${(r.settleMs / 1000).toFixed(1)} s (${r.converged ? 'converged' : 'NOT converged'})`)
   if (r.uncleanExits.length > 0) out.push(`unclean exits on clean stop: ${r.uncleanExits.join(', ')}`)
