@@ -5,13 +5,11 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
-import { createServer, type Server } from 'node:net'
+import { readFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { dirname, join } from 'node:path'
 import type { Readable, Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { loadOrCreateAccount } from '../src/account.js'
 
 /** The repository root (the folder holding package.json), from source (bench/) or compiled (dist/bench/). */
 export const ROOT = ((): string => {
@@ -174,26 +172,3 @@ export class SoakRelay {
   }
 }
 
-/**
- * `n` distinct TCP ports free on 127.0.0.1 right now (bound together, then released). Another
- * process could take one before the relay binds it; the relay would then fail at once (ListenError).
- */
-export async function freePorts (n: number): Promise<number[]> {
-  const servers: Server[] = []
-  try {
-    for (let i = 0; i < n; i++) {
-      const s = createServer()
-      servers.push(s)
-      await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(0, '127.0.0.1', () => resolve()) })
-    }
-    return servers.map(s => (s.address() as { port: number }).port)
-  } finally {
-    await Promise.all(servers.map(async s => { await new Promise<void>(resolve => s.close(() => resolve())) }))
-  }
-}
-
-/** Creates the relay's key in `dataDir` (so its PeerId is known before it starts) and returns the PeerId. */
-export async function relayIdentity (dataDir: string): Promise<string> {
-  await mkdir(dataDir, { recursive: true, mode: 0o700 })
-  return (await loadOrCreateAccount(join(dataDir, 'relay.key'))).peerId
-}

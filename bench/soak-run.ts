@@ -13,7 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OpStore } from '../src/store/op-store.js'
-import { freePorts, relayIdentity, rssMiB, SoakClient, SoakRelay } from './soak-procs.js'
+import { rssMiB, SoakClient, SoakRelay } from './soak-procs.js'
+import { freePorts, relayIdentity } from './ports.js'
 import { type Flatness, flatness, type RssSample, summary } from './soak-rss.js'
 
 export interface SoakOptions {
