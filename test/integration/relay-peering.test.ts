@@ -59,8 +59,13 @@ describe('peered relays', () => {
     const { invite } = await memberActions.inviteCreate(alice, { maxUses: 1 })
     const open = await actions.spaceCreate(alice, 'Open', true)
     // relay B took both spaces from relay A, though it holds at most one per client
-    const same = (spaceId: string): boolean => b.relay.store.spaces.get(spaceId)?.size === alice.store.spaces.get(spaceId)?.size
-    await until(() => same(priv.spaceId) && same(open.spaceId), [[b.relay.replica, ['op']]], 10_000, 'relay B holds both spaces')
+    // (held: applied, and written - an op is counted once staged, and written a moment later)
+    const same = async (spaceId: string): Promise<boolean> => {
+      const state = b.relay.store.spaces.get(spaceId)
+      if (state == null || state.size !== alice.store.spaces.get(spaceId)?.size) return false
+      return (await b.relay.store.getManyBytes([...state.byId.keys()])).every(x => x != null)
+    }
+    await until(async () => await same(priv.spaceId) && await same(open.spaceId), [[b.relay.replica, ['op']]], 10_000, 'relay B holds both spaces')
     expect(b.relay.store.spaces.size).toBe(2)
     // ...as ciphertext: no op it stores carries the text
     const state = b.relay.store.spaces.get(priv.spaceId)!
