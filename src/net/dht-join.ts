@@ -109,6 +109,13 @@ export async function firstToHandOver<T> (
 ): Promise<RaceResult<T>> {
   const won = new AbortController()
   const scope = AbortSignal.any([options.signal, won.signal])
+  // One listener each (not one per attempt): superseded, every attempt stops; past `signal`, those
+  // that have not answered.
+  const attempts = new Set<AbortController>()
+  const unanswered = new Set<AbortController>()
+  won.signal.addEventListener('abort', () => { for (const c of attempts) c.abort(won.signal.reason) }, { once: true })
+  const onOuter = (): void => { for (const c of unanswered) c.abort(options.signal.reason) }
+  options.signal.addEventListener('abort', onOuter, { once: true })
   const result: RaceResult<T> = { winner: null, tried: 0, failures: {} }
   const running = new Set<Promise<void>>()
   const idle = async (): Promise<void> => {
@@ -122,15 +129,10 @@ export async function firstToHandOver<T> (
     // only until it answers: a transfer under way outlives the race's own deadline (the race stops
     // waiting for it; the sync session's limits bound it), so a large space keeps arriving.
     const ctl = new AbortController()
-    let answered = false
-    const forward = (from: AbortSignal, always: boolean): void => {
-      const onAbort = (): void => { if (always || !answered) ctl.abort(from.reason) }
-      if (from.aborted) onAbort(); else from.addEventListener('abort', onAbort, { once: true })
-    }
-    forward(won.signal, true)
-    forward(deadline.signal, true)
-    forward(options.signal, false)
-    const onAnswer = (): void => { answered = true; clearTimeout(timer) }
+    deadline.signal.addEventListener('abort', () => { ctl.abort(deadline.signal.reason) }, { once: true })
+    attempts.add(ctl)
+    unanswered.add(ctl)
+    const onAnswer = (): void => { unanswered.delete(ctl); clearTimeout(timer) }
     const run = abortable(attempt(candidate, ctl.signal, onAnswer), signal).then(() => {
       if (result.winner == null && !options.signal.aborted) {
         result.winner = candidate
@@ -142,6 +144,7 @@ export async function firstToHandOver<T> (
     }).finally(() => {
       clearTimeout(timer)
       running.delete(run)
+      unanswered.delete(ctl)
     })
     running.add(run)
     result.tried++
@@ -160,6 +163,7 @@ export async function firstToHandOver<T> (
     if (scope.aborted) void Promise.resolve(iterator.return?.()).catch(() => {})
   }
   await idle()
+  options.signal.removeEventListener('abort', onOuter)
   return result
 }
 
