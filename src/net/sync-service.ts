@@ -195,7 +195,9 @@ export function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBy
   return {
     send: async (m) => {
       const bytes = encodeSyncMessage(m)
-      await lp.write(bytes, { signal })
+      // a signal of its own per write: a write that waits for the stream to drain adds an abort
+      // listener that p-event 7 never removes, so on the session's signal they would pile up
+      await lp.write(bytes, { signal: AbortSignal.any([signal]) })
       onSent(bytes.length)
     },
     receive: async () => {
