@@ -37,6 +37,10 @@ import { speaksRelay } from '../src/net/relay-check.js'
 
 const log = logger('spaceway:relay')
 
+
+/** The relay's budgets of ops checked (net/peer-guard.ts): per peer, and over all peers. */
+export const RELAY_GUARD = { opsPerSecond: 2_000, totalOpsPerSecond: 10_000 }
+
 export interface RelayOptions {
   /** Data directory: `relay.key` (the relay's identity) and `db/` (LevelDB). */
   dataDir: string
@@ -161,7 +165,10 @@ export class RelayServer {
     const store = await OpStore.open(join(options.dataDir, 'db'))
     let node: SpacewayNode | undefined
     try {
-      const guard = new PeerGuard()
+      // A relay serves many clients: one peer may make it check at most 2,000 ops/s (a quarter of a
+      // core), not a client's 8,000 (which lets a member catch up fast); it stores what a client
+      // brings at --store-rate anyway.
+      const guard = new PeerGuard(RELAY_GUARD)
       const storeQuota = new PeerBuckets(options.storeBytesPerSecond, options.storeBytesPerSecond * 256)
       const replica = new Replica(store, account.signer, { limits: options.limits, guard, admitStore: (peer, bytes) => trusted(peer) || storeQuota.take(peer, bytes) })
       await replica.init()
