@@ -37,7 +37,6 @@ import { speaksRelay } from '../src/net/relay-check.js'
 
 const log = logger('spaceway:relay')
 
-
 /** The relay's budgets of ops checked (net/peer-guard.ts): per peer, and over all peers. */
 export const RELAY_GUARD = { opsPerSecond: 2_000, totalOpsPerSecond: 10_000 }
 
