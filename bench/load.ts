@@ -117,12 +117,11 @@ async function throughputBench (dir: string, report: Report): Promise<void> {
     const total = publishers * perClient
     const received = clients.map(() => 0)
     const sent = clients.map(() => 0)
-    const sentAll = clients.map(() => 0)
     const failed: string[] = []
     const offs = clients.map((c, i) => c.on(l => {
       if (l.type === 'event' && l.event === 'message' && l.data.spaceId === spaceId) received[i]++
       else if (l.type === 'result' && l.cmd === 'send') {
-        if (l.ok === true) { sent[i]++; if (sent[i] === perClient) sentAll[i] = performance.now() }
+        if (l.ok === true) sent[i]++
         else failed.push(`${l.error?.code as string}: ${l.error?.message as string}`)
       }
     }))
@@ -145,14 +144,6 @@ async function throughputBench (dir: string, report: Report): Promise<void> {
       throw err
     }
     offs.forEach(off => { off() })
-    if (process.env.LOAD_DEBUG != null) {
-      process.stderr.write(`every send done at ${sentAll.map(t => ((t - t0) / 1000).toFixed(2)).join(', ')} s\n`)
-      for (const c of clients.slice(0, 3)) {
-        const net = (await c.run('network')).data
-        process.stderr.write(`client: ignored ${JSON.stringify(net.ignoredOps)} rejected ${JSON.stringify(net.rejectedOps)} held ${net.heldOps as number} evicted ${net.evictedOps as number} sync ${JSON.stringify(net.sync)}\n`)
-      }
-      process.stderr.write((await relay.metrics()).split('\n').filter(l => /^spaceway_relay_ops_(rejected|ignored)|^spaceway.*(held|evicted|sync)/.test(l)).join('\n') + '\n')
-    }
     const end = Math.max(relayDone, clientsDone)
     const secs = (end - t0) / 1000
     const relayCpu = (await relay.cpuS() - relayCpu0) * 1000 / total
