@@ -37,6 +37,7 @@ import { MEMBERSHIP_TYPES, REASON_CODES } from './core/auth.js'
 import { PeerGuard } from './net/peer-guard.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RelayLearning } from './net/relay-learning.js'
+import { FLUSH_MS, Outbox, type FlushResult } from './net/outbox.js'
 
 const log = logger('spaceway:app')
 
@@ -130,6 +131,8 @@ export class App extends EventEmitter<AppEvents> {
   private stopGapRepair: (() => void) | undefined
   /** Relays learned from members, and telling them ours (net/relay-learning.ts). */
   readonly learning: RelayLearning
+  /** Spaces with own ops no completed sync has carried yet; pushed once more on stop (net/outbox.ts). */
+  readonly outbox: Outbox
 
   private constructor (
     readonly account: Account,
@@ -151,6 +154,12 @@ export class App extends EventEmitter<AppEvents> {
     super()
     const loopback = options.host === 'localhost' || options.host?.startsWith('127.') === true
     this.learning = new RelayLearning(node, replica, relays, { loopback, learn: options.relayOnly !== true, db: store.jsonSublevel(SUBLEVELS.relays) })
+    this.outbox = new Outbox({
+      syncWith: async (peer, spaceId, o) => await sync.syncWith(peer, spaceId, o),
+      isRelay: (peer) => relays.isRelay(peer),
+      connectedRelays: () => relays.connectedRelays(),
+      subscribers: (spaceId) => topics.subscribers(spaceId)
+    })
   }
 
   /**
@@ -269,7 +278,10 @@ export class App extends EventEmitter<AppEvents> {
     this.keys.on('key', (spaceId) => { this.emit('key', { spaceId }); this.emit('change') })
     this.keys.on('key:forged', ({ spaceId, from, op }) => { this.emit('key:forged', { spaceId, from: { userId: from, name: displayName(this.store.spaces.get(spaceId), from) }, op }) })
     // Publish where we append: an op authored here goes out as soon as it is applied in memory.
-    this.replica.on('authored', (op) => { void this.topics.publish(op).then(n => { this.emit('published', op, n) }) })
+    this.replica.on('authored', (op) => {
+      this.outbox.wrote(op.spaceId)
+      void this.topics.publish(op).then(n => { this.emit('published', op, n) })
+    })
     // A peer over its invalid-op limit is disconnected (and refused by the connection gater while blocked).
     this.guard.on('misbehaving', (peer, reason) => {
       log('peer %s sent too many invalid ops (last: %s): disconnecting it', peer, reason)
@@ -278,6 +290,7 @@ export class App extends EventEmitter<AppEvents> {
     this.replica.on('rejected', (reason, source, message) => { this.emit('op:rejected', { reason, peerId: source ?? null, message }) })
     this.sync.on('progress', (p) => { this.emit('sync', p) })
     this.sync.on('synced', (peer, stats) => {
+      this.outbox.synced(peer, stats)
       if (!this.relays.isRelay(peer) || !this.store.spaces.has(stats.spaceId)) return
       // A relay that answers a bare `unknown` for a space we offered it refused to hold it: say so.
       // Not a refusal: a pull of a space we are still fetching for a join (the relay does not hold it
@@ -404,6 +417,15 @@ export class App extends EventEmitter<AppEvents> {
   /** Dialable addresses of this node, with the /p2p/ suffix. */
   addresses (): string[] {
     return this.node.getMultiaddrs().map(a => a.toString())
+  }
+
+  /**
+   * Pushes what we wrote and no completed sync has carried yet to our relays (or, none connected,
+   * to a few subscribed peers), waiting at most `ms`; call before `stop` when the user quits (an op
+   * written just before quitting may have reached nobody through GossipSub). Never throws.
+   */
+  async flush (ms = FLUSH_MS): Promise<FlushResult> {
+    return await this.outbox.flush(ms)
   }
 
   /** Stops the node (peers are told) and closes the store. Safe to call twice. */

@@ -113,7 +113,8 @@ export async function main (argv: string[]): Promise<void> {
     process.exit(1)
   }
   const client = await EngineClient.create(app)
-  lifecycle.setStop(async () => { client.stop(); await app.stop() })
+  // what we wrote just before quitting may have reached nobody yet: one bounded push, then stop
+  lifecycle.setStop(async () => { client.stop(); await app.flush(); await app.stop() })
   if (ui != null) {
     const { runUi } = await ui
     await runUi(client, { bell: opts.bell, notify: opts.notify })
