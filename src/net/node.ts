@@ -20,7 +20,6 @@ import { sha256 } from '../core/ids.js'
 import { NAMESPACE, selectRecord, validateRecord } from '../dht/records.js'
 import { ReservationGuard } from './relay-reservations.js'
 
-/** Kademlia protocol id: ours, so the network is not the public IPFS DHT. */
 /**
  * Most bytes a yamux stream lets its peer send ahead of what we have read (the receive window's
  * cap; yamux's default is 16 MiB). Below yamux's read buffer limit of a paused stream (4 MiB), so a
@@ -29,6 +28,7 @@ import { ReservationGuard } from './relay-reservations.js'
  */
 export const STREAM_WINDOW_BYTES = 2 * 1024 * 1024
 
+/** Kademlia protocol id: ours, so the network is not the public IPFS DHT. */
 export const DHT_PROTOCOL = '/spaceway/kad/1.0.0'
 
 export type NodeServices = {
