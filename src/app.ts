@@ -133,6 +133,11 @@ export class App extends EventEmitter<AppEvents> {
   readonly learning: RelayLearning
   /** Spaces with own ops no completed sync has carried yet; pushed once more on stop (net/outbox.ts). */
   readonly outbox: Outbox
+  private readonly stopping = new AbortController()
+  /** Aborts when `stop` begins: background work of the client (e.g. net/key-pull.ts) ends with it. */
+  get stopSignal (): AbortSignal {
+    return this.stopping.signal
+  }
 
   private constructor (
     readonly account: Account,
@@ -430,6 +435,7 @@ export class App extends EventEmitter<AppEvents> {
 
   /** Stops the node (peers are told) and closes the store. Safe to call twice. */
   async stop (): Promise<void> {
+    this.stopping.abort()
     if (this.timer != null) clearInterval(this.timer)
     this.timer = undefined
     this.stopGapRepair?.()

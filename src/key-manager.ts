@@ -150,13 +150,15 @@ export class KeyManager extends EventEmitter<KeyManagerEvents> {
    * once for a space that is not sealed, or whose key is here, or that has no usable epoch.
    */
   async waitForKey (state: SpaceState, ms: number): Promise<void> {
-    const pending = (): boolean => {
-      if (!KeyManager.seals(state)) return false
-      const cur = state.currentEpoch()
-      return cur != null && !this.ring.has(cur.keyId)
-    }
     const end = this.now() + ms
-    while (pending() && this.now() < end) await this.keyArrives(state.info.spaceId, end - this.now())
+    while (this.keyPending(state) && this.now() < end) await this.keyArrives(state.info.spaceId, end - this.now())
+  }
+
+  /** True while private space `state` has a current epoch whose key is not held here. */
+  keyPending (state: SpaceState): boolean {
+    if (!KeyManager.seals(state)) return false
+    const cur = state.currentEpoch()
+    return cur != null && !this.ring.has(cur.keyId)
   }
 
   /** Resolves true when a key of `spaceId` arrives within `ms`, false otherwise. */

@@ -14,6 +14,7 @@ import { isIdString, idFromString } from '../core/ids.js'
 import type { SpaceState } from '../core/space-state.js'
 import { dialAddress } from './dial.js'
 import { fetchSpace, type FetchDeps } from './dht-join.js'
+import { pullUntilKey } from './key-pull.js'
 import type { SyncProgress } from './sync-service.js'
 import { spaceView } from '../views.js'
 import { quoted, sanitizeText } from '../core/sanitize.js'
@@ -140,6 +141,13 @@ async function enterJoined (app: App, state: SpaceState, peers: string[]): Promi
   }
   // A private space: the inviter (or another member) hands us its key on seeing our join; give it
   // a moment, so the space's name and history read at once. Later is fine too (a `key` event).
+  // ...which gossip may miss (net/key-pull.ts): while it has not come, pull the space again
+  pullUntilKey({
+    keys: app.keys,
+    syncWith: async (peer, id, o) => await app.sync.syncWith(peer, id, o),
+    connectedRelays: () => app.relays.connectedRelays(),
+    subscribers: (id) => app.topics.subscribers(id)
+  }, state, app.stopSignal)
   await app.keys.waitForKey(state, JOIN_KEY_WAIT_MS)
   // our name and the switch to the space are independent writes: one wait, not two
   const [, entered] = await Promise.all([ensureProfile(app, spaceId), enterSpace(app, state)])
