@@ -22,6 +22,7 @@ import { LineClient } from './line-client.js'
 import { dhtProcessBench } from './dht-procs.js'
 import { scaleProcsBench } from './scale-procs.js'
 import { idleBench } from './idle.js'
+import { churnBench } from './churn.js'
 import { membersBench } from './members.js'
 import { hostileBench } from './hostile.js'
 import { cryptoBench } from './crypto.js'
@@ -208,7 +209,7 @@ async function catchUpProcesses (): Promise<void> {
 async function main (): Promise<void> {
   dir = await mkdtemp(join(tmpdir(), 'spaceway-bench-'))
   const only = process.argv[2]
-  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench, load: loadAndDelivery, open: openBench, scale: scaleBench, 'scale-procs': scaleProcsBench, idle: idleBench }
+  const parts = { dht: dhtBench, relay: relayBench, 'dht-procs': dhtProcessBench, members: membersBench, hostile: hostileBench, crypto: cryptoBench, ui: uiBench, load: loadAndDelivery, open: openBench, scale: scaleBench, 'scale-procs': scaleProcsBench, idle: idleBench, churn: churnBench }
   if (only != null && only in parts) {
     try { await parts[only as keyof typeof parts](dir, report) } finally { await rm(dir, { recursive: true, force: true }) }
     await saved()
