@@ -41,6 +41,14 @@ export interface FlushResult {
   pushed: number
 }
 
+/** Rejects with the signal's reason when `signal` aborts (never resolves). */
+async function aborted (signal: AbortSignal): Promise<never> {
+  return await new Promise<never>((_resolve, reject) => {
+    if (signal.aborted) { reject(signal.reason); return }
+    signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+  })
+}
+
 export class Outbox {
   /** spaceId -> time of our last own op there, ms since the epoch. */
   private readonly marked = new Map<string, number>()
@@ -76,7 +84,8 @@ export class Outbox {
     const relays = this.deps.connectedRelays()
     const results = await Promise.all(spaces.map(async spaceId => {
       const targets = relays.length > 0 ? relays : this.deps.subscribers(spaceId).slice(0, FLUSH_PEERS)
-      const outcomes = await Promise.allSettled(targets.map(async peer => await this.deps.syncWith(peer, spaceId, { signal })))
+      // raced with the deadline too: a call that joins a session already under way waits for it
+      const outcomes = await Promise.allSettled(targets.map(async peer => await Promise.race([this.deps.syncWith(peer, spaceId, { signal }), aborted(signal)])))
       for (const [i, o] of outcomes.entries()) {
         if (o.status === 'rejected') log('last push of %s to %s failed: %s', spaceId, targets[i], (o.reason as Error)?.message)
       }

@@ -60,8 +60,10 @@ describe('Outbox', () => {
     const hang = async (_p: string, _s: string, signal: AbortSignal): Promise<SyncStats> => await new Promise((_resolve, reject) => {
       signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
     })
-    const { outbox } = make(['relay1', 'relay-bad'], [], async (p, s, signal) => {
+    const { outbox } = make(['relay1', 'relay-bad', 'relay-deaf'], [], async (p, s, signal) => {
       if (p === 'relay-bad') throw new Error('refused')
+      // a session already under way that the call joins: it does not see our signal
+      if (p === 'relay-deaf') return await new Promise<SyncStats>(() => {})
       return await hang(p, s, signal)
     })
     outbox.wrote('s')
