@@ -38,6 +38,7 @@ import { PeerGuard } from './net/peer-guard.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { RelayLearning } from './net/relay-learning.js'
 import { FLUSH_MS, Outbox, type FlushResult } from './net/outbox.js'
+import type { SpaceReach } from './net/reach.js'
 
 const log = logger('spaceway:app')
 
@@ -131,6 +132,8 @@ export class App extends EventEmitter<AppEvents> {
   private stopGapRepair: (() => void) | undefined
   /** Relays learned from members, and telling them ours (net/relay-learning.ts). */
   readonly learning: RelayLearning
+  /** Our relays, a space's subscribers, and sync with one of them (net/reach.ts). */
+  readonly reach: SpaceReach
   /** Spaces with own ops no completed sync has carried yet; pushed once more on stop (net/outbox.ts). */
   readonly outbox: Outbox
   private readonly stopping = new AbortController()
@@ -159,12 +162,13 @@ export class App extends EventEmitter<AppEvents> {
     super()
     const loopback = options.host === 'localhost' || options.host?.startsWith('127.') === true
     this.learning = new RelayLearning(node, replica, relays, { loopback, learn: options.relayOnly !== true, db: store.jsonSublevel(SUBLEVELS.relays) })
-    this.outbox = new Outbox({
+    this.reach = {
       syncWith: async (peer, spaceId, o) => await sync.syncWith(peer, spaceId, o),
       isRelay: (peer) => relays.isRelay(peer),
       connectedRelays: () => relays.connectedRelays(),
       subscribers: (spaceId) => topics.subscribers(spaceId)
-    })
+    }
+    this.outbox = new Outbox(this.reach)
   }
 
   /**

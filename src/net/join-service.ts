@@ -142,12 +142,7 @@ async function enterJoined (app: App, state: SpaceState, peers: string[]): Promi
   // A private space: the inviter (or another member) hands us its key on seeing our join; give it
   // a moment, so the space's name and history read at once. Later is fine too (a `key` event).
   // ...which gossip may miss (net/key-pull.ts): while it has not come, pull the space again
-  pullUntilKey({
-    keys: app.keys,
-    syncWith: async (peer, id, o) => await app.sync.syncWith(peer, id, o),
-    connectedRelays: () => app.relays.connectedRelays(),
-    subscribers: (id) => app.topics.subscribers(id)
-  }, state, app.stopSignal)
+  pullUntilKey({ ...app.reach, keys: app.keys }, state, app.stopSignal)
   await app.keys.waitForKey(state, JOIN_KEY_WAIT_MS)
   // our name and the switch to the space are independent writes: one wait, not two
   const [, entered] = await Promise.all([ensureProfile(app, spaceId), enterSpace(app, state)])

@@ -11,6 +11,7 @@
  */
 import { logger } from '@libp2p/logger'
 import type { SpaceState } from '../core/space-state.js'
+import type { SpaceReach } from './reach.js'
 
 const log = logger('spaceway:join')
 
@@ -20,18 +21,14 @@ export const KEY_PULL_DELAYS_MS = [1000, 2000, 4000, 8000, 15_000]
 /** Subscribed members (not relays) pulled from, besides every connected relay. */
 export const KEY_PULL_PEERS = 3
 
-/** What the pulls need from the client. */
-export interface KeyPullDeps {
+/** What the pulls need from the client: our relays, the space's subscribers, sync; and its keys. */
+export interface KeyPullDeps extends Pick<SpaceReach, 'syncWith' | 'connectedRelays' | 'subscribers'> {
   /** Emits `key` (spaceId) when a key arrives (KeyManager). */
   keys: {
     on: (event: 'key', listener: (spaceId: string) => void) => unknown
     off: (event: 'key', listener: (spaceId: string) => void) => unknown
     keyPending: (state: SpaceState) => boolean
   }
-  /** Reconciles `spaceId` with `peer` (SyncService.syncWith). */
-  syncWith: (peer: string, spaceId: string, options: { signal: AbortSignal }) => Promise<unknown>
-  connectedRelays: () => string[]
-  subscribers: (spaceId: string) => string[]
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 import { logger } from '@libp2p/logger'
 import type { SyncStats } from '../sync/session.js'
+import type { SpaceReach } from './reach.js'
 
 const log = logger('spaceway:outbox')
 
@@ -23,37 +24,17 @@ export const FLUSH_MS = 2000
 /** Subscribed peers a marked space is pushed to when no relay is connected. */
 export const FLUSH_PEERS = 3
 
-/** What the outbox needs from the client: the sync service, our relays and the topics' subscribers. */
-export interface OutboxDeps {
-  /** Reconciles `spaceId` with `peer` (SyncService.syncWith). */
-  syncWith: (peer: string, spaceId: string, options: { signal: AbortSignal }) => Promise<SyncStats>
-  /** True if `peer` is one of our relays. */
-  isRelay: (peer: string) => boolean
-  /** PeerIds of the relays connected now. */
-  connectedRelays: () => string[]
-  /** PeerIds known to be subscribed to the space's topic. */
-  subscribers: (spaceId: string) => string[]
-}
-
 /** Result of a flush: spaces that were marked, and how many of them are now held elsewhere. */
 export interface FlushResult {
   spaces: number
   pushed: number
 }
 
-/** Rejects with the signal's reason when `signal` aborts (never resolves). */
-async function aborted (signal: AbortSignal): Promise<never> {
-  return await new Promise<never>((_resolve, reject) => {
-    if (signal.aborted) { reject(signal.reason); return }
-    signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
-  })
-}
-
 export class Outbox {
   /** spaceId -> time of our last own op there, ms since the epoch. */
   private readonly marked = new Map<string, number>()
 
-  constructor (private readonly deps: OutboxDeps) {}
+  constructor (private readonly deps: SpaceReach) {}
 
   /** We authored an op in `spaceId` at `at` (ms since the epoch). */
   wrote (spaceId: string, at = Date.now()): void {
@@ -84,8 +65,7 @@ export class Outbox {
     const relays = this.deps.connectedRelays()
     const results = await Promise.all(spaces.map(async spaceId => {
       const targets = relays.length > 0 ? relays : this.deps.subscribers(spaceId).slice(0, FLUSH_PEERS)
-      // raced with the deadline too: a call that joins a session already under way waits for it
-      const outcomes = await Promise.allSettled(targets.map(async peer => await Promise.race([this.deps.syncWith(peer, spaceId, { signal }), aborted(signal)])))
+      const outcomes = await Promise.allSettled(targets.map(async peer => await this.deps.syncWith(peer, spaceId, { signal })))
       for (const [i, o] of outcomes.entries()) {
         if (o.status === 'rejected') log('last push of %s to %s failed: %s', spaceId, targets[i], (o.reason as Error)?.message)
       }

@@ -9,6 +9,7 @@ import { logger } from '@libp2p/logger'
 import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { raceSignal } from 'race-signal'
 import { SyncProtocolError, TimeoutError } from '../errors.js'
 import { splitOrderKey } from '../core/order.js'
 import { BoundedMap } from '../core/bounded.js'
@@ -375,10 +376,12 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
 
   /**
    * Reconciles `spaceId` with `peerId` as initiator. A call while a session with the same peer and
-   * space runs is answered by one follow-up session after it (shared by all such calls). Resolves with the session's figures (`outcome: 'unknown'` if the peer does
-   * not hold the space).
-   * @throws TimeoutError, SyncProtocolError (also: `peer` may not have this private space), or the
-   *   dial's error
+   * space runs is answered by one follow-up session after it (shared by all such calls, and bounded
+   * by SYNC_SESSION_TIMEOUT_MS, not by any one caller's signal). Resolves with the session's figures
+   * (`outcome: 'unknown'` if the peer does not hold the space).
+   * @throws TimeoutError, SyncProtocolError (also: `peer` may not have this private space), the
+   *   dial's error, or `options.signal`'s reason when it aborts first (also while waiting for a
+   *   session already under way)
    */
   async syncWith (peerId: PeerId | string, spaceId: string, options: { signal?: AbortSignal } = {}): Promise<SyncStats> {
     const peer = peerId.toString()
@@ -389,15 +392,18 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
     if (existing != null) {
       // A session is under way, but it may have started before whatever prompted this call (a new
       // op, a new subscriber): run one more after it. Callers meanwhile share that follow-up.
+      // The follow-up is shared, so it runs under the service's own deadlines, not under the first
+      // caller's signal; each caller stops waiting for it when its own signal aborts.
       let follow = this.followUps.get(key)
       if (follow == null) {
         follow = existing.catch(() => {}).then(async () => {
           this.followUps.delete(key)
-          return await this.syncWith(peer, spaceId, options)
+          return await this.syncWith(peer, spaceId)
         })
+        follow.catch(() => {})
         this.followUps.set(key, follow)
       }
-      return await follow
+      return options.signal == null ? await follow : await raceSignal(follow, options.signal)
     }
     const run = this.initiate(peer, spaceId, options.signal).finally(() => this.running.delete(key))
     this.running.set(key, run)

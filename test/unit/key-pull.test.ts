@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { pullUntilKey, type KeyPullDeps } from '../../src/net/key-pull.js'
 import type { SpaceState } from '../../src/core/space-state.js'
+import type { SyncStats } from '../../src/sync/session.js'
 
 const state = { info: { spaceId: 's' } } as unknown as SpaceState
 
@@ -10,7 +11,7 @@ function deps (pending: { value: boolean }): { d: KeyPullDeps, calls: string[], 
   const calls: string[] = []
   const d: KeyPullDeps = {
     keys: { on: (e, l) => keys.on(e, l), off: (e, l) => keys.off(e, l), keyPending: () => pending.value },
-    syncWith: async (peer, spaceId) => { calls.push(`${peer}/${spaceId}`) },
+    syncWith: async (peer, spaceId) => { calls.push(`${peer}/${spaceId}`); return {} as SyncStats },
     connectedRelays: () => ['r1'],
     subscribers: () => ['r1', 'm1', 'm2', 'm3', 'm4']
   }
