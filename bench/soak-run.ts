@@ -99,7 +99,8 @@ async function waitUntil (check: () => Promise<boolean>, ms: number, every = 250
   }
 }
 
-interface Peer { name: string, account: string, stable: boolean, proc: SoakClient | null, state: 'starting' | 'up' | 'quit' | 'killed', inc: number, loop: Promise<void> | null }
+/** A client of the soak; `joined` once a `join` has succeeded (until then every start joins again). */
+interface Peer { name: string, account: string, stable: boolean, proc: SoakClient | null, state: 'starting' | 'up' | 'quit' | 'killed', inc: number, loop: Promise<void> | null, joined: boolean }
 interface Relay { name: string, dir: string, port: number, addr: string, stable: boolean, proc: SoakRelay | null, inc: number, up: boolean }
 
 /** Runs the soak; never throws for a loss (it is in the result), throws only if the set-up fails. */
@@ -161,8 +162,8 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
     }
   }
 
-  /** Starts (or restarts) a client; a new one joins the space, a returning one switches to it. */
-  const startPeer = async (p: Peer, fresh: boolean): Promise<void> => {
+  /** Starts (or restarts) a client; one that has not joined yet joins the space, a returning member switches to it. */
+  const startPeer = async (p: Peer): Promise<void> => {
     p.state = 'starting'
     const proc = new SoakClient(p.account, relayFlags)
     p.proc = proc
@@ -173,11 +174,12 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
       p.state = p.state === 'starting' ? 'killed' : p.state // restarted at the end, or by a later event
       throw err
     }
-    const cmd = fresh ? `join ${spaceId}` : `space ${spaceId}`
+    const cmd = p.joined ? `space ${spaceId}` : `join ${spaceId}`
     let last: any = null
     const ok = await waitUntil(async () => { last = await proc.run(cmd); return last.ok === true }, 30_000, 500)
     if (!ok) { o.log(`${stamp()} ${p.name}: ${cmd} failed for 30 s (last: ${JSON.stringify(last?.error)}); quitting it`); note('join failed'); await proc.quit(); p.state = 'quit'; return }
     p.state = 'up'
+    p.joined = true
     p.loop = sender(p, proc)
   }
 
@@ -200,7 +202,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
     await Promise.all(relays.map(startRelay))
     await waitUntil(async () => (await Promise.all(relays.map(async r => await r.proc?.health()))).every(h => h?.peerRelaysConnected === o.relays - 1), 20_000)
     o.log(`${stamp()} set-up: ${o.relays} relays ready`)
-    const owner: Peer = { name: 'p0', account: join(dir, 'p0.key'), stable: true, proc: null, state: 'starting', inc: 0, loop: null }
+    const owner: Peer = { name: 'p0', account: join(dir, 'p0.key'), stable: true, proc: null, state: 'starting', inc: 0, loop: null, joined: true }
     peers.push(owner)
     owner.proc = new SoakClient(owner.account, relayFlags)
     owner.inc = 1
@@ -212,12 +214,12 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
     owner.state = 'up'
     owner.loop = sender(owner, owner.proc)
     const newPeer = (stable: boolean): Peer => {
-      const p: Peer = { name: `p${peers.length}`, account: join(dir, `p${peers.length}.key`), stable, proc: null, state: 'starting', inc: 0, loop: null }
+      const p: Peer = { name: `p${peers.length}`, account: join(dir, `p${peers.length}.key`), stable, proc: null, state: 'starting', inc: 0, loop: null, joined: false }
       peers.push(p)
       return p
     }
     o.log(`${stamp()} set-up: space created`)
-    await Promise.all(Array.from({ length: o.initialPeers }, (_, i) => startPeer(newPeer(i < 2), true)))
+    await Promise.all(Array.from({ length: o.initialPeers }, (_, i) => startPeer(newPeer(i < 2))))
     t0 = Date.now()
     o.log(`${stamp()} start: ${o.relays} relays, ${peers.length} clients, space ${spaceId}, seed ${o.seed}, churn ${o.minutes} min`)
     const rssTimer = setInterval(() => { void sampleRss() }, o.rssIntervalMs)
@@ -243,17 +245,32 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
         note('relay kill -9')
         r.up = false
         await r.proc!.stop('SIGKILL')
-        track((async () => { await delay(downMs, stop.signal); if (!stopping) { await startRelay(r); o.log(`${stamp()} relay ${r.name} restarted`); note('relay restart') } })())
+        track((async () => {
+          await delay(downMs, stop.signal)
+          // a restart that fails (slow start-up under load) is tried again, else the relay stayed
+          // down and no later relay kill could be drawn (all must be up)
+          for (let attempt = 1; !stopping && !r.up; attempt++) {
+            try {
+              await startRelay(r)
+              o.log(`${stamp()} relay ${r.name} restarted`)
+              note('relay restart')
+            } catch (err) {
+              await r.proc?.stop('SIGKILL')
+              if (attempt >= 3) throw err
+              o.log(`${stamp()} relay ${r.name} restart failed (${(err as Error).message.slice(0, 200)}); trying again`)
+            }
+          }
+        })())
       } else if (x < 0.37 && live < o.maxPeers && !killDue) {
         const p = newPeer(false)
         o.log(`${stamp()} ${p.name} joins`)
         note('join')
-        track(startPeer(p, true))
+        track(startPeer(p))
       } else if (x < 0.52 && away.length > 0 && live < o.maxPeers && !killDue) {
         const p = pick(away)
         o.log(`${stamp()} ${p.name} comes back`)
         note('return')
-        track(startPeer(p, false))
+        track(startPeer(p))
       } else if (x < 0.76 && churnable.length > 0 && live > o.minPeers && !killDue) {
         const p = pick(churnable)
         o.log(`${stamp()} ${p.name} leaves (clean quit)`)
@@ -267,7 +284,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
         note('kill -9')
         p.state = 'killed'
         await p.proc!.kill()
-        track((async () => { await delay(downMs, stop.signal); if (!stopping) { note('restart'); await startPeer(p, false) } })())
+        track((async () => { await delay(downMs, stop.signal); if (!stopping) { note('restart'); await startPeer(p) } })())
       }
     }
     const churnEnd = Date.now() - t0
@@ -277,7 +294,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
     await Promise.all([...pending, ...peers.map(async p => await p.loop)])
     // whatever is down comes back, so every acked message has a running holder to reach
     await Promise.all(relays.filter(r => r.proc?.alive !== true).map(async r => { await startRelay(r); note('relay restart') }))
-    const failed = (await Promise.allSettled(peers.filter(p => p.state === 'killed').map(async p => { note('restart'); await startPeer(p, false) }))).filter(x => x.status === 'rejected')
+    const failed = (await Promise.allSettled(peers.filter(p => p.state === 'killed').map(async p => { note('restart'); await startPeer(p) }))).filter(x => x.status === 'rejected')
     for (const f of failed) o.log(`${stamp()} a final restart failed: ${String((f as PromiseRejectedResult).reason).slice(0, 400)}`)
     const running = peers.filter(p => p.state === 'up')
     const ids = [...acked.keys()]
