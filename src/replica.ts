@@ -315,9 +315,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /**
    * Validates and applies ops received from `source` (a PeerId string, for budgets, logs and gap
    * sync). Ops may come in any order; ops whose deps are missing are held back. Never throws for bad
-   * input: each result says what happened.
+   * input: each result says what happened. Resolves once the ops are durable, or with `staged`
+   * once they are validated and applied in memory (their `op` events still follow the write): a
+   * GossipSub validator forwards an op without waiting for our disk.
    */
-  async ingest (batch: Uint8Array[], source?: string): Promise<IngestResult[]> {
+  async ingest (batch: Uint8Array[], source?: string, options: { staged?: boolean } = {}): Promise<IngestResult[]> {
     const results: IngestResult[] = new Array(batch.length)
     const inBatch = new Set<string>()
     const fresh: Array<{ i: number, op: Op }> = []
@@ -333,7 +335,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       this.inFlight.set(source ?? '', turns)
     }
     try {
-      return await this.ingestInTurn(batch, source, lane, results, inBatch, fresh, earlier, queued)
+      return await this.ingestInTurn(batch, source, lane, results, inBatch, fresh, earlier, queued, options.staged === true)
     } finally {
       queued()
       const i = turns.indexOf(turn)
@@ -342,7 +344,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
   }
 
-  private async ingestInTurn (batch: Uint8Array[], source: string | undefined, lane: 'urgent' | 'bulk', results: IngestResult[], inBatch: Set<string>, fresh: Array<{ i: number, op: Op }>, earlier: Array<{ ids: Set<string>, queued: Promise<void> }>, queued: () => void): Promise<IngestResult[]> {
+  private async ingestInTurn (batch: Uint8Array[], source: string | undefined, lane: 'urgent' | 'bulk', results: IngestResult[], inBatch: Set<string>, fresh: Array<{ i: number, op: Op }>, earlier: Array<{ ids: Set<string>, queued: Promise<void> }>, queued: () => void, staged: boolean): Promise<IngestResult[]> {
     const present = (id: string): boolean => inBatch.has(id) || earlier.some(t => t.ids.has(id))
     // Decoding needs no state and is cheap; duplicates (in the batch, applied, held, rejected
     // before) are dropped here, before any signature check.
@@ -402,7 +404,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
       commits.push(committed)
     }
     queued()
-    await Promise.all(commits)
+    if (!staged) await Promise.all(commits)
     return results
   }
 

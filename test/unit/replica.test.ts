@@ -26,6 +26,34 @@ describe('replica', () => {
     expect([...r.store.spaces.get(create.id)!.heads]).toEqual([m2.id])
   })
 
+  it('with `staged`, ingest answers once the op is applied in memory; its `op` event and a plain ingest wait for the disk', async () => {
+    const s = await newSigner()
+    const r = await replica(s)
+    const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
+    await r.want(create.id)
+    await r.ingest([create.bytes])
+    // the disk stalls until released
+    const commit = r.store.commit.bind(r.store)
+    let release!: () => void
+    const stalled = new Promise<void>(resolve => { release = resolve })
+    r.store.commit = async (staged) => { await stalled; await commit(staged) }
+    const events: string[] = []
+    r.on('op', (op) => { events.push(op.id) })
+    const m1 = makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [create.id], { channel: idFromString(create.id), text: 'one' })
+    const m2 = makeOp(s, 'message.post', create.id, { wall: 3, counter: 0 }, [m1.id], { channel: idFromString(create.id), text: 'two' })
+    expect((await r.ingest([m1.bytes], 'peer', { staged: true }))[0].status).toBe('applied')
+    expect(r.store.spaces.get(create.id)?.byId.has(m1.id)).toBe(true)
+    expect((await r.ingest([m1.bytes], 'peer', { staged: true }))[0].status).toBe('duplicate')
+    let durable = false
+    const plain = r.ingest([m2.bytes], 'peer').then(x => { durable = true; return x })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(durable).toBe(false)
+    expect(events).toEqual([])
+    release()
+    expect((await plain)[0].status).toBe('applied')
+    expect(events).toEqual([m1.id, m2.id])
+  })
+
   it('rejects an op whose HLC is not after its deps, and ops for spaces nobody asked for', async () => {
     const s = await newSigner()
     const r = await replica(s)
