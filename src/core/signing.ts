@@ -3,6 +3,7 @@
  * this hardware; 16x faster than a pure-JS verifier). Raw keys are 32 bytes (RFC 8032).
  */
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import { BoundedMap } from './bounded.js'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key (RFC 8410): PKCS#8 private key, SPKI public key.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
@@ -37,18 +38,23 @@ export class Signer {
   }
 }
 
-// Parsed public keys are cached: the same few authors sign most ops of a space.
-const publicKeyCache = new Map<string, KeyObject>()
-const CACHE_MAX = 10_000
+/**
+ * Parsed public keys kept, most recently used first (about 2 KiB of native memory each). The same
+ * few authors sign most ops of a space; a stream of new authors (many identities) evicts only the
+ * least recently used keys, not every key at once (the cache was cleared whole at 10,000 keys).
+ */
+export const PUBLIC_KEY_CACHE_MAX = 2000
+const publicKeys = new BoundedMap<string, KeyObject>(PUBLIC_KEY_CACHE_MAX)
+
+/** Number of parsed public keys held (at most PUBLIC_KEY_CACHE_MAX). */
+export function cachedPublicKeys (): number {
+  return publicKeys.size
+}
 
 function publicKeyObject (raw: Uint8Array): KeyObject {
   const cacheKey = Buffer.from(raw).toString('hex')
-  let key = publicKeyCache.get(cacheKey)
-  if (key == null) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
-    if (publicKeyCache.size >= CACHE_MAX) publicKeyCache.clear()
-    publicKeyCache.set(cacheKey, key)
-  }
+  const key = publicKeys.get(cacheKey) ?? createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
+  publicKeys.set(cacheKey, key) // now the most recently used
   return key
 }
 
