@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { OpStore } from '../src/store/op-store.js'
 import { rssMiB, SoakClient, SoakRelay } from './soak-procs.js'
 import { freePorts, relayIdentity } from './ports.js'
-import { type Flatness, flatness, type RssSample, summary } from './soak-rss.js'
+import { type Flatness, flatness, type RssSample, slopePerMin, summary } from './soak-rss.js'
 
 export interface SoakOptions {
   /** Length of the churn phase, minutes (fractions allowed). */
@@ -48,7 +48,13 @@ export const SOAK_DEFAULTS: SoakOptions = {
   rssIntervalMs: 10_000, settleMs: 120_000, rssTolerance: 0.10, rssCheck: true, peerSyncIntervalMs: 5000, log: () => {}
 }
 
-export interface RssSeries { name: string, kind: 'client' | 'relay', stable: boolean, samples: RssSample[] }
+/**
+ * One process's memory over the run: RSS samples, and for the processes that live through it (the
+ * stable ones) also V8 heap used + external memory (`heap`, MiB, from `network` / `/health`) and
+ * the ops it holds (`ops`, as `mib` = op count), to tell growth of data and of the JS heap from
+ * growth outside it.
+ */
+export interface RssSeries { name: string, kind: 'client' | 'relay', stable: boolean, samples: RssSample[], heap: RssSample[], ops: RssSample[] }
 
 export interface SoakResult {
   sendsTried: number
@@ -193,8 +199,16 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
       const mib = await rssMiB(pid)
       if (mib == null) return
       let s = series.get(name)
-      if (s == null) { s = { name, kind, stable, samples: [] }; series.set(name, s) }
+      if (s == null) { s = { name, kind, stable, samples: [], heap: [], ops: [] }; series.set(name, s) }
       s.samples.push({ t, mib })
+      if (!stable) return
+      const m = kind === 'client'
+        ? (await peers.find(p => `${p.name}.${p.inc}` === name)?.proc?.run('network', 5000))?.data
+        : await relays.find(r => `${r.name}.${r.inc}` === name)?.proc?.health()
+      const memory = (m as { memory?: { heapUsed: number, external: number } } | undefined)?.memory
+      if (memory != null) s.heap.push({ t, mib: (memory.heapUsed + memory.external) / 1048576 })
+      const ops = kind === 'client' ? (m as any)?.spaces?.find((x: any) => x.spaceId === spaceId)?.ops : (m as any)?.ops
+      if (typeof ops === 'number') s.ops.push({ t, mib: ops })
     }))
   }
 
@@ -360,7 +374,14 @@ export function formatSoak (r: SoakResult, o: { rssCheck: boolean }): string {
     if (per.length === 0) continue
     out.push(`RSS ${kind}s (${all.length} process lives): first ${mib(Math.min(...per.map(x => x.first)))}-${mib(Math.max(...per.map(x => x.first)))}, last ${mib(Math.min(...per.map(x => x.last)))}-${mib(Math.max(...per.map(x => x.last)))}, max ${mib(Math.max(...per.map(x => x.max)))}`)
   }
-  for (const s of r.rss.filter(x => x.stable)) out.push(`  ${s.kind} ${s.name} series (s:MiB): ${s.samples.map(x => `${(x.t / 1000).toFixed(0)}:${x.mib.toFixed(0)}`).join(' ')}`)
+  for (const s of r.rss.filter(x => x.stable)) {
+    out.push(`  ${s.kind} ${s.name} series (s:MiB): ${s.samples.map(x => `${(x.t / 1000).toFixed(0)}:${x.mib.toFixed(0)}`).join(' ')}`)
+    out.push(`  ${s.kind} ${s.name} heap + external (s:MiB): ${s.heap.map(x => `${(x.t / 1000).toFixed(0)}:${x.mib.toFixed(0)}`).join(' ')}`)
+    // after the warm-up, as the rule
+    const w = r.flat.find(f => f.name === s.name)?.verdict?.warmupMs ?? 0
+    const after = (xs: RssSample[]): RssSample[] => xs.filter(x => x.t >= w)
+    out.push(`  ${s.kind} ${s.name} after ${(w / 1000).toFixed(0)} s: RSS slope ${slopePerMin(after(s.samples)).toFixed(2)} MiB/min, heap + external slope ${slopePerMin(after(s.heap)).toFixed(2)} MiB/min, ops held ${slopePerMin(after(s.ops)).toFixed(0)} more per min`)
+  }
   for (const f of r.flat) {
     const v = f.verdict
     out.push(v == null

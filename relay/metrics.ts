@@ -32,7 +32,7 @@ export const relayMetrics = {
  * (`--peer-relay`) and found through the DHT, `peerRelaysConnected` now, `discoveredRelays` of them
  * found through the DHT (held, checked or not yet).
  */
-export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, peerRelays: number, peerRelaysConnected: number, discoveredRelays: number, uptimeS: number }
+export interface Health { healthy: boolean, connectedPeers: number, reservations: number, spaces: number, joining: number, ops: number, syncSessions: number, heldOps: number, deferredOps: number, blockedPeers: number, peerRelays: number, peerRelaysConnected: number, discoveredRelays: number, uptimeS: number, memory: { rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number } }
 
 /**
  * Serves /health and /metrics on 127.0.0.1:`port` (0 = any free port). Resolves once listening.

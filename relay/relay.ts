@@ -20,6 +20,7 @@ import { OpStore } from '../src/store/op-store.js'
 import { createNode, type SpacewayNode } from '../src/net/node.js'
 import { SyncService } from '../src/net/sync-service.js'
 import { SpaceTopics } from '../src/net/topics.js'
+import { memoryInfo } from '../src/network-info.js'
 import { PeerPool, type PeerRecord } from '../src/dht/peer-pool.js'
 import { Bootstrapper } from '../src/dht/bootstrapper.js'
 import { DhtService } from '../src/dht/dht-service.js'
@@ -311,7 +312,8 @@ export class RelayServer {
       peerRelays: this.peering.size,
       peerRelaysConnected: this.peering.connectedCount(),
       discoveredRelays: this.peering.discoveredCount(),
-      uptimeS: Math.round((Date.now() - this.startedAt) / 1000)
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      memory: memoryInfo()
     }
   }
 

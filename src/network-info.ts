@@ -10,6 +10,15 @@ export function routingTableSize (app: App): number {
   return (app.node.services.dht as unknown as { routingTable?: { size: number } }).routingTable?.size ?? 0
 }
 
+/**
+ * This process's memory, bytes (node:process memoryUsage): resident set, V8 heap used and reserved,
+ * memory outside the heap held by JS objects (`external`, of which `arrayBuffers` is buffers).
+ */
+export function memoryInfo (): { rss: number, heapUsed: number, heapTotal: number, external: number, arrayBuffers: number } {
+  const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage()
+  return { rss, heapUsed, heapTotal, external, arrayBuffers }
+}
+
 /** Data of the `network` command (docs/cli-json.md). */
 export function networkInfo (app: App) {
   const { node } = app
@@ -59,6 +68,7 @@ export function networkInfo (app: App) {
     ignoredOps: Object.fromEntries(app.replica.ignoredByReason),
     peers: { blocked: app.guard.blockedPeers(), ...app.guard.stats },
     sync: { ...app.sync.totals, running: app.sync.sessionCount },
+    memory: memoryInfo(),
     dataDir: app.dataDir
   }
 }

@@ -25,6 +25,8 @@ export function formatNetwork (data: Data): string {
   }
   for (const s of data.spaces as Data[]) lines.push(`space ${s.name} (${shortId(s.spaceId)}): ${s.ops} ops, ${s.meshPeers} mesh peer(s), ${s.subscribers} subscriber(s)`)
   lines.push(`sync: ${data.sync.running} running, ${data.sync.initiated} started, ${data.sync.served} served, ${data.sync.failed} failed, ${data.sync.refused} refused (over budget); ${data.heldOps} op(s) waiting for deps, ${data.deferredOps} from the future`)
+  const mib = (n: number): string => `${(n / 1048576).toFixed(0)} MiB`
+  lines.push(`memory: RSS ${mib(data.memory.rss)}, heap ${mib(data.memory.heapUsed)} of ${mib(data.memory.heapTotal)}, external ${mib(data.memory.external)} (buffers ${mib(data.memory.arrayBuffers)})`)
   const rejected = Object.entries(data.rejectedOps as Record<string, number>)
   if (rejected.length > 0) lines.push(`rejected ops: ${rejected.map(([r, n]) => `${r} ${n}`).join(', ')}`)
   if (data.peers.blocked.length > 0) lines.push(`blocked peers (invalid ops): ${(data.peers.blocked as string[]).join(', ')}`)

@@ -79,6 +79,9 @@ describe('relay', () => {
     await dave.waitFor(l => l.event === 'message' && l.data.text === 'back to you')
     const daveNet = await dave.ok('network')
     for (const a of daveNet.addrs) expect(a).toContain('/p2p-circuit/')
+    // the process's own memory, in bytes
+    expect(daveNet.memory.rss).toBeGreaterThan(daveNet.memory.heapUsed)
+    expect(daveNet.memory.heapUsed).toBeGreaterThan(1024 * 1024)
     const erinNet = await erin.ok('network')
     const toDave = erinNet.connections.filter((c: any) => c.peerId === ready.peerId)
     expect(toDave.length).toBeGreaterThan(0)

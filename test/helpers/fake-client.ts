@@ -281,6 +281,7 @@ export class FakeClient extends EventEmitter<ClientEvents> implements SpaceClien
       ignoredOps: {},
       peers: { blocked: [], opsRefused: 0, invalid: 0, timesBlocked: 0 },
       sync: { running: 0, initiated: 2, served: 1, failed: 0, refused: 0, bytesSent: 1000, bytesReceived: 2000 },
+      memory: { rss: 150 * 1048576, heapUsed: 60 * 1048576, heapTotal: 80 * 1048576, external: 12 * 1048576, arrayBuffers: 4 * 1048576 },
       dataDir: '/tmp/spaceway-fake'
     }
   }

@@ -15,6 +15,7 @@ describe('network', () => {
     expect(lines).toContain('  -> /ip4/10.0.0.2/tcp/9001 (tcp, 12 ms)')
     expect(lines).toContain('DHT: client mode, routing table 3 peer(s), peer pool 5, query bound 10000 ms')
     expect(lines).toContain('  last bootstrap: none yet; next check -')
+    expect(lines).toContain('memory: RSS 150 MiB, heap 60 MiB of 80 MiB, external 12 MiB (buffers 4 MiB)')
   })
 
   it('rejects an extra argument', async () => {
