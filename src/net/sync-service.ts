@@ -6,25 +6,23 @@
  */
 import { EventEmitter } from 'node:events'
 import { logger } from '@libp2p/logger'
-import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { raceSignal } from 'race-signal'
-import { SyncProtocolError, TimeoutError } from '../errors.js'
+import { SyncProtocolError } from '../errors.js'
 import { splitOrderKey } from '../core/order.js'
 import { BoundedMap } from '../core/bounded.js'
 import { decodeOp, type Op } from '../core/op.js'
 import { TokenBucket } from './peer-guard.js'
 import type { Replica } from '../replica.js'
-import { decodeSyncMessage, encodeSyncMessage, MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL, type JoinAuth } from '../sync/messages.js'
+import { MAX_SYNC_MESSAGE_BYTES, SYNC_PROTOCOL, type JoinAuth } from '../sync/messages.js'
 import { syncIdOf } from '../core/rendezvous.js'
 import { syncAsInitiator, syncAsResponder, type SyncChannel, type SyncHost, type SyncStats } from '../sync/session.js'
-import { STREAM_WINDOW_BYTES, type SpacewayNode } from './node.js'
+import type { SpacewayNode } from './node.js'
+import { streamChannel } from './sync-stream.js'
 
 const log = logger('spaceway:sync')
 
-/** Deadline for each message read, ms. */
-export const SYNC_READ_TIMEOUT_MS = 15_000
 /** Deadline for a whole session, ms. */
 export const SYNC_SESSION_TIMEOUT_MS = 120_000
 
@@ -175,52 +173,6 @@ export function replicaSyncHost (replica: Replica, peer: string, options: { adop
 
 /** Most ops of one session kept to be tried again at its end (see replicaSyncHost). */
 export const MAX_RETRIED_OPS = 20_000
-
-/**
- * A session's messages over `stream`, with backpressure: the stream stays paused unless a read is
- * waiting for bytes that have not arrived, and a paused yamux stream grants its sender no more
- * window, so an honest sender's writes wait (instead of piling up here) while we validate what we
- * read. A read resumes the stream only when what is buffered holds no whole message: it first runs
- * on the buffer alone, and if it is still waiting once the microtasks have run (setImmediate), it
- * needs the network. So what is buffered unread stays below one message plus what the sender may
- * send ahead (STREAM_WINDOW_BYTES, the muxer's cap in net/node.ts, granted twice at most: before and
- * during a read); a peer that sends more has its stream aborted (the session fails, nothing else).
- */
-export function streamChannel (stream: Stream, signal: AbortSignal, maxMessageBytes: number, onSent: (bytes: number) => void, onReceived: (bytes: number) => void): SyncChannel {
-  const lp = lpStream(stream, { maxDataLength: maxMessageBytes, maxBufferSize: maxMessageBytes + 2 * STREAM_WINDOW_BYTES + 16 })
-  const flow = (pause: boolean): void => {
-    // a stream that is closing or closed cannot change its read state: the read fails by itself
-    try { if (pause) stream.pause(); else stream.resume() } catch {}
-  }
-  flow(true)
-  return {
-    send: async (m) => {
-      const bytes = encodeSyncMessage(m)
-      // a signal of its own per write: a write that waits for the stream to drain adds an abort
-      // listener that p-event 7 never removes, so on the session's signal they would pile up
-      await lp.write(bytes, { signal: AbortSignal.any([signal]) })
-      onSent(bytes.length)
-    },
-    receive: async () => {
-      const read = AbortSignal.any([signal, AbortSignal.timeout(SYNC_READ_TIMEOUT_MS)])
-      let settled = false
-      const reading = lp.read({ signal: read }).finally(() => { settled = true })
-      reading.catch(() => {})
-      const wake = setImmediate(() => { if (!settled) flow(false) })
-      try {
-        const bytes = (await reading).subarray()
-        onReceived(bytes.length)
-        return decodeSyncMessage(bytes)
-      } catch (err) {
-        if (read.aborted) throw new TimeoutError('sync peer did not answer in time')
-        throw err
-      } finally {
-        clearImmediate(wake)
-        flow(true)
-      }
-    }
-  }
-}
 
 export class SyncService extends EventEmitter<SyncServiceEvents> {
   private readonly running = new Map<string, Promise<SyncStats>>()

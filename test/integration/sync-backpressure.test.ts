@@ -1,5 +1,5 @@
 /**
- * Sync backpressure (net/sync-service.ts streamChannel): a receiver that stops reading (its ingest
+ * Sync backpressure (net/sync-stream.ts streamChannel): a receiver that stops reading (its ingest
  * is busy) pauses the stream, the sender's writes wait, and nothing is dropped or overflows. Before
  * the fix a sender could push a whole catch-up ahead (yamux grew the window to 16 MiB) and the
  * receiver's 4 MiB buffer overflowed: the session died and 100,000-op catch-ups never finished.
@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Stream } from '@libp2p/interface'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createNode, STREAM_WINDOW_BYTES, type SpacewayNode } from '../../src/net/node.js'
-import { streamChannel } from '../../src/net/sync-service.js'
+import { streamChannel } from '../../src/net/sync-stream.js'
 import type { SyncMessage } from '../../src/sync/messages.js'
 
 const PROTOCOL = '/spaceway-test/backpressure/1'

@@ -29,27 +29,28 @@ function hangingNode (): { node: SpacewayNode, dials: AbortSignal[] } {
 const services: SyncService[] = []
 afterEach(async () => { await Promise.all(services.splice(0).map(async s => { await s.stop() })) })
 
-async function setup (): Promise<{ sync: SyncService, dials: AbortSignal[], peer: string }> {
-  const { node, dials } = hangingNode()
-  const sync = new SyncService(node, {} as unknown as Replica)
-  services.push(sync)
-  const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
-  return { sync, dials, peer }
-}
-
 /** Resolves once `dials` holds `n` entries (the service dials after a few microtasks). */
 async function dialed (dials: AbortSignal[], n: number): Promise<void> {
   for (let i = 0; i < 100 && dials.length < n; i++) await new Promise(resolve => setImmediate(resolve))
   expect(dials).toHaveLength(n)
 }
 
+/** A service over a hanging node, with a first session to `peer` on space-1 under way (its dial made). */
+async function setup (): Promise<{ sync: SyncService, dials: AbortSignal[], peer: string, first: AbortController, running: Promise<unknown> }> {
+  const { node, dials } = hangingNode()
+  const sync = new SyncService(node, {} as unknown as Replica)
+  services.push(sync)
+  const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+  const first = new AbortController()
+  const running = sync.syncWith(peer, 'space-1', { signal: first.signal })
+  running.catch(() => {})
+  await dialed(dials, 1)
+  return { sync, dials, peer, first, running }
+}
+
 describe('SyncService.syncWith: the caller\'s signal', () => {
   it('a call that waits for a session already under way gives up when its own signal aborts', async () => {
-    const { sync, dials, peer } = await setup()
-    const first = new AbortController()
-    const running = sync.syncWith(peer, 'space-1', { signal: first.signal })
-    running.catch(() => {})
-    await dialed(dials, 1)
+    const { sync, dials, peer, first, running } = await setup()
     const waiting = new AbortController()
     const second = sync.syncWith(peer, 'space-1', { signal: waiting.signal })
     let settled = false
@@ -63,11 +64,7 @@ describe('SyncService.syncWith: the caller\'s signal', () => {
   })
 
   it('the shared follow-up is not cut short by one waiting caller\'s signal: another caller still gets it', async () => {
-    const { sync, dials, peer } = await setup()
-    const first = new AbortController()
-    const running = sync.syncWith(peer, 'space-1', { signal: first.signal })
-    running.catch(() => {})
-    await dialed(dials, 1)
+    const { sync, dials, peer, first, running } = await setup()
     const impatient = new AbortController()
     const a = sync.syncWith(peer, 'space-1', { signal: impatient.signal })
     a.catch(() => {})
