@@ -39,6 +39,8 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { RelayLearning } from './net/relay-learning.js'
 import { FLUSH_MS, Outbox, type FlushResult } from './net/outbox.js'
 import type { SpaceReach } from './net/reach.js'
+import { DiscoveryDialer } from './net/discovery-dialer.js'
+import { Foreground } from './net/foreground.js'
 
 const log = logger('spaceway:app')
 
@@ -101,9 +103,6 @@ export interface AppEvents {
   'relay:refused': [{ peerId: string, spaceId: string }]
 }
 
-/** Discovered peers are dialed while fewer than this many peers are connected. */
-export const DISCOVERY_DIAL_BELOW = 16
-
 /** How long after a peer subscribes to a space topic we reconcile with it (if nothing else did), ms. */
 export const SUBSCRIBER_SYNC_DELAY_MS = 300
 /** A session the subscriber opened this long before its subscription arrived still counts, ms. */
@@ -157,6 +156,8 @@ export class App extends EventEmitter<AppEvents> {
     readonly relays: RelayClient,
     readonly guard: PeerGuard,
     readonly keys: KeyManager,
+    /** Busy while a user-facing network operation runs; background network work holds back then. */
+    readonly foreground: Foreground,
     private readonly options: AppOptions
   ) {
     super()
@@ -208,11 +209,12 @@ export class App extends EventEmitter<AppEvents> {
       })
       const pool = new PeerPool(store.jsonSublevel<PeerRecord>(SUBLEVELS.peers))
       await pool.load()
-      const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap, intervalMs: options.dhtCheckMs })
+      const foreground = new Foreground()
+      const bootstrapper = new Bootstrapper(node, pool, { bootstrap: options.bootstrap, intervalMs: options.dhtCheckMs, foreground })
       const dht = new DhtService(node, bootstrapper, options.dhtTimeoutMs)
       const announcer = new Announcer(dht, store, bootstrapper)
       const relays = new RelayClient(node, options.relays ?? [DEFAULT_RELAY], (peerId, addr) => { app?.onRelay(peerId, addr) })
-      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, guard, keys, options)
+      app = new App(account, dataDir, store, replica, node, sync, new SpaceTopics(node, replica), pool, bootstrapper, dht, announcer, relays, guard, keys, foreground, options)
       await app.run()
       return app
     } catch (err) {
@@ -273,16 +275,9 @@ export class App extends EventEmitter<AppEvents> {
       // same ops are not sent twice by two crossing sessions).
       if (this.node.peerId.toString() < peerId.toString()) this.syncPeer(peerId.toString())
     })
-    this.node.addEventListener('peer:discovery', (evt) => {
-      // mDNS (and DHT walks) discover peers; libp2p does not dial them by itself. Dial while we have
-      // few connections: enough to join a LAN chat, not a connection to every peer a query met.
-      const { id, multiaddrs } = evt.detail
-      if (id.equals(this.node.peerId) || this.node.getConnections(id).length > 0) return
-      if (this.node.getPeers().length >= DISCOVERY_DIAL_BELOW) return
-      log('discovered %p, dialing', id)
-      this.node.dial(multiaddrs.length > 0 ? multiaddrs : id, { signal: AbortSignal.timeout(10_000) })
-        .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
-    })
+    // mDNS and DHT walks discover peers; libp2p does not dial them by itself (net/discovery-dialer.ts)
+    const discovery = new DiscoveryDialer(this.node, this.stopSignal, this.foreground)
+    this.node.addEventListener('peer:discovery', (evt) => { discovery.discovered(evt.detail.id, evt.detail.multiaddrs) })
     this.replica.on('op', (op, local) => { this.onOp(op, local) })
     this.keys.on('key', (spaceId) => { this.emit('key', { spaceId }); this.emit('change') })
     this.keys.on('key:forged', ({ spaceId, from, op }) => { this.emit('key:forged', { spaceId, from: { userId: from, name: displayName(this.store.spaces.get(spaceId), from) }, op }) })

@@ -12,6 +12,8 @@ import { logger } from '@libp2p/logger'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { NoDhtPeersError } from '../errors.js'
 import type { SpacewayNode } from '../net/node.js'
+import { withPeerId } from '../net/discovery-dialer.js'
+import type { Foreground } from '../net/foreground.js'
 import { DEFAULT_BACKOFF, nextDelay, type BackoffOptions } from './backoff.js'
 import type { PeerPool } from './peer-pool.js'
 
@@ -38,7 +40,15 @@ export interface BootstrapperOptions extends Partial<BackoffOptions> {
   /** Pool peers dialed per bootstrap (default 10). */
   poolDials?: number
   random?: () => number
+  /**
+   * While it is busy (a `join` runs), the routing-table refresh waits; one under way when it
+   * becomes busy is aborted and run again once it is idle (net/foreground.ts).
+   */
+  foreground?: Foreground
 }
+
+/** Deadline of a routing-table refresh (kad-dht runs one lookup per bucket, at once), ms. */
+export const REFRESH_TIMEOUT_MS = 10_000
 
 /** Number of peers in the node's Kademlia routing table. */
 export function tableSize (node: SpacewayNode): number {
@@ -47,11 +57,6 @@ export function tableSize (node: SpacewayNode): number {
 
 function routingTable (node: SpacewayNode): (EventTarget & { size: number }) | undefined {
   return (node.services.dht as unknown as { routingTable?: EventTarget & { size: number } }).routingTable
-}
-
-function withPeerId (addr: string, peerId: string): Multiaddr {
-  const ma = multiaddr(addr)
-  return ma.getComponents().some(c => c.name === 'p2p') ? ma : ma.encapsulate(`/p2p/${peerId}`)
 }
 
 export class Bootstrapper extends EventEmitter<{ bootstrap: [BootstrapResult] }> {
@@ -69,6 +74,18 @@ export class Bootstrapper extends EventEmitter<{ bootstrap: [BootstrapResult] }>
   private readonly onConnect = (): void => {
     if (tableSize(this.node) === 0 && this.timer != null) this.schedule(0, 'connection')
   }
+
+  private refreshing: { ctl: AbortController, at: number } | null = null
+  private refreshWanted = false
+  private readonly onBusy = (): void => {
+    if (this.refreshing == null || Date.now() - this.refreshing.at >= REFRESH_TIMEOUT_MS) return
+    log('routing-table refresh paused: a foreground operation runs')
+    this.refreshing.ctl.abort()
+    this.refreshing = null
+    this.refreshWanted = true
+  }
+
+  private readonly onIdle = (): void => { if (this.refreshWanted) this.refresh() }
 
   constructor (private readonly node: SpacewayNode, private readonly pool: PeerPool, private readonly options: BootstrapperOptions = {}) {
     super()
@@ -89,12 +106,14 @@ export class Bootstrapper extends EventEmitter<{ bootstrap: [BootstrapResult] }>
   /** Starts the periodic check (first one right away). */
   start (): void {
     this.node.addEventListener('peer:connect', this.onConnect)
+    this.options.foreground?.on('busy', this.onBusy).on('idle', this.onIdle)
     this.schedule(0, 'start')
   }
 
   stop (): void {
     this.shutdown.abort()
     this.node.removeEventListener('peer:connect', this.onConnect)
+    this.options.foreground?.off('busy', this.onBusy).off('idle', this.onIdle)
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
     this.nextCheckAt = null
@@ -152,16 +171,29 @@ export class Bootstrapper extends EventEmitter<{ bootstrap: [BootstrapResult] }>
     const ok = dials.filter(d => d.status === 'fulfilled').length
     if (tableSize(this.node) === 0 && this.node.getPeers().length > 0) await this.waitForTable(signal)
     const size = tableSize(this.node)
-    if (size > 0) {
-      (this.node.services.dht.refreshRoutingTable({ signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) }) as Promise<void>)
-        .catch(err => { log('refresh failed: %s', (err as Error).message) })
-    }
+    if (size > 0) this.refresh()
     const result: BootstrapResult = { at: start, ok: size > 0, tableSize: size, dialed: targets.length, connected: ok, ms: Date.now() - start, reason }
     this.failures = result.ok ? 0 : this.failures + 1
     this.last = result
     log('bootstrap (%s) %s: table %d, %d/%d dials in %d ms', reason, result.ok ? 'ok' : 'failed', size, ok, targets.length, result.ms)
     this.emit('bootstrap', result)
     return result
+  }
+
+  /**
+   * Refreshes the Kademlia routing table (kad-dht: a lookup of a random key in each bucket up to
+   * the deepest one holding peers), in the background: now, or once the foreground is idle.
+   */
+  private refresh (): void {
+    if (this.shutdown.signal.aborted) return
+    if (this.options.foreground?.busy === true) { this.refreshWanted = true; return }
+    this.refreshWanted = false
+    this.refreshing?.ctl.abort()
+    const ctl = new AbortController()
+    this.refreshing = { ctl, at: Date.now() }
+    // kad-dht's refreshRoutingTable starts the lookups and returns (it does not wait for them)
+    Promise.resolve(this.node.services.dht.refreshRoutingTable({ signal: AbortSignal.any([this.shutdown.signal, ctl.signal, AbortSignal.timeout(REFRESH_TIMEOUT_MS)]) }))
+      .catch(err => { log('refresh failed: %s', (err as Error).message) })
   }
 
   private async waitForTable (signal: AbortSignal): Promise<void> {

@@ -13,6 +13,7 @@ import type { CID } from 'multiformats/cid'
 import { NotFoundError, SpacewayError, TimeoutError } from '../errors.js'
 import { spaceCid } from '../dht/records.js'
 import type { SpacewayNode } from './node.js'
+import { withPeerId } from './discovery-dialer.js'
 
 const log = logger('spaceway:join')
 
@@ -180,7 +181,9 @@ function describeFailures (failures: Record<string, number>): string {
 /**
  * Fetches `spaceId` from the first peer that hands it over: the connected `peers` at once, and
  * meanwhile the providers of the space in the DHT, each as soon as the lookup yields it (skipping
- * those already tried). When a lookup has ended and every attempt so far has failed, a new lookup
+ * those already tried); `otherPeers` (connected, not known to hold the space: a holder subscribes to
+ * its topic) once the first lookup has ended, so a join does not open a sync session with every
+ * peer it is connected to before the DHT has had its say. When a lookup has ended and every attempt so far has failed, a new lookup
  * (at most MAX_LOOKUPS) looks for providers not tried yet, and for those whose attempt only ran out
  * of time (tried once more each). Every attempt has PROVIDER_ANSWER_MS to
  * start handing the space over; the first that completes with the space here (`deps.arrived`) wins
@@ -191,11 +194,23 @@ function describeFailures (failures: Record<string, number>): string {
  *   to ask at all; TimeoutError when `signal` aborted first; otherwise NotFoundError saying how
  *   many peers were tried and how they failed
  */
-export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { peers?: PeerInfo[], signal: AbortSignal }): Promise<string> {
+export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { peers?: PeerInfo[], otherPeers?: PeerInfo[], signal: AbortSignal }): Promise<string> {
   const { signal } = options
   const peers = options.peers ?? []
   const cid = await spaceCid(spaceId)
   const tried = new Set<string>(peers.map(p => p.id.toString()))
+  let others = options.otherPeers ?? []
+  /** The peers of `otherPeers` not asked yet (once: after the first lookup, however it ended). */
+  function * otherCandidates (): Generator<PeerInfo> {
+    const rest = others
+    others = []
+    for (const p of rest) {
+      const id = p.id.toString()
+      if (tried.has(id)) continue
+      tried.add(id)
+      yield p
+    }
+  }
   /** Candidates whose last attempt hit its deadline (PROVIDER_ANSWER_MS), not a refusal. */
   const slow = new Set<string>()
   let named = 0
@@ -219,10 +234,12 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
         lookupError = err
         // NOT_FOUND: look again (a fresh node's first lookup may meet nobody). Anything else (an
         // empty table, a timeout) ends the lookups; attempts under way go on.
-        if (!(err instanceof NotFoundError)) return
+        if (!(err instanceof NotFoundError)) { yield * otherCandidates(); return }
       }
+      yield * otherCandidates()
       await idle()
     }
+    yield * otherCandidates()
   }
   const waiting = new Map<string, () => void>()
   const stopListening = deps.onAnswer(spaceId, (peer) => { waiting.get(peer)?.() })
@@ -244,7 +261,9 @@ export async function fetchSpace (deps: FetchDeps, spaceId: string, options: { p
       try {
         if (deps.node.getConnections(p.id).length === 0) {
           try {
-            await deps.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs : p.id, { signal: s })
+            // with the PeerId in each address, libp2p joins a dial to that peer already under way
+            // (a discovery dial, the DHT walk's) instead of handshaking a second connection
+            await deps.node.dial(p.multiaddrs.length > 0 ? p.multiaddrs.map(a => withPeerId(a, id)) : p.id, { signal: s })
           } catch (err) {
             throw new SpacewayError('DIAL_FAILED', `cannot reach ${id}: ${(err as Error).message}`, { cause: err })
           }

@@ -7,6 +7,7 @@
  */
 import { logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
 import type { App } from '../app.js'
 import { BadArgumentError, NotFoundError, PermissionError, SpacewayError } from '../errors.js'
 import { decodeToken, inviteProof, isToken, type InviteToken } from '../core/invite.js'
@@ -128,15 +129,18 @@ function fetchDeps (app: App, spaceId: string, token: InviteToken | null): Fetch
 }
 
 /**
- * After a join: announce, set our name, hand our new ops to relays and to the peers the space came
- * from (in the background: a `member.join` gossiped before those peers learnt of our subscription
- * would otherwise wait for anti-entropy), and switch to the space.
+ * After a join: announce, set our name, hand our new ops to relays, to the peer the space came from
+ * (`from`) and to the connected members (subscribed to its topic), in the background: a
+ * `member.join` gossiped before those peers learnt of our subscription would otherwise wait for
+ * anti-entropy. Other connected peers do not hold the space (they would ignore its ops): not them.
  */
-async function enterJoined (app: App, state: SpaceState, peers: string[]): Promise<{ spaceId: string, name: string }> {
+async function enterJoined (app: App, state: SpaceState, from: string[]): Promise<{ spaceId: string, name: string }> {
   const spaceId = state.info.spaceId
   app.announcer.announce(spaceId)
   app.syncRelays(spaceId)
-  for (const p of peers.filter(p => !app.relays.connectedRelays().includes(p))) {
+  const relays = app.relays.connectedRelays()
+  for (const p of new Set([...from, ...app.topics.subscribers(spaceId)])) {
+    if (relays.includes(p)) continue
     app.sync.syncWith(p, spaceId).catch(err => { log('push of %s to %s after join failed: %s', spaceId, p, (err as Error).message) })
   }
   // A private space: the inviter (or another member) hands us its key on seeing our join; give it
@@ -162,6 +166,11 @@ async function enterJoined (app: App, state: SpaceState, peers: string[]): Promi
  * it and returns why not (we then do not join, and stop following it), or null.
  */
 export async function joinSpace (app: App, arg: string | undefined, options: { accept?: (state: SpaceState) => string | null } = {}) {
+  // someone waits for this: background network work (routing-table refresh, discovery dials) holds back
+  return await app.foreground.run(async () => await join(app, arg, options))
+}
+
+async function join (app: App, arg: string | undefined, options: { accept?: (state: SpaceState) => string | null }) {
   const text = (arg ?? '').trim()
   if (text === '') throw new BadArgumentError('usage: join <invite or space id>')
   const token = isToken(text) ? decodeToken(text) : null
@@ -191,7 +200,7 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
       await becomeMember(app, existing, token)
     } catch (err) { release(false); throw err }
     release(true)
-    return await enterJoined(app, existing, app.connectedPeers())
+    return await enterJoined(app, existing, [])
   }
   // Want the space and start pulling it from every connected peer in the same tick, so a peer that
   // pushes it to us meanwhile finds our session running and leaves the transfer to it.
@@ -201,7 +210,11 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
   await app.relays.settled(AbortSignal.any([signal, AbortSignal.timeout(RELAY_WAIT_MS)]))
   step('relays settled')
   const dialed = await Promise.allSettled((token?.addrs ?? []).map(async a => await dialAddress(app.node, a, signal)))
-  const peers = [...new Set([...app.connectedPeers(), ...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : [])])]
+  // Asked at once: the invite's peers, our relays and the connected peers subscribed to the space's
+  // topic (every holder subscribes to it); the other connected peers once the DHT has been asked.
+  const likely = new Set([...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : []), ...app.relays.connectedRelays(), ...app.topics.subscribers(spaceId)])
+  const peers = [...likely]
+  const others = app.connectedPeers().filter(p => !likely.has(p))
   // Every connected peer at once, and the space's providers in the DHT as the lookup finds them,
   // each with a short deadline to answer: the first that hands the space over wins (a silent peer
   // costs PROVIDER_ANSWER_MS, concurrently with the others, not the whole join).
@@ -209,8 +222,10 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
   const refusals = new Set<string>()
   const onRefused = (_peer: string, s: string, reason: string): void => { if (s === spaceId) refusals.add(reason) }
   app.sync.on('refused', onRefused)
-  await fetchSpace(fetchDeps(app, spaceId, token), spaceId, { peers: peers.map(p => ({ id: peerIdFromString(p), multiaddrs: [] })), signal })
-    .catch(err => { fetchError = err })
+  const info = (ids: string[]): Array<{ id: PeerId, multiaddrs: [] }> => ids.map(p => ({ id: peerIdFromString(p), multiaddrs: [] }))
+  let from: string | null = null
+  await fetchSpace(fetchDeps(app, spaceId, token), spaceId, { peers: info(peers), otherPeers: info(others), signal })
+    .then(peer => { from = peer }, err => { fetchError = err })
     .finally(() => { app.sync.off('refused', onRefused) })
   step('fetched')
   const state = app.store.spaces.get(spaceId)
@@ -234,7 +249,7 @@ export async function joinSpace (app: App, arg: string | undefined, options: { a
   step('member')
   // (kept a while: the pushes of our join to members and relays prove the invite too)
   release(true)
-  const entered = await enterJoined(app, state, app.connectedPeers())
+  const entered = await enterJoined(app, state, from != null ? [from] : [])
   step('entered')
   return entered
 }

@@ -211,4 +211,37 @@ describe('fetchSpace', () => {
     expect(attempts).toEqual(['refuser', 'holder', 'holder'])
     expect(lookups).toBe(2)
   })
+
+  it('connected peers not known to hold the space are asked only once the first lookup has ended (and still are when it fails)', async () => {
+    const [member, bystander, holder] = await Promise.all([peer(), peer(), peer()])
+    for (const lookupFails of [false, true]) {
+      let arrived = false
+      const events: string[] = []
+      let endLookup: (() => void) | undefined
+      const deps: FetchDeps = {
+        dht: {
+          providers: async function * () {
+            events.push('lookup')
+            await new Promise<void>(resolve => { endLookup = resolve })
+            events.push('lookup ended')
+            if (lookupFails) throw new Error('no DHT peers')
+          }
+        },
+        node: { getConnections: (() => [{}]) as never, dial: (async () => {}) as never },
+        syncWith: async (id) => {
+          events.push(id.equals(member) ? 'member' : id.equals(bystander) ? 'bystander' : 'holder')
+          if (id.equals(holder)) arrived = true
+        },
+        onAnswer: () => () => {},
+        arrived: () => arrived
+      }
+      const fetching = fetchSpace(deps, 'a'.repeat(52), { peers: [{ id: member, multiaddrs: [] }], otherPeers: [{ id: bystander, multiaddrs: [] }, { id: holder, multiaddrs: [] }, { id: member, multiaddrs: [] }], signal: AbortSignal.timeout(10_000) })
+      await expect.poll(() => endLookup != null && events.includes('member')).toBe(true)
+      expect(events).not.toContain('bystander')
+      endLookup?.()
+      expect(await fetching).toBe(holder.toString())
+      // the member (already asked) is not asked twice
+      expect(events).toEqual(['member', 'lookup', 'lookup ended', 'bystander', 'holder'])
+    }
+  })
 })
