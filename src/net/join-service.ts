@@ -155,15 +155,15 @@ async function enterJoined (app: App, state: SpaceState, from: string[]): Promis
 
 
 /**
- * Joins a space by invite token or (public space) by id: dials the token's addresses, asks every
- * connected peer and the space's providers in the DHT for the space (sync; net/dht-join.ts: the
- * first that hands it over wins), waits up to JOIN_TIMEOUT_MS, then authors the `member.join`
- * every peer validates.
- * @throws NotFoundError if no peer holds it; PermissionError if the space's rules refuse the join
- */
-/**
- * `join <invite or space id>`. `options.accept`, if given, sees the fetched space before we join
- * it and returns why not (we then do not join, and stop following it), or null.
+ * `join <invite or space id>`: joins a space by invite token or (public space) by id. Dials the
+ * token's addresses; asks them, our relays and the connected members of the space at once, the
+ * space's providers in the DHT as the lookup finds them and the other connected peers after it
+ * (sync; net/dht-join.ts: the first that hands it over wins); waits up to JOIN_TIMEOUT_MS, then
+ * authors the `member.join` every peer validates. Runs as a foreground operation (net/foreground.ts).
+ * `options.accept`, if given, sees the fetched space before we join it and returns why not (we then
+ * do not join, and stop following it), or null.
+ * @throws BadArgumentError for text that is neither; NotFoundError if no peer holds it;
+ *   PermissionError if the space's rules refuse the join; TimeoutError
  */
 export async function joinSpace (app: App, arg: string | undefined, options: { accept?: (state: SpaceState) => string | null } = {}) {
   // someone waits for this: background network work (routing-table refresh, discovery dials) holds back
@@ -215,9 +215,9 @@ async function join (app: App, arg: string | undefined, options: { accept?: (sta
   const likely = new Set([...dialed.flatMap(d => d.status === 'fulfilled' ? [d.value] : []), ...app.relays.connectedRelays(), ...app.topics.subscribers(spaceId)])
   const peers = [...likely]
   const others = app.connectedPeers().filter(p => !likely.has(p))
-  // Every connected peer at once, and the space's providers in the DHT as the lookup finds them,
-  // each with a short deadline to answer: the first that hands the space over wins (a silent peer
-  // costs PROVIDER_ANSWER_MS, concurrently with the others, not the whole join).
+  // Those peers at once, and the space's providers in the DHT as the lookup finds them, each with a
+  // short deadline to answer: the first that hands the space over wins (a silent peer costs
+  // PROVIDER_ANSWER_MS, concurrently with the others, not the whole join).
   let fetchError: unknown
   const refusals = new Set<string>()
   const onRefused = (_peer: string, s: string, reason: string): void => { if (s === spaceId) refusals.add(reason) }
