@@ -50,11 +50,13 @@ export const SOAK_DEFAULTS: SoakOptions = {
 
 /**
  * One process's memory over the run: RSS samples, and for the processes that live through it (the
- * stable ones) also V8 heap used + external memory (`heap`, MiB, from `network` / `/health`) and
- * the ops it holds (`ops`, as `mib` = op count), to tell growth of data and of the JS heap from
- * growth outside it.
+ * stable ones) also V8 heap used + external memory (`heap`, MiB, from `network` / `/health`), the
+ * V8 heap committed (`heapTotal`, MiB: what the heap holds of RSS, live or not; V8 grows it with the
+ * live size and rarely gives it back) and the ops it holds (`ops`, as `mib` = op count), to tell
+ * growth of data, of the JS heap and of memory outside it apart. (Measured in session 8: the RSS of
+ * a receiving client is heapTotal + a near-constant ~19 MiB; its growth is the committed heap's.)
  */
-export interface RssSeries { name: string, kind: 'client' | 'relay', stable: boolean, samples: RssSample[], heap: RssSample[], ops: RssSample[] }
+export interface RssSeries { name: string, kind: 'client' | 'relay', stable: boolean, samples: RssSample[], heap: RssSample[], heapTotal: RssSample[], ops: RssSample[] }
 
 export interface SoakResult {
   sendsTried: number
@@ -199,14 +201,17 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
       const mib = await rssMiB(pid)
       if (mib == null) return
       let s = series.get(name)
-      if (s == null) { s = { name, kind, stable, samples: [], heap: [], ops: [] }; series.set(name, s) }
+      if (s == null) { s = { name, kind, stable, samples: [], heap: [], heapTotal: [], ops: [] }; series.set(name, s) }
       s.samples.push({ t, mib })
       if (!stable) return
       const m = kind === 'client'
         ? (await peers.find(p => `${p.name}.${p.inc}` === name)?.proc?.run('network', 5000))?.data
         : await relays.find(r => `${r.name}.${r.inc}` === name)?.proc?.health()
-      const memory = (m as { memory?: { heapUsed: number, external: number } } | undefined)?.memory
-      if (memory != null) s.heap.push({ t, mib: (memory.heapUsed + memory.external) / 1048576 })
+      const memory = (m as { memory?: { heapUsed: number, heapTotal: number, external: number } } | undefined)?.memory
+      if (memory != null) {
+        s.heap.push({ t, mib: (memory.heapUsed + memory.external) / 1048576 })
+        s.heapTotal.push({ t, mib: memory.heapTotal / 1048576 })
+      }
       const ops = kind === 'client' ? (m as any)?.spaces?.find((x: any) => x.spaceId === spaceId)?.ops : (m as any)?.ops
       if (typeof ops === 'number') s.ops.push({ t, mib: ops })
     }))
@@ -377,10 +382,11 @@ export function formatSoak (r: SoakResult, o: { rssCheck: boolean }): string {
   for (const s of r.rss.filter(x => x.stable)) {
     out.push(`  ${s.kind} ${s.name} series (s:MiB): ${s.samples.map(x => `${(x.t / 1000).toFixed(0)}:${x.mib.toFixed(0)}`).join(' ')}`)
     out.push(`  ${s.kind} ${s.name} heap + external (s:MiB): ${s.heap.map(x => `${(x.t / 1000).toFixed(0)}:${x.mib.toFixed(0)}`).join(' ')}`)
+    out.push(`  ${s.kind} ${s.name} heap committed (s:MiB): ${s.heapTotal.map(x => `${(x.t / 1000).toFixed(0)}:${x.mib.toFixed(0)}`).join(' ')}`)
     // after the warm-up, as the rule
     const w = r.flat.find(f => f.name === s.name)?.verdict?.warmupMs ?? 0
     const after = (xs: RssSample[]): RssSample[] => xs.filter(x => x.t >= w)
-    out.push(`  ${s.kind} ${s.name} after ${(w / 1000).toFixed(0)} s: RSS slope ${slopePerMin(after(s.samples)).toFixed(2)} MiB/min, heap + external slope ${slopePerMin(after(s.heap)).toFixed(2)} MiB/min, ops held ${slopePerMin(after(s.ops)).toFixed(0)} more per min`)
+    out.push(`  ${s.kind} ${s.name} after ${(w / 1000).toFixed(0)} s: RSS slope ${slopePerMin(after(s.samples)).toFixed(2)} MiB/min, heap committed slope ${slopePerMin(after(s.heapTotal)).toFixed(2)} MiB/min, heap used + external slope ${slopePerMin(after(s.heap)).toFixed(2)} MiB/min, ops held ${slopePerMin(after(s.ops)).toFixed(0)} more per min`)
   }
   for (const f of r.flat) {
     const v = f.verdict
