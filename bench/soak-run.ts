@@ -53,8 +53,10 @@ export const SOAK_DEFAULTS: SoakOptions = {
  * stable ones) also V8 heap used + external memory (`heap`, MiB, from `network` / `/health`), the
  * V8 heap committed (`heapTotal`, MiB: what the heap holds of RSS, live or not; V8 grows it with the
  * live size and rarely gives it back) and the ops it holds (`ops`, as `mib` = op count), to tell
- * growth of data, of the JS heap and of memory outside it apart. (Measured in session 8: the RSS of
- * a receiving client is heapTotal + a near-constant ~19 MiB; its growth is the committed heap's.)
+ * growth of data, of the JS heap and of memory outside it apart. (Measured in session 8: two
+ * clients and 23,000 messages, no churn: the receiver's anonymous RSS stayed heapTotal + ~19 MiB.
+ * In the 12-minute soak, with churn, heapTotal stayed flat after the warm-up while anonymous RSS
+ * grew ~2 MiB/min, with jemalloc too: memory outside the V8 heap that churn leaves behind.)
  */
 export interface RssSeries { name: string, kind: 'client' | 'relay', stable: boolean, samples: RssSample[], heap: RssSample[], heapTotal: RssSample[], ops: RssSample[] }
 
