@@ -183,9 +183,9 @@ function describeFailures (failures: Record<string, number>): string {
  * meanwhile the providers of the space in the DHT, each as soon as the lookup yields it (skipping
  * those already tried); `otherPeers` (connected, not known to hold the space: a holder subscribes to
  * its topic) once the first lookup has ended, so a join does not open a sync session with every
- * peer it is connected to before the DHT has had its say. When a lookup has ended and every attempt so far has failed, a new lookup
- * (at most MAX_LOOKUPS) looks for providers not tried yet, and for those whose attempt only ran out
- * of time (tried once more each). Every attempt has PROVIDER_ANSWER_MS to
+ * peer it is connected to before the DHT has had its say. When a lookup has ended and every attempt
+ * so far has failed, a new lookup (at most MAX_LOOKUPS) looks for providers not tried yet, and for
+ * those whose attempt only ran out of time (tried once more each). Every attempt has PROVIDER_ANSWER_MS to
  * start handing the space over; the first that completes with the space here (`deps.arrived`) wins
  * and the rest, and the lookup, are aborted. The space arriving by any other session meanwhile
  * (`deps.onHandedOver`: a member pushing it to us) ends the search the same way, at once.

@@ -54,7 +54,7 @@ export class DiscoveryDialer {
     signal.addEventListener('abort', () => { this.stopped = true; this.queue.clear(); foreground?.off('idle', onIdle) }, { once: true })
   }
 
-  /** Dials in progress now (for tests and `network`). */
+  /** Dials in progress now. */
   get inFlight (): number { return this.dialing.size }
 
   /** A peer was discovered at `addrs` (may be empty: libp2p then looks it up). Never throws. */
