@@ -278,7 +278,9 @@ export class App extends EventEmitter<AppEvents> {
     // mDNS and DHT walks discover peers; libp2p does not dial them by itself (net/discovery-dialer.ts)
     const discovery = new DiscoveryDialer(this.node, this.stopSignal, this.foreground)
     this.node.addEventListener('peer:discovery', (evt) => { discovery.discovered(evt.detail.id, evt.detail.multiaddrs) })
-    this.replica.on('op', (op, local) => { this.onOp(op, local) })
+    // announced once validated and applied in memory, not after our disk write (reads of the store
+    // wait for that write: OpStore `setWriteBarrier`)
+    this.replica.on('staged', (op, local) => { this.onOp(op, local) })
     this.keys.on('key', (spaceId) => { this.emit('key', { spaceId }); this.emit('change') })
     this.keys.on('key:forged', ({ spaceId, from, op }) => { this.emit('key:forged', { spaceId, from: { userId: from, name: displayName(this.store.spaces.get(spaceId), from) }, op }) })
     // Publish where we append: an op authored here goes out as soon as it is applied in memory.

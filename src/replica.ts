@@ -76,8 +76,14 @@ export interface ReplicaOptions {
 }
 
 export interface ReplicaEvents {
-  /** An op was applied; `local` is true for ops authored here. */
+  /** An op was applied and is durable (written to LevelDB); `local` is true for ops authored here. */
   op: [op: Op, local: boolean]
+  /**
+   * An op was validated and applied in memory; its LevelDB write follows (then `op`). Reads of the
+   * store wait for that write (OpStore `setWriteBarrier`), so a listener may read the op at once.
+   * If the write fails the op is not durable here, and sync brings it back from a peer.
+   */
+  staged: [op: Op, local: boolean]
   /** An op was authored here and applied in memory (not yet durable): publish it now. */
   authored: [op: Op]
   /** An op was held back for missing deps; the network layer asks `source` for them. */
@@ -149,6 +155,8 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   /** Ops staged and waiting for the next LevelDB batch (group commit). */
   private nextBatch: { staged: StagedOp[], done: Promise<void>, resolve: () => void, reject: (err: unknown) => void } | null = null
   private flushing = false
+  /** The batch being written now (settles after its `op` events), if any. */
+  private writing: Promise<void> | null = null
   /** Ops durably stored (what a relay may call acknowledged). */
   committed = 0
   /** Counters for `network`/metrics: rejected ops by reason. */
@@ -175,6 +183,16 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     this.holdback = new Holdback(options.holdback)
     this.future = new FutureOps(options.future)
     this.rejectedIds = new BoundedMap(options.maxRemembered ?? 100_000)
+    store.setWriteBarrier(async () => { await this.written() })
+  }
+
+  /**
+   * Resolves once every op staged so far is written (or its write failed: the error went to the
+   * ops' author or ingester). Ops staged after the call are not waited for. Never rejects.
+   */
+  async written (): Promise<void> {
+    const waits = [this.writing, this.nextBatch?.done].filter((p): p is Promise<void> => p != null)
+    if (waits.length > 0) await Promise.allSettled(waits)
   }
 
   /**
@@ -234,10 +252,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     return [...this.joining].filter(s => !this.store.spaces.has(s))
   }
 
-  /** Stops the signature worker thread and the timer of deferred ops. */
+  /** Stops the signature worker thread and the timer of deferred ops; waits for the ops staged so far to be written. */
   async close (): Promise<void> {
     if (this.futureTimer != null) clearTimeout(this.futureTimer)
     this.futureTimer = undefined
+    await this.written()
     await this.verifier.close()
   }
 
@@ -409,10 +428,11 @@ export class Replica extends EventEmitter<ReplicaEvents> {
   }
 
   /**
-   * Queues the write of staged ops and emits their `op` events once durable. Group commit: while one
-   * LevelDB batch is being written, everything staged meanwhile is gathered into the next batch, so a
-   * burst of gossip costs a few writes, not one per op. The validation queue is released meanwhile,
-   * so the next ops are validated while earlier ones are written (on libuv's thread pool).
+   * Emits the `staged` events of staged ops, queues their write and emits their `op` events once
+   * durable. Group commit: while one LevelDB batch is being written, everything staged meanwhile is
+   * gathered into the next batch, so a burst of gossip costs a few writes, not one per op. The
+   * validation queue is released meanwhile, so the next ops are validated while earlier ones are
+   * written (on libuv's thread pool).
    */
   private commit (staged: StagedOp[]): Promise<void> {
     if (staged.length === 0) return Promise.resolve()
@@ -425,6 +445,10 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     }
     const batch = this.nextBatch
     batch.staged.push(...staged)
+    for (const s of staged) {
+      // a listener's failure must not fail the ingest or the write of ops that are valid
+      try { this.emit('staged', s.op, s.local === true) } catch (err) { log.error('a staged-op listener failed on %s: %s', s.op.id, (err as Error).message) }
+    }
     if (!this.flushing) void this.flush()
     return batch.done
   }
@@ -434,6 +458,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
     while (this.nextBatch != null) {
       const batch = this.nextBatch
       this.nextBatch = null
+      this.writing = batch.done
       try {
         const w0 = performance.now()
         await this.store.commit(batch.staged)
@@ -447,6 +472,7 @@ export class Replica extends EventEmitter<ReplicaEvents> {
         batch.reject(err)
       }
     }
+    this.writing = null
     this.flushing = false
   }
 

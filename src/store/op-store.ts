@@ -54,6 +54,8 @@ export class OpStore {
   private writeFailed = false
   /** Epoch secrets held (the client's key ring), given to every space state. */
   private keyLookup: KeyLookup | null = null
+  /** What every read of ops or index rows waits for first (see `setWriteBarrier`). */
+  private writeBarrier: () => Promise<void> = async () => {}
 
   private constructor (db: Level<string, unknown>) {
     this.db = db
@@ -195,8 +197,20 @@ export class OpStore {
     }
   }
 
+  /**
+   * Makes every read of ops and index rows (`getBytes`, `getOps`, `getManyBytes`, `messages`,
+   * `countAfter`, `lastPosition`) wait for `barrier` first. The replica announces an op once it is
+   * staged (validated and applied in memory), before its LevelDB write; its barrier resolves once
+   * everything staged so far is written, so a read that follows such an event sees the op. The
+   * barrier must never reject.
+   */
+  setWriteBarrier (barrier: () => Promise<void>): void {
+    this.writeBarrier = barrier
+  }
+
   /** The stored bytes of an op, or undefined. */
   async getBytes (id: string): Promise<Uint8Array | undefined> {
+    await this.writeBarrier()
     return await this.ops.get(id)
   }
 
@@ -210,6 +224,7 @@ export class OpStore {
 
   /** Stored bytes of many ops, in the order of `ids` (undefined where missing). */
   async getManyBytes (ids: string[]): Promise<Array<Uint8Array | undefined>> {
+    await this.writeBarrier()
     return await this.ops.getMany(ids)
   }
 
@@ -278,6 +293,7 @@ export class OpStore {
    * or with `range.after` the first `limit` after it (positions: `orderKey` of the op).
    */
   async messages (spaceId: string, channelId: string, limit: number, range: { before?: string, after?: string } = {}): Promise<Op<'message.post'>[]> {
+    await this.writeBarrier()
     const prefix = IDX.message(spaceId, channelId, '')
     const state = this.spaces.get(spaceId)
     const ids: string[] = []
@@ -301,6 +317,7 @@ export class OpStore {
    * than `self` and are shown, counting at most `cap`; with their op ids (for mention checks).
    */
   async countAfter (spaceId: string, channelId: string, after: string | null, self: string, cap: number): Promise<string[]> {
+    await this.writeBarrier()
     const prefix = IDX.message(spaceId, channelId, '')
     const state = this.spaces.get(spaceId)
     const ids: string[] = []
@@ -315,6 +332,7 @@ export class OpStore {
 
   /** Position (`orderKey`) of the newest message of a channel, or null. */
   async lastPosition (spaceId: string, channelId: string): Promise<string | null> {
+    await this.writeBarrier()
     const prefix = IDX.message(spaceId, channelId, '')
     for await (const k of this.idx.keys({ gte: prefix, lt: prefix + '\xff', reverse: true, limit: 1 }) as AsyncIterable<string>) return k.slice(prefix.length)
     return null

@@ -54,6 +54,39 @@ describe('replica', () => {
     expect(events).toEqual([m1.id, m2.id])
   })
 
+  it('announces an op with `staged` before its write; a read of the store started then waits for the write and sees the op', async () => {
+    const s = await newSigner()
+    const r = await replica(s)
+    const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
+    await r.want(create.id)
+    await r.ingest([create.bytes])
+    const commit = r.store.commit.bind(r.store)
+    let release!: () => void
+    const stalled = new Promise<void>(resolve => { release = resolve })
+    r.store.commit = async (staged) => { await stalled; await commit(staged) }
+    const staged: string[] = []
+    const durable: string[] = []
+    let read: Promise<[Array<{ payload: { text: string } }>, Uint8Array | undefined]> | undefined
+    r.on('staged', (op) => {
+      staged.push(op.id)
+      read ??= Promise.all([r.store.messages(create.id, create.id, 10), r.store.getBytes(op.id)])
+    })
+    r.on('op', (op) => { durable.push(op.id) })
+    const m1 = makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [create.id], { channel: idFromString(create.id), text: 'one' })
+    expect((await r.ingest([m1.bytes], 'peer', { staged: true }))[0].status).toBe('applied')
+    expect(staged).toEqual([m1.id])
+    expect(durable).toEqual([])
+    let readDone = false
+    void read?.then(() => { readDone = true })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(readDone).toBe(false)
+    release()
+    const [messages, bytes] = await (read as NonNullable<typeof read>)
+    expect(messages.map(m => m.payload.text)).toEqual(['one'])
+    expect(Buffer.from(bytes as Uint8Array).equals(Buffer.from(m1.bytes))).toBe(true)
+    expect(durable).toEqual([m1.id])
+  })
+
   it('rejects an op whose HLC is not after its deps, and ops for spaces nobody asked for', async () => {
     const s = await newSigner()
     const r = await replica(s)
