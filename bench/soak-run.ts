@@ -80,6 +80,12 @@ export interface SoakResult {
 }
 
 /** mulberry32: a small seeded PRNG (returns [0, 1)). */
+/** `: <last non-empty line>` of a process's stderr tail (the reason of a forced stop), or ''. */
+function lastLine (stderr: string): string {
+  const line = stderr.trim().split('\n').pop()?.trim() ?? ''
+  return line === '' ? '' : `: ${line.slice(0, 200)}`
+}
+
 function rng (seed: number): () => number {
   let a = seed >>> 0
   return () => {
@@ -297,7 +303,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
         o.log(`${stamp()} ${p.name} leaves (clean quit)`)
         note('leave')
         p.state = 'quit'
-        track((async () => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}`) })())
+        track((async () => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}${lastLine(p.proc!.stderr())}`) })())
       } else if (churnable.length > 0 && (live > o.minPeers || killDue)) {
         const p = pick(churnable)
         const downMs = between(3000, 10_000)
@@ -343,7 +349,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
     // the exact checks: running clients by `messages`, relays by their store after a clean stop
     const lost: Record<string, number> = {}
     for (const p of running) lost[`client ${p.name}`] = await missingAt(p)
-    await Promise.all(running.map(async p => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}`) }))
+    await Promise.all(running.map(async p => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}${lastLine(p.proc!.stderr())}`) }))
     for (const r of relays) {
       const code = await r.proc!.stop('SIGTERM')
       if (code !== 0) uncleanExits.push(`relay ${r.name}.${r.inc} exit ${code}`)

@@ -136,6 +136,8 @@ export class App extends EventEmitter<AppEvents> {
   /** Spaces with own ops no completed sync has carried yet; pushed once more on stop (net/outbox.ts). */
   readonly outbox: Outbox
   private readonly stopping = new AbortController()
+  /** The step `stop` is in (e.g. `closing connections`), null before it starts: named when a stop is forced. */
+  stopPhase: string | null = null
   /** Aborts when `stop` begins: background work of the client (e.g. net/key-pull.ts) ends with it. */
   get stopSignal (): AbortSignal {
     return this.stopping.signal
@@ -442,18 +444,24 @@ export class App extends EventEmitter<AppEvents> {
     this.stopGapRepair?.()
     this.keys.stop()
     this.announcer.stop()
+    this.stopPhase = 'stopping relay learning'
     await this.learning.stop()
     this.relays.stop()
     this.bootstrapper.stop()
     this.dht.stop()
+    this.stopPhase = 'stopping sync'
     await this.sync.stop()
+    this.stopPhase = 'closing connections'
     try {
       await this.node.stop()
     } catch (err) {
       log.error('node stop failed: %s', (err as Error).message)
     }
+    this.stopPhase = 'writing to disk'
     await this.replica.close()
+    this.stopPhase = 'closing the store'
     await this.store.close()
+    this.stopPhase = 'stopped'
   }
 }
 

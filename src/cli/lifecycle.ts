@@ -57,6 +57,7 @@ export class Lifecycle {
   private readonly proc: LifecycleProcess
   private readonly deadlineMs: number
   private stopFn: (() => Promise<void>) | undefined
+  private stopPhase: (() => string | null) | undefined
   private stopping: Promise<void> | undefined
   private exited = false
   private reporting = false
@@ -87,9 +88,14 @@ export class Lifecycle {
     return this
   }
 
-  /** What a stop does (the program's clean shutdown). Until set, a stop request exits at once. */
-  setStop (stop: () => Promise<void>): void {
+  /**
+   * What a stop does (the program's clean shutdown). Until set, a stop request exits at once.
+   * `phase` names the step a stop is in (e.g. `closing connections`), for the stderr line of a
+   * forced exit.
+   */
+  setStop (stop: () => Promise<void>, phase?: () => string | null): void {
     this.stopFn = stop
+    this.stopPhase = phase
   }
 
   /** True once stdout or stderr failed: nothing more is written to it. */
@@ -135,8 +141,12 @@ export class Lifecycle {
     return await this.stopping
   }
 
+  /** Exits with FORCED_EXIT_CODE, saying on stderr why and, if known, which step of the stop was under way. */
   private force (why: string): void {
     log('forcing the exit: %s', why)
+    let phase: string | null = null
+    try { phase = this.stopPhase?.() ?? null } catch {}
+    this.report(`stop forced: ${why}${phase != null ? ` (while ${phase})` : ''}`)
     this.exit(FORCED_EXIT_CODE)
   }
 

@@ -114,7 +114,8 @@ export async function main (argv: string[]): Promise<void> {
   }
   const client = await EngineClient.create(app)
   // what we wrote just before quitting may have reached nobody yet: one bounded push, then stop
-  lifecycle.setStop(async () => { client.stop(); await app.flush(); await app.stop() })
+  let pushing = false
+  lifecycle.setStop(async () => { client.stop(); pushing = true; await app.flush(); await app.stop() }, () => app.stopPhase ?? (pushing ? 'pushing messages not yet sent' : null))
   if (ui != null) {
     const { runUi } = await ui
     await runUi(client, { bell: opts.bell, notify: opts.notify })

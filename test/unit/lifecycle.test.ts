@@ -53,11 +53,12 @@ describe('lifecycle', () => {
     expect(await q.exited()).toBe(FORCED_EXIT_CODE)
   })
 
-  it('a stuck stop is forced at the deadline', async () => {
+  it('a stuck stop is forced at the deadline, saying on stderr which step it was in', async () => {
     const p = new FakeProcess()
-    installLifecycle({ label: 'internal error', proc: p as unknown as LifecycleProcess, deadlineMs: 50 }).setStop(never)
+    installLifecycle({ label: 'internal error', proc: p as unknown as LifecycleProcess, deadlineMs: 50 }).setStop(never, () => 'closing connections')
     p.emit('SIGTERM')
     expect(await p.exited()).toBe(FORCED_EXIT_CODE)
+    expect(p.written.stderr.join('')).toBe('stop forced: stop took more than 50 ms (while closing connections)\n')
   })
 
   it('a failed stdout stops the program once, quietly, with status 0', async () => {
