@@ -12,6 +12,7 @@ import type { PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { SpacewayNode } from './node.js'
 import type { Foreground } from './foreground.js'
+import { scopedSignal } from './scoped-signal.js'
 
 const log = logger('spaceway:discovery')
 
@@ -82,9 +83,10 @@ export class DiscoveryDialer {
       this.dialing.add(key)
       const target = addrs.length > 0 ? addrs.map(a => withPeerId(a, key)) : id
       log('discovered %p, dialing', id)
-      this.node.dial(target, { signal: AbortSignal.any([this.signal, AbortSignal.timeout(DISCOVERY_DIAL_TIMEOUT_MS)]) })
+      const { signal, release } = scopedSignal([this.signal], DISCOVERY_DIAL_TIMEOUT_MS)
+      this.node.dial(target, { signal })
         .catch(err => { log('dial of discovered %p failed: %s', id, (err as Error).message) })
-        .finally(() => { this.dialing.delete(key); this.next() })
+        .finally(() => { release(); this.dialing.delete(key); this.next() })
     }
   }
 }

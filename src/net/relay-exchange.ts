@@ -18,6 +18,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { decode, encode } from 'cborg'
 import { SpacewayError } from '../errors.js'
 import { BoundedMap } from '../core/bounded.js'
+import { scopedSignal } from './scoped-signal.js'
 
 const log = logger('spaceway:relay-exchange')
 
@@ -105,19 +106,21 @@ export class RelayExchange {
     const id = peer.toString()
     if (!this.deps.shares(id)) throw new SpacewayError('NOT_MEMBER', `${id} shares no space with us`)
     this.asked.set(id, this.now())
-    const signals = [this.shutdown.signal, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS)]
-    if (signal != null) signals.push(signal)
-    const s = AbortSignal.any(signals)
-    const stream = await this.node.dialProtocol(peer, RELAYS_PROTOCOL, { signal: s, runOnLimitedConnection: true })
+    const { signal: s, release } = scopedSignal([this.shutdown.signal, signal], EXCHANGE_TIMEOUT_MS)
     try {
-      const lp = lpStream(stream, { maxDataLength: MAX_RELAYS_MESSAGE_BYTES, maxBufferSize: MAX_RELAYS_MESSAGE_BYTES + 16 })
-      await lp.write(encode({ v: 1 }), { signal: s })
-      const relays = decodeRelays((await lp.read({ signal: s })).subarray()).slice(0, MAX_REPORTED)
-      await stream.close({ signal: s }).catch(() => {})
-      return relays
-    } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
+      const stream = await this.node.dialProtocol(peer, RELAYS_PROTOCOL, { signal: s, runOnLimitedConnection: true })
+      try {
+        const lp = lpStream(stream, { maxDataLength: MAX_RELAYS_MESSAGE_BYTES, maxBufferSize: MAX_RELAYS_MESSAGE_BYTES + 16 })
+        await lp.write(encode({ v: 1 }), { signal: s })
+        const relays = decodeRelays((await lp.read({ signal: s })).subarray()).slice(0, MAX_REPORTED)
+        await stream.close({ signal: s }).catch(() => {})
+        return relays
+      } catch (err) {
+        stream.abort(err instanceof Error ? err : new Error(String(err)))
+        throw err
+      }
+    } finally {
+      release()
     }
   }
 
@@ -130,7 +133,7 @@ export class RelayExchange {
     }
     this.answered.set(peer, now)
     this.answering++
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS)])
+    const { signal, release } = scopedSignal([this.shutdown.signal], EXCHANGE_TIMEOUT_MS)
     try {
       const lp = lpStream(stream, { maxDataLength: 64, maxBufferSize: 80 })
       const q = decode((await lp.read({ signal })).subarray(), { strict: true }) as { v?: unknown }
@@ -141,6 +144,7 @@ export class RelayExchange {
       log('relays question from %s failed: %s', peer, (err as Error).message)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
+      release()
       this.answering--
     }
   }

@@ -20,6 +20,7 @@ import { syncIdOf } from '../core/rendezvous.js'
 import { syncAsInitiator, syncAsResponder, type SyncChannel, type SyncHost, type SyncStats } from '../sync/session.js'
 import type { SpacewayNode } from './node.js'
 import { streamChannel } from './sync-stream.js'
+import { scopedSignal } from './scoped-signal.js'
 
 const log = logger('spaceway:sync')
 
@@ -304,7 +305,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       stream.abort(new SyncProtocolError('too many sync sessions'))
       return
     }
-    const signal = AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)])
+    const { signal, release } = scopedSignal([this.shutdown.signal], SYNC_SESSION_TIMEOUT_MS)
     try {
       const { host, finish } = this.host(peer, 'responder')
       const stats = await syncAsResponder(this.channel(stream, signal, peer), host)
@@ -322,6 +323,7 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
       stream.abort(e)
       this.emit('failed', peer, e)
     } finally {
+      release()
       this.leave(peer)
     }
   }
@@ -372,9 +374,16 @@ export class SyncService extends EventEmitter<SyncServiceEvents> {
   }
 
   private async initiateIn (peer: string, spaceId: string, outer?: AbortSignal): Promise<SyncStats> {
-    const signals = [this.shutdown.signal, AbortSignal.timeout(SYNC_SESSION_TIMEOUT_MS)]
-    if (outer != null) signals.push(outer)
-    const signal = AbortSignal.any(signals)
+    const { signal, release } = scopedSignal([this.shutdown.signal, outer], SYNC_SESSION_TIMEOUT_MS)
+    try {
+      return await this.converseWith(peer, spaceId, signal)
+    } finally {
+      release()
+    }
+  }
+
+  /** One initiated session on a new stream to `peer`, bounded by `signal`. */
+  private async converseWith (peer: string, spaceId: string, signal: AbortSignal): Promise<SyncStats> {
     const stream = await this.node.dialProtocol(peerIdFromString(peer), SYNC_PROTOCOL, { signal, runOnLimitedConnection: true })
     try {
       const { host, finish } = this.host(peer, 'initiator')
