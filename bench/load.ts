@@ -4,6 +4,9 @@
  * - Ingest cost per op on one replica, in-process (no network): ops arriving one by one as live
  *   gossip does (many in flight), and in sync batches of 64. CPU is the whole process's (main thread
  *   plus the signature worker), so the figure is what an op costs the machine, not one thread.
+ * - The CPU of one Ed25519 signature check, and the end-to-end rate that checking alone allows:
+ *   each message is checked by 10 processes (9 clients and the relay), so at most
+ *   cores / (10 x check) messages/s, with no network, storage or UI work at all.
  * - Throughput: 10 publishing client processes and one relay process in one public space; every
  *   publisher sends its share at once. Measured: the time until every client has received every
  *   other client's messages (their `message` events) and the relay holds all of them; the relay's
@@ -16,7 +19,9 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
 import { idFromString } from '../src/core/ids.js'
+import { decodeOp, verifyOps } from '../src/core/op.js'
 import { Signer } from '../src/core/signing.js'
 import { Replica } from '../src/replica.js'
 import { OpStore } from '../src/store/op-store.js'
@@ -93,6 +98,16 @@ async function ingestBench (dir: string, report: Report): Promise<void> {
     const label = mode === 'gossip' ? 'one by one (as gossip)' : `in batches of ${mode}`
     report(`client ingest, ${label} (CPU/op, median of 3)`, `${mid.cpuPerOp.toFixed(3)} ms (${(ops.length / mid.wallMs * 1000).toFixed(0)} ops/s wall)`)
   }
+  // Every receiver checks every op's Ed25519 signature (no peer is trusted to have done it), so with
+  // 10 publishers + 1 relay each message is checked 10 times somewhere on this machine: that alone
+  // caps the end-to-end rate at cores / (10 x check), before any network or storage work.
+  const decoded = ops.map(b => decodeOp(b, { verify: false }))
+  const c0 = process.cpuUsage()
+  verifyOps(decoded)
+  const c = process.cpuUsage(c0)
+  const checkMs = (c.user + c.system) / 1000 / decoded.length
+  const cores = availableParallelism()
+  report('Ed25519 check per op; the ceiling it sets (10 checks per message)', `${(checkMs * 1000).toFixed(0)} us; ${(cores / (10 * checkMs) * 1000).toFixed(0)} msg/s on ${cores} cores with no other work`)
 }
 
 async function throughputBench (dir: string, report: Report): Promise<void> {
