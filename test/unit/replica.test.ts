@@ -8,6 +8,20 @@ import { makeOp, newSigner } from '../helpers/ops.js'
 
 const { replica, tempDir } = replicaFixture('spaceway-replica-')
 
+/** A replica holding one space, whose disk then stalls: writes wait until `release()`. */
+async function spaceOnStalledDisk (): Promise<{ s: Awaited<ReturnType<typeof newSigner>>, r: Replica, create: ReturnType<typeof makeOp>, release: () => void }> {
+  const s = await newSigner()
+  const r = await replica(s)
+  const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
+  await r.want(create.id)
+  await r.ingest([create.bytes])
+  const commit = r.store.commit.bind(r.store)
+  let release!: () => void
+  const stalled = new Promise<void>(resolve => { release = resolve })
+  r.store.commit = async (staged) => { await stalled; await commit(staged) }
+  return { s, r, create, release }
+}
+
 describe('replica', () => {
   it('holds back ops whose deps are missing and applies them in causal order', async () => {
     const s = await newSigner()
@@ -27,16 +41,7 @@ describe('replica', () => {
   })
 
   it('with `staged`, ingest answers once the op is applied in memory; its `op` event and a plain ingest wait for the disk', async () => {
-    const s = await newSigner()
-    const r = await replica(s)
-    const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
-    await r.want(create.id)
-    await r.ingest([create.bytes])
-    // the disk stalls until released
-    const commit = r.store.commit.bind(r.store)
-    let release!: () => void
-    const stalled = new Promise<void>(resolve => { release = resolve })
-    r.store.commit = async (staged) => { await stalled; await commit(staged) }
+    const { s, r, create, release } = await spaceOnStalledDisk()
     const events: string[] = []
     r.on('op', (op) => { events.push(op.id) })
     const m1 = makeOp(s, 'message.post', create.id, { wall: 2, counter: 0 }, [create.id], { channel: idFromString(create.id), text: 'one' })
@@ -55,15 +60,7 @@ describe('replica', () => {
   })
 
   it('announces an op with `staged` before its write; a read of the store started then waits for the write and sees the op', async () => {
-    const s = await newSigner()
-    const r = await replica(s)
-    const create = makeOp(s, 'space.create', null, { wall: 1, counter: 0 }, [], { name: 'S', nonce: new Uint8Array(16) })
-    await r.want(create.id)
-    await r.ingest([create.bytes])
-    const commit = r.store.commit.bind(r.store)
-    let release!: () => void
-    const stalled = new Promise<void>(resolve => { release = resolve })
-    r.store.commit = async (staged) => { await stalled; await commit(staged) }
+    const { s, r, create, release } = await spaceOnStalledDisk()
     const staged: string[] = []
     const durable: string[] = []
     let read: Promise<[Array<{ payload: { text: string } }>, Uint8Array | undefined]> | undefined
