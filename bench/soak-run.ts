@@ -56,7 +56,8 @@ export const SOAK_DEFAULTS: SoakOptions = {
  * growth of data, of the JS heap and of memory outside it apart. (Measured in session 8: two
  * clients and 23,000 messages, no churn: the receiver's anonymous RSS stayed heapTotal + ~19 MiB.
  * In the 12-minute soak, with churn, heapTotal stayed flat after the warm-up while anonymous RSS
- * grew ~2 MiB/min, with jemalloc too: memory outside the V8 heap that churn leaves behind.)
+ * grew ~2 MiB/min. Session 9: live malloc bytes stayed flat under jemalloc's profiler, so that
+ * growth is freed memory glibc's arenas keep, not a native leak.)
  */
 export interface RssSeries { name: string, kind: 'client' | 'relay', stable: boolean, samples: RssSample[], heap: RssSample[], heapTotal: RssSample[], ops: RssSample[] }
 
@@ -79,13 +80,13 @@ export interface SoakResult {
   ok: boolean
 }
 
-/** mulberry32: a small seeded PRNG (returns [0, 1)). */
 /** `: <last non-empty line>` of a process's stderr tail (the reason of a forced stop), or ''. */
 function lastLine (stderr: string): string {
   const line = stderr.trim().split('\n').pop()?.trim() ?? ''
   return line === '' ? '' : `: ${line.slice(0, 200)}`
 }
 
+/** mulberry32: a small seeded PRNG (returns [0, 1)). */
 function rng (seed: number): () => number {
   let a = seed >>> 0
   return () => {
@@ -134,6 +135,11 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
   const series = new Map<string, RssSeries>()
   const pending = new Set<Promise<void>>()
   const uncleanExits: string[] = []
+  /** Quits `p` cleanly; a non-zero exit is recorded with the last line it wrote on stderr. */
+  const quitClean = async (p: Peer): Promise<void> => {
+    const code = await (p.proc as SoakClient).quit()
+    if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}${lastLine((p.proc as SoakClient).stderr())}`)
+  }
   let sendsTried = 0
   let stopping = false
   const stop = new AbortController() // ends the pauses of the schedule when the churn phase is over
@@ -303,7 +309,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
         o.log(`${stamp()} ${p.name} leaves (clean quit)`)
         note('leave')
         p.state = 'quit'
-        track((async () => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}${lastLine(p.proc!.stderr())}`) })())
+        track(quitClean(p))
       } else if (churnable.length > 0 && (live > o.minPeers || killDue)) {
         const p = pick(churnable)
         const downMs = between(3000, 10_000)
@@ -349,7 +355,7 @@ export async function runSoak (partial: Partial<SoakOptions> = {}): Promise<Soak
     // the exact checks: running clients by `messages`, relays by their store after a clean stop
     const lost: Record<string, number> = {}
     for (const p of running) lost[`client ${p.name}`] = await missingAt(p)
-    await Promise.all(running.map(async p => { const code = await p.proc!.quit(); if (code !== 0) uncleanExits.push(`${p.name}.${p.inc} exit ${code}${lastLine(p.proc!.stderr())}`) }))
+    await Promise.all(running.map(quitClean))
     for (const r of relays) {
       const code = await r.proc!.stop('SIGTERM')
       if (code !== 0) uncleanExits.push(`relay ${r.name}.${r.inc} exit ${code}`)
